@@ -1,0 +1,77 @@
+# One command runs the platform, one runs the tests. Both install what is missing.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+FLASK := $(BIN)/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test lint format bench translations extract-messages system-deps test-media migrate seed worker clean
+
+# --- installation -----------------------------------------------------------------
+$(VENV)/bin/python:
+	@command -v $(PYTHON) >/dev/null || PYTHON=python3; \
+	$${PYTHON:-$(PYTHON)} -m venv $(VENV) 2>/dev/null || { $(MAKE) --no-print-directory apt-install PKGS="python3-venv" && python3 -m venv $(VENV); }
+
+$(STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+# Debian packages: ffmpeg for the media worker, real 5120x2880 photographs for the tests.
+apt-install:
+	@if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	$$SUDO apt-get install -y -qq $(PKGS) >/dev/null 2>&1 || { $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $(PKGS); }
+
+system-deps:
+	@command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || $(MAKE) --no-print-directory apt-install PKGS="ffmpeg"
+
+test-media:
+	@ls /usr/share/wallpapers/Volna/contents/images/5120x2880.jpg >/dev/null 2>&1 || $(MAKE) --no-print-directory apt-install PKGS="plasma-workspace-wallpapers"
+
+translations: $(STAMP)
+	@$(BIN)/pybabel compile -q -d translations
+
+extract-messages: $(STAMP)
+	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 -o translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -q -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
+
+# --- running ------------------------------------------------------------------------
+migrate: $(STAMP)
+	$(BIN)/alembic upgrade head
+
+seed: migrate
+	$(FLASK) contest seed-demo
+
+run: $(STAMP) system-deps translations seed
+	@echo "Serving http://$(HOST):$(PORT) (Ctrl-C stops the web server and the worker)"
+	@$(BIN)/celery -A worker.celery_app worker --beat --loglevel=INFO --concurrency=2 \
+	    --schedule instance/celerybeat-schedule & WORKER=$$!; \
+	trap 'kill $$WORKER 2>/dev/null; wait $$WORKER 2>/dev/null' EXIT INT TERM; \
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+worker: $(STAMP)
+	$(BIN)/celery -A worker.celery_app worker --beat --loglevel=INFO
+
+# --- checking -----------------------------------------------------------------------
+test: $(STAMP) system-deps test-media translations
+	@bash .ci/services.sh
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(STAMP) system-deps test-media translations
+	@bash .ci/services.sh
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,72 @@
+"""The Happy Nghe An contest platform (Flask application)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from contest.config import ROOT, check_production, load_settings
+
+
+def create_app(config: dict | None = None) -> Flask:
+    settings = load_settings()
+    settings.update(config or {})
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=settings["INSTANCE_DIR"],
+    )
+    app.config.update(settings)
+    check_production(app.config)
+    Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "translations"))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from contest import storage, templating
+    from contest.extensions import babel, csrf, db, limiter, login_manager
+    from contest.i18n import select_locale
+    from contest.processing import dispatch
+
+    db.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Ho_Chi_Minh")
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    storage.init_app(app)
+    dispatch.init_app(app)
+    templating.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from contest.admin.views import bp as admin_bp
+    from contest.auth.views import bp as auth_bp
+    from contest.entries.views import bp as entries_bp
+    from contest.errors import register_error_handlers
+    from contest.mail.views import bp as mail_bp
+    from contest.main.views import bp as main_bp
+    from contest.media.views import bp as media_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp, url_prefix="/account")
+    app.register_blueprint(entries_bp, url_prefix="/entries")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(mail_bp, url_prefix="/dev/mailbox")
+    app.register_blueprint(media_bp, url_prefix="/media")
+    register_error_handlers(app)
+
+
+def _register_cli(app: Flask) -> None:
+    from contest.cli import contest_cli
+
+    app.cli.add_command(contest_cli)

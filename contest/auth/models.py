@@ -1,0 +1,65 @@
+"""Accounts and roles."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, CheckConstraint, Enum, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from contest.db import Base, now_utc
+
+
+class Role(enum.StrEnum):
+    entrant = "entrant"
+    judge = "judge"
+    organizer = "organizer"
+
+
+class User(UserMixin, Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("birth_year IS NULL OR birth_year BETWEEN 1900 AND 2100", name="birth_year_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored normalised (trimmed, lower case): one mailbox is one account.
+    email: Mapped[str] = mapped_column(String(254), unique=True, nullable=False)
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    full_name: Mapped[str] = mapped_column(String(120), nullable=False)
+    country: Mapped[str] = mapped_column(String(2), nullable=False, default="VN")
+    birth_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, native_enum=False, length=20, name="role", create_constraint=True,
+             validate_strings=True),
+        nullable=False, default=Role.entrant,
+    )
+    locale: Mapped[str] = mapped_column(String(5), nullable=False, default="vi")
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    email_verified_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    created_at: Mapped[datetime] = mapped_column(nullable=False, default=now_utc)
+    last_login_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: inactive accounts cannot log in
+        return self.active
+
+    @property
+    def is_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+    @property
+    def is_organizer(self) -> bool:
+        return self.role is Role.organizer
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role.value}>"

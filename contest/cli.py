@@ -1,0 +1,30 @@
+"""``flask --app wsgi contest ...``: set-up and maintenance commands."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+contest_cli = AppGroup("contest", help="Happy Nghe An: set-up and maintenance commands.")
+
+
+def _load_commands() -> None:
+    # Each feature adds its own commands to the group.
+    from contest.auth import cli as _auth_cli  # noqa: F401
+    from contest.contests import cli as _contests_cli  # noqa: F401
+    from contest.processing import cli as _processing_cli  # noqa: F401
+
+
+@contest_cli.command("storage-init")
+def storage_init() -> None:
+    """Create the S3 bucket if it does not exist (the local backend needs nothing)."""
+    from contest.storage import get_storage
+
+    storage = get_storage()
+    ensure = getattr(storage, "ensure_bucket", None)
+    if ensure:
+        ensure()
+    click.echo("storage ready")
+
+
+_load_commands()

@@ -1,0 +1,130 @@
+"""Configuration read from environment variables, with embedded defaults.
+
+The defaults run everything on one machine: SQLite and a media folder under
+``instance/``, Celery on a SQLite broker, e-mail written to the log. Production
+sets ``CONTEST_ENV=production`` and the variables documented in README.md.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE = ROOT / "instance"
+DEFAULT_SECRET = "dev-secret-change-me"
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run: the message says which setting is wrong."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env: dict, name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def load_settings(env: dict | None = None) -> dict:
+    """Return the settings as a plain dict (Flask config keys)."""
+    env = dict(os.environ if env is None else env)
+    instance = Path(env.get("CONTEST_INSTANCE", str(DEFAULT_INSTANCE))).resolve()
+    production = env.get("CONTEST_ENV", "development") == "production"
+    settings = {
+        "ENV_NAME": "production" if production else "development",
+        "INSTANCE_DIR": str(instance),
+        "SECRET_KEY": env.get("SECRET_KEY", DEFAULT_SECRET),
+        "DATABASE_URL": env.get("DATABASE_URL", f"sqlite:///{instance / 'contest.sqlite'}"),
+        "BROKER_URL": env.get("BROKER_URL", f"sqla+sqlite:///{instance / 'broker.sqlite'}"),
+        # Jobs are sent to the broker after the commit; "off" keeps them queued in the
+        # database for the sweep (used by tests that run jobs by hand).
+        "JOB_DISPATCH": env.get("JOB_DISPATCH", "celery"),
+        # A job whose heartbeat is older than this is taken as lost and queued again.
+        "JOB_STALE_AFTER_S": _int(env, "JOB_STALE_AFTER_S", 600),
+        "JOB_MAX_ATTEMPTS": _int(env, "JOB_MAX_ATTEMPTS", 5),
+        "JOB_SWEEP_INTERVAL_S": _int(env, "JOB_SWEEP_INTERVAL_S", 60),
+        "STORAGE_BACKEND": env.get("STORAGE_BACKEND", "local"),
+        "STORAGE_LOCAL_ROOT": env.get("STORAGE_LOCAL_ROOT", str(instance / "media")),
+        "S3_ENDPOINT_URL": env.get("S3_ENDPOINT_URL") or None,
+        "S3_BUCKET": env.get("S3_BUCKET", "happy-nghean"),
+        "S3_REGION": env.get("S3_REGION", "us-east-1"),
+        "S3_ACCESS_KEY_ID": env.get("S3_ACCESS_KEY_ID") or None,
+        "S3_SECRET_ACCESS_KEY": env.get("S3_SECRET_ACCESS_KEY") or None,
+        "S3_ADDRESSING_STYLE": env.get("S3_ADDRESSING_STYLE", "path"),
+        # Base URL under which objects under public/ are readable without signature
+        # (a bucket policy or a CDN); empty means every URL is presigned.
+        "S3_PUBLIC_URL": env.get("S3_PUBLIC_URL", ""),
+        "MEDIA_URL_EXPIRES_S": _int(env, "MEDIA_URL_EXPIRES_S", 3600),
+        "MAIL_SERVER": env.get("MAIL_SERVER", ""),
+        "MAIL_PORT": _int(env, "MAIL_PORT", 587),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
+        "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS"), True),
+        "MAIL_SENDER": env.get("MAIL_SENDER", "Happy Nghe An <no-reply@happy-nghean.local>"),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
+        "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+        "SIGNUP_RATE_LIMIT": env.get("SIGNUP_RATE_LIMIT", "5 per hour"),
+        "MIN_ACCOUNT_AGE": _int(env, "MIN_ACCOUNT_AGE", 15),
+        "EMAIL_TOKEN_MAX_AGE_S": _int(env, "EMAIL_TOKEN_MAX_AGE_S", 3 * 24 * 3600),
+        "PASSWORD_RESET_MAX_AGE_S": _int(env, "PASSWORD_RESET_MAX_AGE_S", 2 * 3600),
+        # Hard cap on one request body; a category's own limit is checked per upload.
+        "MAX_CONTENT_LENGTH": _int(env, "MAX_UPLOAD_BYTES", 260 * 1024 * 1024),
+        "MAX_IMAGE_PIXELS": _int(env, "MAX_IMAGE_PIXELS", 120_000_000),
+        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        "BABEL_DEFAULT_LOCALE": "vi",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
+        "LANGUAGES": ("vi", "en"),
+        "WTF_CSRF_ENABLED": _bool(env.get("WTF_CSRF_ENABLED"), True),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_SECURE": production,
+    }
+    return settings
+
+
+def check_production(settings: dict) -> None:
+    """Refuse settings that must never reach production."""
+    if settings["ENV_NAME"] != "production":
+        return
+    if settings["SECRET_KEY"] in ("", DEFAULT_SECRET) or len(settings["SECRET_KEY"]) < 32:
+        raise ConfigError("SECRET_KEY must be set to a random value of 32+ characters")
+    if settings["DATABASE_URL"].startswith("sqlite"):
+        raise ConfigError("DATABASE_URL must point to PostgreSQL in production")
+
+
+def celery_settings(settings: dict) -> dict:
+    """Celery configuration derived from the application settings."""
+    longest_job_s = 30 * 60
+    return {
+        "broker_url": settings["BROKER_URL"],
+        "task_ignore_result": True,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_time_limit": longest_job_s,
+        "task_soft_time_limit": longest_job_s - 60,
+        # Longer than the longest job, so an unacknowledged job is not handed out twice.
+        "broker_transport_options": {"visibility_timeout": 2 * longest_job_s, "polling_interval": 0.5},
+        "broker_connection_retry_on_startup": True,
+        "broker_connection_timeout": 3,
+        "beat_schedule": {
+            "sweep-stale-jobs": {
+                "task": "worker.sweep_jobs",
+                "schedule": float(settings["JOB_SWEEP_INTERVAL_S"]),
+            },
+        },
+        "timezone": "Asia/Ho_Chi_Minh",
+        "enable_utc": True,
+    }

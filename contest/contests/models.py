@@ -1,0 +1,188 @@
+"""A contest edition, its categories with their rules, and the places entries may come from."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from flask_babel import get_locale
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    select,
+    update,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from contest.db import Base, now_utc
+
+
+class CategoryKind(enum.StrEnum):
+    photo = "photo"
+    photo_series = "photo_series"
+    video = "video"
+
+
+def _localized(obj, field: str) -> str:
+    """The Vietnamese or English text of ``field`` for the current language."""
+    lang = str(get_locale() or "vi")
+    value = getattr(obj, f"{field}_{lang}", None) or getattr(obj, f"{field}_vi")
+    return value or ""
+
+
+class Contest(Base):
+    __tablename__ = "contests"
+    __table_args__ = (
+        CheckConstraint("submission_opens_at < submission_closes_at", name="submission_window"),
+        CheckConstraint("voting_opens_at < voting_closes_at", name="voting_window"),
+        CheckConstraint("min_entrant_age BETWEEN 0 AND 120", name="min_entrant_age_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True, nullable=False)
+    # Prefix of the public entry codes, e.g. HNA25 -> HNA25-0001.
+    code_prefix: Mapped[str] = mapped_column(String(12), unique=True, nullable=False)
+    title_vi: Mapped[str] = mapped_column(String(200), nullable=False)
+    title_en: Mapped[str] = mapped_column(String(200), nullable=False)
+    description_vi: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    description_en: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    rules_vi: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    rules_en: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # Instants in UTC; organizers enter and read them in Vietnam time.
+    submission_opens_at: Mapped[datetime] = mapped_column(nullable=False)
+    submission_closes_at: Mapped[datetime] = mapped_column(nullable=False)
+    voting_opens_at: Mapped[datetime] = mapped_column(nullable=False)
+    voting_closes_at: Mapped[datetime] = mapped_column(nullable=False)
+    results_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    min_entrant_age: Mapped[int] = mapped_column(Integer, nullable=False, default=15)
+    max_entries_per_person: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    is_published: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    # Last number handed out for entry codes; see next_entry_number().
+    entry_counter: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    created_at: Mapped[datetime] = mapped_column(nullable=False, default=now_utc)
+
+    categories: Mapped[list[Category]] = relationship(
+        back_populates="contest", order_by="Category.position", cascade="all, delete-orphan"
+    )
+    places: Mapped[list[Place]] = relationship(
+        back_populates="contest", order_by="Place.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def title(self) -> str:
+        return _localized(self, "title")
+
+    @property
+    def description(self) -> str:
+        return _localized(self, "description")
+
+    @property
+    def rules(self) -> str:
+        return _localized(self, "rules")
+
+    def submission_open(self, at: datetime | None = None) -> bool:
+        at = at or now_utc()
+        return self.submission_opens_at <= at < self.submission_closes_at
+
+    def voting_open(self, at: datetime | None = None) -> bool:
+        at = at or now_utc()
+        return self.voting_opens_at <= at < self.voting_closes_at
+
+    def next_entry_code(self, session: Session) -> str:
+        """Hand out the next public entry code; concurrent callers get distinct numbers."""
+        number = session.execute(
+            update(Contest)
+            .where(Contest.id == self.id)
+            .values(entry_counter=Contest.entry_counter + 1)
+            .returning(Contest.entry_counter)
+        ).scalar_one()
+        self.entry_counter = number
+        session.expire(self, ["entry_counter"])
+        return f"{self.code_prefix}-{number:04d}"
+
+    def __repr__(self) -> str:
+        return f"<Contest {self.slug}>"
+
+
+class Category(Base):
+    __tablename__ = "categories"
+    __table_args__ = (
+        UniqueConstraint("contest_id", "slug"),
+        CheckConstraint("min_bytes IS NULL OR max_bytes IS NULL OR min_bytes <= max_bytes", name="bytes_range"),
+        CheckConstraint("works_from IS NULL OR works_until IS NULL OR works_from <= works_until", name="works_window"),
+        CheckConstraint("min_items IS NULL OR max_items IS NULL OR min_items <= max_items", name="items_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contests.id", ondelete="CASCADE"), index=True, nullable=False)
+    slug: Mapped[str] = mapped_column(String(40), nullable=False)
+    kind: Mapped[CategoryKind] = mapped_column(
+        Enum(CategoryKind, native_enum=False, length=20, name="category_kind",
+             create_constraint=True, validate_strings=True),
+        nullable=False,
+    )
+    name_vi: Mapped[str] = mapped_column(String(120), nullable=False)
+    name_en: Mapped[str] = mapped_column(String(120), nullable=False)
+    description_vi: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    description_en: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # Formats detected from content, lower case: "jpeg", "png", "heif", "mp4", "mov".
+    allowed_formats: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
+    min_long_edge_px: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    min_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    max_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    max_duration_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    works_from: Mapped[date | None] = mapped_column(nullable=True)
+    works_until: Mapped[date | None] = mapped_column(nullable=True)
+    max_entries_per_person: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Photo series: how many photos one entry holds.
+    min_items: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    max_items: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    contest: Mapped[Contest] = relationship(back_populates="categories")
+
+    @property
+    def name(self) -> str:
+        return _localized(self, "name")
+
+    @property
+    def description(self) -> str:
+        return _localized(self, "description")
+
+    def __repr__(self) -> str:
+        return f"<Category {self.slug} {self.kind.value}>"
+
+
+class Place(Base):
+    """Where in the contest's territory a work may be shot (Nghe An: districts, towns, city)."""
+
+    __tablename__ = "places"
+    __table_args__ = (UniqueConstraint("contest_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contests.id", ondelete="CASCADE"), index=True, nullable=False)
+    code: Mapped[str] = mapped_column(String(40), nullable=False)
+    name_vi: Mapped[str] = mapped_column(String(120), nullable=False)
+    name_en: Mapped[str] = mapped_column(String(120), nullable=False)
+    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+    contest: Mapped[Contest] = relationship(back_populates="places")
+
+    @property
+    def name(self) -> str:
+        return _localized(self, "name")
+
+
+def current_contest(session: Session) -> Contest | None:
+    """The published contest whose submission or voting is nearest in time (newest first)."""
+    return session.scalars(
+        select(Contest).where(Contest.is_published.is_(True)).order_by(Contest.submission_opens_at.desc())
+    ).first()

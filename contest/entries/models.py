@@ -1,0 +1,156 @@
+"""Entries, their status machine, and the media files they own."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Enum,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from contest.db import Base, now_utc
+
+
+class EntryStatus(enum.StrEnum):
+    draft = "draft"
+    submitted = "submitted"
+    processing = "processing"
+    pending_review = "pending_review"
+    approved = "approved"
+    rejected = "rejected"
+    withdrawn = "withdrawn"
+    failed = "failed"
+
+
+# The one place where an entry's status may change; anything else is a bug.
+TRANSITIONS: dict[EntryStatus, frozenset[EntryStatus]] = {
+    EntryStatus.draft: frozenset({EntryStatus.submitted, EntryStatus.withdrawn}),
+    EntryStatus.submitted: frozenset({EntryStatus.processing, EntryStatus.failed, EntryStatus.withdrawn}),
+    EntryStatus.processing: frozenset({EntryStatus.pending_review, EntryStatus.failed, EntryStatus.withdrawn}),
+    EntryStatus.pending_review: frozenset({EntryStatus.approved, EntryStatus.rejected, EntryStatus.withdrawn}),
+    EntryStatus.approved: frozenset({EntryStatus.rejected, EntryStatus.withdrawn}),
+    EntryStatus.rejected: frozenset({EntryStatus.approved}),
+    EntryStatus.failed: frozenset({EntryStatus.withdrawn}),
+    EntryStatus.withdrawn: frozenset(),
+}
+
+# Statuses in which the entrant may still edit the text or withdraw.
+EDITABLE = frozenset({EntryStatus.submitted, EntryStatus.processing, EntryStatus.pending_review,
+                      EntryStatus.approved, EntryStatus.failed})
+
+
+class InvalidTransition(ValueError):
+    pass
+
+
+class AssetKind(enum.StrEnum):
+    original = "original"
+    thumb_jpeg = "thumb_jpeg"
+    thumb_webp = "thumb_webp"
+    display_jpeg = "display_jpeg"
+    display_webp = "display_webp"
+
+
+class Entry(Base):
+    __tablename__ = "entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(24), unique=True, nullable=False)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contests.id"), index=True, nullable=False)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True, nullable=False)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True, nullable=False)
+    place_id: Mapped[int] = mapped_column(ForeignKey("places.id"), index=True, nullable=False)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    taken_on: Mapped[date] = mapped_column(nullable=False)
+    status: Mapped[EntryStatus] = mapped_column(
+        Enum(EntryStatus, native_enum=False, length=20, name="entry_status",
+             create_constraint=True, validate_strings=True),
+        nullable=False, default=EntryStatus.draft, index=True,
+    )
+    # Why media processing failed: a code from contest.entries.failures and its values,
+    # so the entrant reads the reason in their own language.
+    failure_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    failure_params: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    declarations_accepted_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    created_at: Mapped[datetime] = mapped_column(nullable=False, default=now_utc)
+    submitted_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(nullable=False, default=now_utc, onupdate=now_utc)
+
+    contest = relationship("Contest")
+    category = relationship("Category")
+    author = relationship("User")
+    place = relationship("Place")
+    assets: Mapped[list[MediaAsset]] = relationship(
+        back_populates="entry", order_by="(MediaAsset.position, MediaAsset.kind)",
+        cascade="all, delete-orphan",
+    )
+
+    def transition(self, new: EntryStatus) -> None:
+        if new not in TRANSITIONS[self.status]:
+            raise InvalidTransition(f"{self.code}: {self.status.value} -> {new.value}")
+        self.status = new
+        if new is not EntryStatus.failed:
+            self.failure_code = None
+            self.failure_params = None
+
+    def fail(self, code: str, **params) -> None:
+        self.transition(EntryStatus.failed)
+        self.failure_code = code
+        self.failure_params = params or None
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in EDITABLE
+
+    def asset(self, kind: AssetKind, position: int = 0) -> MediaAsset | None:
+        return next((a for a in self.assets if a.kind is kind and a.position == position), None)
+
+    def __repr__(self) -> str:
+        return f"<Entry {self.code} {self.status.value}>"
+
+
+class MediaAsset(Base):
+    """One stored object: an original upload or one of its renditions."""
+
+    __tablename__ = "media_assets"
+    __table_args__ = (UniqueConstraint("entry_id", "position", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"), index=True, nullable=False)
+    # Index of the work inside the entry (photo series); 0 for a single work.
+    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    kind: Mapped[AssetKind] = mapped_column(
+        Enum(AssetKind, native_enum=False, length=20, name="asset_kind",
+             create_constraint=True, validate_strings=True),
+        nullable=False,
+    )
+    storage_key: Mapped[str] = mapped_column(String(255), unique=True, nullable=False)
+    mime_type: Mapped[str] = mapped_column(String(100), nullable=False)
+    width: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    duration_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    bytes: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # As the entrant named it; shown to organizers and used for exports only.
+    original_filename: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(nullable=False, default=now_utc)
+
+    entry: Mapped[Entry] = relationship(back_populates="assets")
+
+    @property
+    def is_public(self) -> bool:
+        return self.kind is not AssetKind.original
+
+    def __repr__(self) -> str:
+        return f"<MediaAsset {self.kind.value} {self.storage_key}>"

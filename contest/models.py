@@ -1,0 +1,13 @@
+"""Every mapped class, imported once so that the metadata (and Alembic) sees them all."""
+
+from contest.auth.models import Role, User
+from contest.contests.models import Category, CategoryKind, Contest, Place
+from contest.db import Base
+from contest.entries.models import AssetKind, Entry, EntryStatus, MediaAsset
+from contest.mail.models import OutboundEmail
+from contest.processing.models import JobKind, JobState, ProcessingJob
+
+__all__ = [
+    "AssetKind", "Base", "Category", "CategoryKind", "Contest", "Entry", "EntryStatus",
+    "JobKind", "JobState", "MediaAsset", "OutboundEmail", "Place", "ProcessingJob", "Role", "User",
+]

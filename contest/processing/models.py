@@ -1,0 +1,57 @@
+"""Processing jobs: the database row is the source of truth, the broker only a doorbell."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from contest.db import Base, now_utc
+
+
+class JobKind(enum.StrEnum):
+    photo = "photo"
+
+
+class JobState(enum.StrEnum):
+    queued = "queued"
+    running = "running"
+    retrying = "retrying"
+    succeeded = "succeeded"
+    failed = "failed"
+
+
+ACTIVE_STATES = frozenset({JobState.queued, JobState.running, JobState.retrying})
+
+
+class ProcessingJob(Base):
+    __tablename__ = "processing_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"), index=True, nullable=False)
+    kind: Mapped[JobKind] = mapped_column(
+        Enum(JobKind, native_enum=False, length=20, name="job_kind", create_constraint=True,
+             validate_strings=True),
+        nullable=False,
+    )
+    state: Mapped[JobState] = mapped_column(
+        Enum(JobState, native_enum=False, length=20, name="job_state", create_constraint=True,
+             validate_strings=True),
+        nullable=False, default=JobState.queued, index=True,
+    )
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(nullable=False, default=now_utc)
+    updated_at: Mapped[datetime] = mapped_column(nullable=False, default=now_utc, onupdate=now_utc)
+    started_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Not before this instant (backoff after a transient error).
+    run_after: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    entry = relationship("Entry")
+
+    def __repr__(self) -> str:
+        return f"<ProcessingJob {self.id} {self.kind.value} {self.state.value}>"

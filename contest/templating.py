@@ -1,0 +1,26 @@
+"""Jinja helpers available in every template."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
+
+
+def filesize(num_bytes: int | None) -> str:
+    """Bytes in decimal units as people read them (3 MB, 200 MB), in the page's language."""
+    if num_bytes is None:
+        return ""
+    for unit, size in (("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
+        if num_bytes >= size:
+            return f"{format_decimal(round(num_bytes / size, 1))} {unit}"
+    return f"{format_decimal(num_bytes)} B"
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        current_locale=lambda: str(get_locale() or "vi"),
+        format_date=format_date,
+        format_datetime=format_datetime,
+        format_decimal=format_decimal,
+    )
+    app.jinja_env.filters["filesize"] = filesize

@@ -1,0 +1,145 @@
+"""Helpers shared by the tests: databases, factories, login, real media."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from contest.auth.models import Role, User
+from contest.config import ROOT
+from contest.db import make_engine, now_utc
+
+PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PASSWORD = "correct horse battery"
+WALLPAPERS = Path("/usr/share/wallpapers")
+
+
+# --- databases ------------------------------------------------------------------------
+def migrate(url: str, revision: str = "head") -> None:
+    """Bring the database at ``url`` to ``revision`` with the project's Alembic chain."""
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        cfg = Config(str(ROOT / "alembic.ini"))
+        cfg.set_main_option("script_location", str(ROOT / "migrations"))
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, revision)
+    engine.dispose()
+
+
+def _postgres_available() -> str | None:
+    try:
+        engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
+        with engine.connect():
+            pass
+        engine.dispose()
+    except Exception as exc:  # any driver error means "not reachable here"
+        return str(exc)
+    return None
+
+
+def new_database(kind: str, tmp_dir: Path) -> Iterator[str]:
+    """A fresh, empty database of ``kind``; dropped afterwards."""
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp_dir / f'test-{uuid.uuid4().hex[:8]}.sqlite'}"
+        return
+    problem = _postgres_available()
+    if problem:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL must run in CI but is not reachable: {problem}")
+        pytest.skip(f"PostgreSQL not reachable: {problem}")
+    name = f"contest_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+
+
+# --- factories ------------------------------------------------------------------------
+def create_user(db: Session, email: str = "entrant@example.com", *, role: Role = Role.entrant,
+                verified: bool = True, password: str = PASSWORD, **fields) -> User:
+    user = User(email=email, full_name=fields.pop("full_name", "Nguyễn Văn An"), role=role,
+                country=fields.pop("country", "VN"), birth_year=fields.pop("birth_year", 1990),
+                email_verified_at=now_utc() if verified else None, **fields)
+    user.set_password(password)
+    db.add(user)
+    db.commit()
+    return user
+
+
+def login(client, email: str, password: str = PASSWORD):
+    return client.post("/account/login", data={"email": email, "password": password})
+
+
+# --- media ----------------------------------------------------------------------------
+def wallpaper(name: str) -> Path:
+    """A real 5120x2880 JPEG photograph from Debian's plasma-workspace-wallpapers."""
+    path = WALLPAPERS / name / "contents" / "images" / "5120x2880.jpg"
+    if not path.exists():
+        pytest.fail(f"{path} missing: 'make test' installs plasma-workspace-wallpapers")
+    return path
+
+
+def make_test_config(tmp_dir: Path, database_url: str, **overrides) -> dict:
+    config = {
+        "TESTING": True,
+        "INSTANCE_DIR": str(tmp_dir),
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret-" + "x" * 32,
+        "STORAGE_BACKEND": "local",
+        "STORAGE_LOCAL_ROOT": str(tmp_dir / "media"),
+        "BROKER_URL": f"sqla+sqlite:///{tmp_dir / 'broker.sqlite'}",
+        "JOB_DISPATCH": "off",
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+    }
+    config.update(overrides)
+    return config
+
+
+def start_moto_server():
+    """A real S3 endpoint over HTTP on loopback (moto's ThreadedMotoServer)."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    return server, f"http://{host}:{port}"
+
+
+def s3_config(endpoint: str, bucket: str) -> dict:
+    return {
+        "STORAGE_BACKEND": "s3",
+        "S3_ENDPOINT_URL": endpoint,
+        "S3_BUCKET": bucket,
+        "S3_REGION": "us-east-1",
+        "S3_ACCESS_KEY_ID": "testing",
+        "S3_SECRET_ACCESS_KEY": "testing",
+        "S3_ADDRESSING_STYLE": "path",
+        "S3_PUBLIC_URL": "",
+    }
+
+
+def downgrade(url: str, revision: str = "base") -> None:
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        cfg = Config(str(ROOT / "alembic.ini"))
+        cfg.set_main_option("script_location", str(ROOT / "migrations"))
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, revision)
+    engine.dispose()
