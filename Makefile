@@ -1,5 +1,8 @@
 # One command runs the platform, one runs the tests. Both install what is missing.
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -ec
+# pip's output goes to a log that is shown only when the install fails.
+PIP_QUIET := > $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -16,9 +19,10 @@ $(VENV)/bin/python:
 	$${PYTHON:-$(PYTHON)} -m venv $(VENV) 2>/dev/null || { $(MAKE) --no-print-directory apt-install PKGS="python3-venv" && python3 -m venv $(VENV); }
 
 $(STAMP): pyproject.toml | $(VENV)/bin/python
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
-	touch $(STAMP)
+	@echo "Installing Python packages into $(VENV) ..."
+	@$(BIN)/python -m pip install --quiet --upgrade pip $(PIP_QUIET)
+	@$(BIN)/python -m pip install --quiet -e ".[dev]" $(PIP_QUIET)
+	@touch $(STAMP)
 
 # Debian packages: ffmpeg for the media worker, real 5120x2880 photographs for the tests.
 apt-install:

@@ -1,5 +1,74 @@
-from flask import Blueprint
+"""Organizer pages: the contests at a glance, contest settings, category rules."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from contest.admin import services
+from contest.admin.forms import CATEGORY_FORMS, ContestForm
+from contest.auth.policy import organizer_required
+from contest.contests.models import Category, Contest
+from contest.entries.models import EntryStatus
+from contest.extensions import db
 
 bp = Blueprint("admin", __name__)
-# STUB: replaced by the admin feature.
-bp.add_url_rule("/", "index", lambda: "stub")
+
+STATUS_LABELS = {
+    EntryStatus.draft: _l("Draft"),
+    EntryStatus.submitted: _l("Submitted"),
+    EntryStatus.processing: _l("Processing"),
+    EntryStatus.pending_review: _l("Awaiting review"),
+    EntryStatus.approved: _l("Approved"),
+    EntryStatus.rejected: _l("Rejected"),
+    EntryStatus.withdrawn: _l("Withdrawn"),
+    EntryStatus.failed: _l("Failed"),
+}
+
+
+@bp.get("/")
+@organizer_required
+def index():
+    return render_template(
+        "admin/index.html", overview=services.contest_overview(db.session), status_labels=STATUS_LABELS
+    )
+
+
+@bp.route("/contests/<int:contest_id>/edit", methods=["GET", "POST"])
+@organizer_required
+def edit_contest(contest_id: int):
+    contest = db.session.get(Contest, contest_id) or abort(404)
+    locked = services.has_entries(db.session, contest)
+    form = ContestForm(data=services.contest_settings(contest))
+    if form.validate_on_submit() and _saved(form, services.update_contest, contest):
+        flash(_("The contest settings were saved."), "success")
+        return redirect(url_for(".index"))
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "admin/contest_form.html", form=form, contest=contest, prefix_locked=locked
+    ), status
+
+
+@bp.route("/categories/<int:category_id>/edit", methods=["GET", "POST"])
+@organizer_required
+def edit_category(category_id: int):
+    category = db.session.get(Category, category_id) or abort(404)
+    form = CATEGORY_FORMS[category.kind](data=services.category_settings(category))
+    if form.validate_on_submit() and _saved(form, services.update_category, category):
+        flash(_("The category %(name)s was saved.", name=category.name), "success")
+        return redirect(url_for(".index"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("admin/category_form.html", form=form, category=category), status
+
+
+def _saved(form, update, target) -> bool:
+    """Run ``update`` with the form's values and commit; a refusal becomes a field error."""
+    try:
+        update(db.session, target, form.data, current_user)
+    except services.SettingsRejected as exc:
+        form[exc.field].errors.append(exc.message)
+        return False
+    db.session.commit()
+    return True

@@ -1,6 +1,164 @@
-from flask import Blueprint
+"""Account pages: sign-up, e-mail confirmation, log-in and out, password reset."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, login_user, logout_user
+
+from contest.auth import services
+from contest.auth.forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
+from contest.auth.models import User
+from contest.auth.tokens import TokenRejected
+from contest.extensions import db, limiter, login_manager
+from contest.main.views import _safe_next
 
 bp = Blueprint("auth", __name__)
-# STUB: replaced by the auth feature.
-for _name in ("login", "logout", "register", "resend_verification", "unverified"):
-    bp.add_url_rule(f"/{_name}", _name, lambda: "stub", methods=["GET", "POST"])
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = _l("Please log in to open this page.")
+login_manager.login_message_category = "error"
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """The logged-in account; a disabled account is logged out at its next request."""
+    try:
+        user = db.session.get(User, int(user_id))
+    except ValueError:
+        return None
+    return user if user is not None and user.is_active else None
+
+
+def _signup_limit() -> str:
+    return current_app.config["SIGNUP_RATE_LIMIT"]
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _link_problem(purpose: str, exc: TokenRejected):
+    return render_template("auth/link_problem.html", purpose=purpose, problem=exc.problem.value), 400
+
+
+# --- sign-up and e-mail confirmation ----------------------------------------------------
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_signup_limit, methods=["POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = services.register_entrant(
+                db.session, email=form.email.data, password=form.password.data,
+                full_name=form.full_name.data, country=form.country.data,
+                birth_year=form.birth_year.data, locale=str(get_locale() or "vi"),
+            )
+        except services.EmailTaken:
+            form.email.errors.append(_("An account with this e-mail address already exists. "
+                                       "Log in, or reset your password if you forgot it."))
+        else:
+            db.session.commit()
+            login_user(user)
+            flash(_("Welcome, %(name)s! We sent a link to %(email)s: open it to confirm your address.",
+                    name=user.full_name, email=user.email), "success")
+            return redirect(url_for("auth.unverified"))
+    return render_template("auth/register.html", form=form)
+
+
+@bp.get("/unverified")
+@login_required
+def unverified():
+    if current_user.is_verified:
+        return redirect(url_for("main.home"))
+    return render_template("auth/unverified.html")
+
+
+@bp.post("/resend-verification")
+@limiter.limit(_signup_limit, methods=["POST"])
+@login_required
+def resend_verification():
+    if current_user.is_verified:
+        flash(_("Your e-mail address is already confirmed."), "success")
+        return redirect(url_for("main.home"))
+    services.send_verification_email(db.session, current_user._get_current_object())
+    db.session.commit()
+    flash(_("We sent a new link to %(email)s.", email=current_user.email), "success")
+    return redirect(url_for("auth.unverified"))
+
+
+@bp.get("/verify/<token>")
+def verify_email(token: str):
+    try:
+        _user, newly_confirmed = services.confirm_email(db.session, token)
+    except TokenRejected as exc:
+        return _link_problem("verify", exc)
+    db.session.commit()
+    if newly_confirmed:
+        flash(_("Thank you: your e-mail address is confirmed."), "success")
+    else:
+        flash(_("Your e-mail address is already confirmed."), "success")
+    return redirect(url_for("main.home") if current_user.is_authenticated else url_for("auth.login"))
+
+
+# --- logging in and out -----------------------------------------------------------------
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = services.check_credentials(db.session, form.email.data, form.password.data)
+        except services.BadCredentials:
+            form.form_errors.append(_("Wrong e-mail address or password."))
+        except services.AccountDisabled:
+            form.form_errors.append(_("This account has been disabled. Please contact the organizers."))
+        else:
+            db.session.commit()
+            login_user(user, remember=form.remember.data)
+            flash(_("Welcome back, %(name)s.", name=user.full_name), "success")
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    flash(_("You are logged out. See you soon!"), "success")
+    return redirect(url_for("main.home"))
+
+
+# --- password reset ---------------------------------------------------------------------
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@limiter.limit(_signup_limit, methods=["POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.request_password_reset(db.session, form.email.data)
+        db.session.commit()
+        # The same answer whether or not the address has an account.
+        flash(_("If an account uses %(email)s, we have sent it a link to choose a new password.",
+                email=form.email.data), "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot_password.html", form=form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    try:
+        user = services.user_for_reset_token(db.session, token)
+    except TokenRejected as exc:
+        return _link_problem("reset", exc)
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        services.reset_password(db.session, token, form.password.data)
+        db.session.commit()
+        flash(_("Your new password is set. You can log in with it now."), "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset_password.html", form=form, user=user)

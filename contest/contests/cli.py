@@ -1,1 +1,54 @@
-"""Commands of this feature (STUB)."""
+"""``flask --app wsgi contest seed-demo``: the demo edition and its development accounts.
+
+Output is for the developer at the terminal, so it is plain English (not translated).
+"""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+
+from contest.cli import contest_cli
+from contest.contests.services import DemoSeed, seed_demo
+from contest.extensions import db
+
+
+@contest_cli.command("seed-demo")
+@click.option(
+    "--force-production",
+    is_flag=True,
+    help="Seed even when CONTEST_ENV=production (creates accounts with known passwords).",
+)
+def seed_demo_command(force_production: bool) -> None:
+    """Create the 2025 demo contest and demo accounts (organizer, judge, entrant) if missing."""
+    if current_app.config["ENV_NAME"] == "production" and not force_production:
+        raise click.ClickException(
+            "refusing to seed demo accounts with published passwords in production; "
+            "pass --force-production if you really mean it"
+        )
+    seed = seed_demo(db.session)
+    db.session.commit()
+    _report(seed, current_app.config["PUBLIC_BASE_URL"])
+
+
+def _report(seed: DemoSeed, url: str) -> None:
+    contest_state = "created" if seed.contest_created else "already there"
+    click.echo(f"Contest {seed.contest.title_en} ({seed.contest.slug}): {contest_state}")
+    rows = [("role", "e-mail", "password", "account")]
+    rows += [
+        (
+            s.account.role.value,
+            s.account.email,
+            s.account.password,
+            "created" if s.created else "already there",
+        )
+        for s in seed.accounts
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    if not seed.changed_anything:
+        click.echo("Everything was already there; nothing changed.")
+    elif not all(s.created for s in seed.accounts):
+        click.echo("Accounts marked 'already there' keep the password they had.")
+    click.echo(f"Open {url}")

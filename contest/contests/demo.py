@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from contest.auth.models import Role
 from contest.contests.models import Category, CategoryKind, Contest, Place
 from contest.db import now_utc
 
@@ -63,8 +65,8 @@ RULES_EN = """\
 
 
 def _categories() -> list[Category]:
-    photo_rules = dict(allowed_formats=["jpeg"], min_long_edge_px=3000, min_bytes=3 * MB,
-                       max_bytes=60 * MB, works_from=WORKS_FROM, works_until=WORKS_UNTIL)
+    photo_rules = {"allowed_formats": ["jpeg"], "min_long_edge_px": 3000, "min_bytes": 3 * MB,
+                       "max_bytes": 60 * MB, "works_from": WORKS_FROM, "works_until": WORKS_UNTIL}
     return [
         Category(slug="photo", kind=CategoryKind.photo, position=1, name_vi="Ảnh đơn",
                  name_en="Photo", max_entries_per_person=10, **photo_rules),
@@ -106,3 +108,22 @@ def build_demo_contest(session: Session, now: datetime | None = None) -> tuple[C
     session.add(contest)
     session.flush()
     return contest, True
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    """A development account that ``seed-demo`` creates; never meant for production."""
+
+    email: str
+    password: str
+    role: Role
+    full_name: str
+    birth_year: int | None = None
+
+
+DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
+    DemoAccount("organizer@demo.happynghean.vn", "demo-organizer-2025", Role.organizer, "Ban Tổ chức (demo)"),
+    DemoAccount("judge@demo.happynghean.vn", "demo-judge-2025", Role.judge, "Giám khảo (demo)"),
+    DemoAccount("entrant@demo.happynghean.vn", "demo-entrant-2025", Role.entrant, "Nguyễn Thị Hoa",
+                birth_year=1995),
+)

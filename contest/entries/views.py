@@ -1,6 +1,173 @@
-from flask import Blueprint
+"""The entrant's side: submit a photo, see "My entries", edit the text, withdraw."""
 
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from contest.auth.policy import verified_entrant_required
+from contest.contests.models import Contest, current_contest
+from contest.entries import services
+from contest.entries.failures import MediaRejected
+from contest.entries.forms import EditEntryForm, PhotoEntryForm, WithdrawForm
+from contest.entries.models import Entry
+from contest.extensions import db
+from contest.storage import StorageUnavailable
+
+log = logging.getLogger(__name__)
 bp = Blueprint("entries", __name__)
-# STUB: replaced by the entries feature.
-for _name in ("mine", "new"):
-    bp.add_url_rule(f"/{_name}", _name, lambda: "stub", methods=["GET", "POST"])
+
+POLL_INTERVAL_MS = 3000
+STORAGE_UNAVAILABLE = _l(
+    "Our file storage is unavailable at the moment. Nothing was saved: please try again in a few minutes."
+)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@verified_entrant_required
+def new():
+    contest = current_contest(db.session)
+    if contest is None:
+        abort(404)
+    form = PhotoEntryForm(contest)
+    blocked, refusal, status = _refusal(contest), None, None
+    if blocked is None and form.validate_on_submit():
+        try:
+            entry = _submit(form, contest)
+        except services.SubmissionRefused as exc:
+            refusal = exc.message
+        except MediaRejected as exc:
+            form.photo.errors.append(exc.message)
+        except StorageUnavailable:
+            log.warning("storage unavailable while saving an upload", exc_info=True)
+            form.photo.errors.append(str(STORAGE_UNAVAILABLE))
+            status = 503
+        else:
+            flash(
+                _(
+                    "We received your entry %(code)s. It is being processed: its thumbnail appears "
+                    "here in a moment.",
+                    code=entry.code,
+                ),
+                "success",
+            )
+            return redirect(url_for("entries.mine"))
+    status = status or (400 if form.is_submitted() else 200)
+    return render_template(
+        "entries/new.html", contest=contest, form=form, blocked=blocked, refusal=refusal
+    ), status
+
+
+def _refusal(contest: Contest) -> str | None:
+    try:
+        services.check_can_submit(db.session, current_user, contest)
+    except services.SubmissionRefused as exc:
+        return exc.message
+    return None
+
+
+def _submit(form: PhotoEntryForm, contest: Contest) -> Entry:
+    """Store the entry and commit; on any failure nothing is left, in the database or in storage."""
+    upload = form.photo.data
+    tmp_dir = Path(current_app.config["INSTANCE_DIR"]) / "tmp"
+    try:
+        with services.upload_on_disk(upload, tmp_dir) as path:
+            entry = services.submit_entry(
+                db.session,
+                current_user,
+                contest,
+                form.chosen_category(),
+                **form.entry_details(),
+                upload_path=path,
+                original_filename=upload.filename,
+            )
+        keys = services.stored_keys(entry)
+        try:
+            db.session.commit()
+        except Exception:
+            services.discard_objects(keys)
+            raise
+    except Exception:
+        db.session.rollback()
+        raise
+    return entry
+
+
+@bp.get("/mine")
+@login_required
+def mine():
+    cards = services.my_entries(db.session, current_user)
+    pending = [
+        {
+            "url": url_for("entries.status_json", code=c.entry.code),
+            "status": c.entry.status.value,
+            "job_state": c.job_state.value if c.job_state else None,
+        }
+        for c in cards
+        if c.is_pending
+    ]
+    return render_template("entries/mine.html", cards=cards, pending=pending, poll_ms=POLL_INTERVAL_MS)
+
+
+@bp.get("/<code>/status.json")
+@login_required
+def status_json(code: str):
+    return services.status_summary(db.session, _own_entry(code))
+
+
+@bp.route("/<code>/edit", methods=["GET", "POST"])
+@login_required
+def edit(code: str):
+    entry = _own_entry(code)
+    if not services.may_edit(entry):
+        flash(_("Entry %(code)s can no longer be changed.", code=entry.code), "error")
+        return redirect(url_for("entries.mine"))
+    form = EditEntryForm(
+        entry.contest, category=entry.category, data=_entry_fields(entry) if request.method == "GET" else None
+    )
+    if form.validate_on_submit():
+        services.update_entry(db.session, entry, **form.entry_details())
+        db.session.commit()
+        flash(_("Entry %(code)s was saved.", code=entry.code), "success")
+        return redirect(url_for("entries.mine"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("entries/edit.html", entry=entry, form=form), status
+
+
+@bp.route("/<code>/withdraw", methods=["GET", "POST"])
+@login_required
+def withdraw(code: str):
+    entry = _own_entry(code)
+    if not services.may_withdraw(entry):
+        flash(_("Entry %(code)s can no longer be withdrawn.", code=entry.code), "error")
+        return redirect(url_for("entries.mine"))
+    form = WithdrawForm()
+    if form.validate_on_submit():
+        services.withdraw_entry(db.session, entry)
+        db.session.commit()
+        flash(_("Entry %(code)s was withdrawn. Its files will be deleted.", code=entry.code), "success")
+        return redirect(url_for("entries.mine"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("entries/withdraw.html", entry=entry, form=form), status
+
+
+def _own_entry(code: str) -> Entry:
+    """The current user's entry, or 404 for everyone else (organizers included)."""
+    entry = services.owned_entry(db.session, code, current_user)
+    if entry is None:
+        abort(404)
+    return entry
+
+
+def _entry_fields(entry: Entry) -> dict:
+    return {
+        "title": entry.title,
+        "description": entry.description,
+        "place": entry.place_id,
+        "taken_on": entry.taken_on,
+    }

@@ -1,0 +1,207 @@
+"""Accounts: registration, e-mail confirmation, log-in checks, password reset, staff accounts.
+
+Every function flushes and leaves the commit to its caller (the request or the CLI).
+E-mails go through the outbox in the same transaction, in the recipient's language.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from flask import current_app, url_for
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from contest.auth.models import Role, User
+from contest.auth.tokens import (
+    TokenProblem,
+    TokenRejected,
+    email_verification_token,
+    password_fingerprint,
+    password_reset_token,
+    read_email_verification_token,
+    read_password_reset_token,
+)
+from contest.db import now_utc
+from contest.mail.models import OutboundEmail
+from contest.mail.services import queue_email, render_email
+
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 200
+
+
+class EmailTaken(Exception):
+    """Another account already uses this e-mail address."""
+
+
+class BadCredentials(Exception):
+    """Unknown e-mail address or wrong password (never say which)."""
+
+
+class AccountDisabled(Exception):
+    """The password is right but the account was switched off by the organizers."""
+
+
+def normalize_email(raw: str) -> str:
+    """One mailbox is one account: addresses are stored trimmed and in lower case."""
+    return raw.strip().lower()
+
+
+def find_user(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+def _external_url(endpoint: str, **values) -> str:
+    """An absolute link for an e-mail, on the configured public address of the site.
+
+    PUBLIC_BASE_URL rather than the request's Host header: a forged Host must not turn a
+    password-reset link into a link to someone else's site.
+    """
+    base = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
+    if not base:
+        return url_for(endpoint, _external=True, **values)
+    return base + url_for(endpoint, **values)
+
+
+# --- registration and e-mail confirmation ----------------------------------------------
+def register_entrant(session: Session, *, email: str, password: str, full_name: str, country: str,
+                     birth_year: int, locale: str) -> User:
+    """Create an entrant and queue the e-mail that confirms the address; raises EmailTaken."""
+    email = normalize_email(email)
+    if find_user(session, email) is not None:
+        raise EmailTaken(email)
+    user = User(email=email, full_name=full_name.strip(), country=country, birth_year=birth_year,
+                role=Role.entrant, locale=locale)
+    user.set_password(password)
+    try:
+        with session.begin_nested():  # a concurrent sign-up with the same address
+            session.add(user)
+            session.flush()
+    except IntegrityError as exc:
+        raise EmailTaken(email) from exc
+    send_verification_email(session, user)
+    return user
+
+
+def send_verification_email(session: Session, user: User) -> OutboundEmail:
+    link = _external_url("auth.verify_email", token=email_verification_token(user))
+    hours = current_app.config["EMAIL_TOKEN_MAX_AGE_S"] // 3600
+    subject, body = render_email("verify_email", user.locale, user=user, link=link, hours=hours)
+    return queue_email(session, user.email, subject, body)
+
+
+def confirm_email(session: Session, token: str) -> tuple[User, bool]:
+    """Mark the address of the link as confirmed: (user, newly confirmed); raises TokenRejected.
+
+    The link names the address it was sent to, so it stops working if the address changed.
+    """
+    user_id, email = read_email_verification_token(token)
+    user = session.get(User, user_id)
+    if user is None or user.email != email:
+        raise TokenRejected(TokenProblem.invalid)
+    if user.is_verified:
+        return user, False
+    user.email_verified_at = now_utc()
+    session.flush()
+    return user, True
+
+
+# --- logging in -------------------------------------------------------------------------
+@cache
+def _dummy_hash() -> str:
+    return generate_password_hash("not a real password")
+
+
+def check_credentials(session: Session, email: str, password: str) -> User:
+    """The account for these credentials, its last log-in recorded; raises BadCredentials.
+
+    An unknown address costs the same hashing time as a wrong password, so response times
+    do not tell which addresses have accounts.
+    """
+    user = find_user(session, email)
+    if user is None:
+        check_password_hash(_dummy_hash(), password)
+        raise BadCredentials()
+    if not user.check_password(password):
+        raise BadCredentials()
+    if not user.is_active:
+        raise AccountDisabled()
+    user.last_login_at = now_utc()
+    session.flush()
+    return user
+
+
+# --- password reset ---------------------------------------------------------------------
+def request_password_reset(session: Session, email: str) -> OutboundEmail | None:
+    """Queue a reset link when an active account has this address; None otherwise.
+
+    The caller answers the same either way, so the form does not reveal who has an account.
+    """
+    user = find_user(session, email)
+    if user is None or not user.is_active:
+        return None
+    link = _external_url("auth.reset_password", token=password_reset_token(user))
+    minutes = current_app.config["PASSWORD_RESET_MAX_AGE_S"] // 60
+    subject, body = render_email("reset_password", user.locale, user=user, link=link, minutes=minutes)
+    return queue_email(session, user.email, subject, body)
+
+
+def user_for_reset_token(session: Session, token: str) -> User:
+    """The account a reset link is for, if the link is still good; raises TokenRejected.
+
+    The link carries a fingerprint of the password hash: once the password is changed,
+    the link is used up.
+    """
+    user_id, fingerprint = read_password_reset_token(token)
+    user = session.get(User, user_id)
+    if user is None or not user.is_active or password_fingerprint(user) != fingerprint:
+        raise TokenRejected(TokenProblem.invalid)
+    return user
+
+
+def reset_password(session: Session, token: str, new_password: str) -> User:
+    """Set a new password through a reset link; raises TokenRejected.
+
+    Receiving the link proves the mailbox is theirs, so an unconfirmed address is confirmed.
+    """
+    user = user_for_reset_token(session, token)
+    user.set_password(new_password)
+    if not user.is_verified:
+        user.email_verified_at = now_utc()
+    session.flush()
+    return user
+
+
+# --- staff accounts (CLI) ---------------------------------------------------------------
+def create_staff(session: Session, *, role: Role, email: str, full_name: str | None,
+                 password: str | None) -> tuple[User, Role | None]:
+    """Create a confirmed account with ``role``, or give an existing account that role.
+
+    Returns (user, the role it had before, None when the account is new). An existing
+    account keeps its password unless ``password`` is given. Raises ValueError when a new
+    account lacks a name or a password.
+    """
+    email = normalize_email(email)
+    user = find_user(session, email)
+    previous = None
+    if user is None:
+        if not full_name or not full_name.strip():
+            raise ValueError("a new account needs a full name (--name)")
+        if not password:
+            raise ValueError("a new account needs a password")
+        user = User(email=email, full_name=full_name.strip(), country="VN", birth_year=None,
+                    locale=current_app.config["BABEL_DEFAULT_LOCALE"])
+        session.add(user)
+    else:
+        previous = user.role
+        if full_name and full_name.strip():
+            user.full_name = full_name.strip()
+    user.role = role
+    if password:
+        user.set_password(password)
+    if not user.is_verified:
+        user.email_verified_at = now_utc()
+    session.flush()
+    return user, previous

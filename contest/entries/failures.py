@@ -1,0 +1,61 @@
+"""Why an upload was refused or failed, as codes stored on the entry and read in any language."""
+
+from __future__ import annotations
+
+from flask_babel import format_decimal, lazy_gettext as _l
+
+from contest.templating import filesize
+
+
+class MediaRejected(Exception):
+    """The file breaks a rule of its category; ``code`` is a key of MESSAGES."""
+
+    def __init__(self, code: str, **params) -> None:
+        if code not in MESSAGES:
+            raise ValueError(f"unknown failure code {code!r}")
+        super().__init__(code, params)
+        self.code = code
+        self.params = params
+
+    @property
+    def message(self) -> str:
+        return failure_message(self.code, self.params)
+
+
+MESSAGES = {
+    "empty_file": _l("The file is empty."),
+    "too_small_bytes": _l("The file is %(size)s; this category needs files of at least %(min)s."),
+    "too_large_bytes": _l("The file is %(size)s; this category accepts files of at most %(max)s."),
+    "unsupported_format": _l("This file is a %(found)s file; this category accepts %(allowed)s."),
+    "not_recognised": _l("This file is not a photo we can read; this category accepts %(allowed)s."),
+    "damaged_file": _l("The file is damaged or incomplete. Please export it again and upload the new file."),
+    "too_small_pixels": _l(
+        "The photo is %(width)s × %(height)s pixels; its long side must be at least %(min)s pixels."
+    ),
+    "too_many_pixels": _l("The photo has too many pixels (%(megapixels)s megapixels; at most %(max)s)."),
+    "processing_error": _l(
+        "We could not process this file. Please try again later or contact the organizers."
+    ),
+}
+
+# Parameters that hold a number of bytes or pixels, shown formatted for the reader.
+_BYTES = {"size", "min", "max"}
+_BYTE_CODES = {"too_small_bytes", "too_large_bytes"}
+
+
+def failure_message(code: str | None, params: dict | None = None) -> str:
+    template = MESSAGES.get(code or "", MESSAGES["processing_error"])
+    shown = {}
+    for name, value in (params or {}).items():
+        if code in _BYTE_CODES and name in _BYTES:
+            shown[name] = filesize(value)
+        elif isinstance(value, int | float):
+            shown[name] = format_decimal(value)
+        elif isinstance(value, list):
+            shown[name] = ", ".join(str(v).upper() for v in value)
+        else:
+            shown[name] = str(value).upper() if name == "found" else value
+    try:
+        return str(template) % shown
+    except (KeyError, TypeError, ValueError):
+        return str(MESSAGES["processing_error"])
