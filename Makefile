@@ -37,11 +37,12 @@ test-media:
 	@ls /usr/share/wallpapers/Volna/contents/images/5120x2880.jpg >/dev/null 2>&1 || $(MAKE) --no-print-directory apt-install PKGS="plasma-workspace-wallpapers"
 
 translations: $(STAMP)
-	@$(BIN)/pybabel compile -q -d translations
+	@$(BIN)/pybabel compile -d translations >/dev/null 2>&1 || $(BIN)/pybabel compile -d translations
 
 extract-messages: $(STAMP)
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 -o translations/messages.pot --no-location --sort-output .
-	$(BIN)/pybabel update -q -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 -o translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/python translations/fill_english.py
 
 # --- running ------------------------------------------------------------------------
 migrate: $(STAMP)

@@ -115,8 +115,7 @@ def celery_settings(settings: dict) -> dict:
         "worker_prefetch_multiplier": 1,
         "task_time_limit": longest_job_s,
         "task_soft_time_limit": longest_job_s - 60,
-        # Longer than the longest job, so an unacknowledged job is not handed out twice.
-        "broker_transport_options": {"visibility_timeout": 2 * longest_job_s, "polling_interval": 0.5},
+        "broker_transport_options": _broker_transport_options(settings["BROKER_URL"], longest_job_s),
         "broker_connection_retry_on_startup": True,
         "broker_connection_timeout": 3,
         "beat_schedule": {
@@ -128,3 +127,12 @@ def celery_settings(settings: dict) -> dict:
         "timezone": "Asia/Ho_Chi_Minh",
         "enable_utc": True,
     }
+
+
+def _broker_transport_options(broker_url: str, longest_job_s: int) -> dict:
+    if broker_url.startswith(("sqla+", "sqlalchemy+")):
+        # kombu's SQLAlchemy transport passes its options to create_engine(), which refuses
+        # any other keyword; it has no visibility timeout (the sweep resends lost jobs).
+        return {"connect_args": {"timeout": 30}} if "sqlite" in broker_url else {}
+    # Longer than the longest job, so an unacknowledged job is not handed out twice.
+    return {"visibility_timeout": 2 * longest_job_s, "polling_interval": 0.5}

@@ -82,8 +82,8 @@ def create_user(db: Session, email: str = "entrant@example.com", *, role: Role =
     return user
 
 
-def login(client, email: str, password: str = PASSWORD):
-    return client.post("/account/login", data={"email": email, "password": password})
+def login(client, email: str, password: str = PASSWORD, headers: dict | None = None):
+    return client.post("/account/login", data={"email": email, "password": password}, headers=headers)
 
 
 # --- media ----------------------------------------------------------------------------

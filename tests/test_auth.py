@@ -165,7 +165,8 @@ def test_same_address_in_other_case_is_refused(client, db):
 
 # --- confirmation links -----------------------------------------------------------------
 def test_expired_confirmation_link_offers_a_new_one(app, client, db):
-    user = create_user(db, "lan@example.com", verified=False)
+    # Her account's language is English: once logged in, it outranks the browser's.
+    user = create_user(db, "lan@example.com", verified=False, locale="en")
     token = old_token(app, VERIFY_EMAIL_SALT, {"uid": user.id, "email": user.email},
                       app.config["EMAIL_TOKEN_MAX_AGE_S"] + 60)
 
@@ -343,6 +344,8 @@ def test_account_forms_carry_their_csrf_token(database_url, tmp_path):
 
 # --- password reset ---------------------------------------------------------------------
 def test_password_reset_end_to_end_and_single_use(client, db, entrant):
+    entrant.locale = "en"  # the e-mail is written in the account's language
+    db.commit()
     asked = client.post("/account/forgot-password", data={"email": " ENTRANT@example.com"}, headers=EN,
                         follow_redirects=True)
     assert "we have sent it a link to choose a new password" in asked.text
@@ -375,7 +378,7 @@ def test_password_reset_end_to_end_and_single_use(client, db, entrant):
     db.expire_all()
     assert db.get(User, entrant.id).check_password(NEW_PASSWORD)
 
-    assert "Wrong e-mail address" in login(client, entrant.email, PASSWORD).text
+    assert "Wrong e-mail address" in login(client, entrant.email, PASSWORD, headers=EN).text
     assert login(client, entrant.email, NEW_PASSWORD).status_code == 302
 
 

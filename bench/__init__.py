@@ -1,0 +1,1 @@
+"""Benchmarks: ``make bench`` prints ``name=value`` lines and writes bench/report.md."""

@@ -1,0 +1,279 @@
+"""End to end: the web app takes an upload, a real Celery worker process makes its renditions.
+
+Nothing runs eagerly: the web side commits and sends the task to the SQLite broker, a
+``celery worker`` subprocess picks it up, reads the original from S3 (moto over HTTP),
+writes the renditions back and moves the entry to pending_review in the real database
+(SQLite file or PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import boto3
+import pytest
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from contest import create_app
+from contest.auth.models import User
+from contest.config import ROOT
+from contest.contests.demo import build_demo_contest
+from contest.entries.models import AssetKind, Entry, EntryStatus
+from contest.processing.models import JobState, ProcessingJob
+from tests.support import create_user, make_test_config, migrate, new_database, s3_config, wallpaper
+
+pytestmark = pytest.mark.e2e
+
+SECRET = "e2e-secret-" + "x" * 32
+TIMEOUT_S = 60
+
+
+@dataclass
+class Stack:
+    app: Flask
+    tmp: Path
+    env: dict
+    bucket: str
+    endpoint: str
+    workers: list[Worker] = field(default_factory=list)
+
+    def session(self) -> Session:
+        return Session(self.app.extensions["db"].engine, expire_on_commit=False)
+
+    def start_worker(self, name: str, *, beat: bool = False, **env) -> Worker:
+        worker = Worker(name, self.tmp, {**self.env, **{k: str(v) for k, v in env.items()}}, beat)
+        self.workers.append(worker)
+        worker.wait_ready()
+        return worker
+
+    def object_keys(self) -> list[str]:
+        client = boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        listing = client.list_objects_v2(Bucket=self.bucket)
+        return sorted(item["Key"] for item in listing.get("Contents", []))
+
+
+class Worker:
+    """``python -m celery -A worker.celery_app worker`` in its own process, logging to a file."""
+
+    def __init__(self, name: str, tmp: Path, env: dict, beat: bool) -> None:
+        self.name, self.log_path = name, tmp / f"{name}.log"
+        command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "worker.celery_app",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "--without-heartbeat",
+            "--without-mingle",
+            "--without-gossip",
+            "-n",
+            f"{name}@%h",
+        ]
+        if beat:
+            command += ["--beat", "--schedule", str(tmp / f"{name}-beat-schedule")]
+        self.log = self.log_path.open("wb")
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + TIMEOUT_S
+        while " ready." not in self.text():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"worker {self.name} did not start:\n{self.text()}")
+            time.sleep(0.1)
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        self.log.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def stack(request, tmp_path, s3_endpoint):
+    databases = new_database(request.param, tmp_path)
+    url = next(databases)
+    migrate(url)
+    bucket = f"e2e-{uuid.uuid4().hex[:10]}"
+    s3 = s3_config(s3_endpoint, bucket)
+    broker = f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}"
+    app = create_app(
+        make_test_config(
+            tmp_path / "web", url, SECRET_KEY=SECRET, JOB_DISPATCH="celery", BROKER_URL=broker, **s3
+        )
+    )
+    app.extensions["storage"].ensure_bucket()
+    env = {
+        **os.environ,
+        **{k: v for k, v in s3.items() if v is not None},
+        "CONTEST_INSTANCE": str(tmp_path / "worker"),
+        "DATABASE_URL": url,
+        "BROKER_URL": broker,
+        "SECRET_KEY": SECRET,
+        "JOB_DISPATCH": "celery",
+        "PYTHONUNBUFFERED": "1",
+    }
+    stack = Stack(app, tmp_path, env, bucket, s3_endpoint)
+    try:
+        yield stack
+    finally:
+        for worker in stack.workers:
+            worker.stop()
+            # Shown by pytest when the test failed (captured output of the teardown).
+            print(f"----- log of worker {worker.name} -----\n{worker.text()}")
+        app.extensions["celery_client"].close()
+        app.extensions["db"].engine.dispose()
+        next(databases, None)
+
+
+def entrant_and_contest(stack: Stack) -> tuple[User, int, int]:
+    with stack.session() as session:
+        contest, _ = build_demo_contest(session)
+        session.commit()
+        user = create_user(session, "e2e-entrant@example.com")
+        photo = next(c for c in contest.categories if c.slug == "photo")
+        return user, photo.id, contest.places[0].id
+
+
+def submit_photo(stack: Stack, photo: Path) -> int:
+    """Log in and POST the entry form; returns the new entry's id."""
+    user, category_id, place_id = entrant_and_contest(stack)
+    client = stack.app.test_client()
+    with client.session_transaction() as s:
+        s["_user_id"], s["_fresh"] = str(user.id), True
+    with photo.open("rb") as f:
+        response = client.post(
+            "/entries/new",
+            content_type="multipart/form-data",
+            data={
+                "category": str(category_id),
+                "title": "Sóng biển Cửa Lò",
+                "description": "Bình minh",
+                "place": str(place_id),
+                "taken_on": "2024-05-01",
+                "photo": (f, "IMG_0001.JPG"),
+                "accept_own_work": "y",
+                "accept_promo_use": "y",
+                "accept_not_awarded": "y",
+            },
+        )
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    with stack.session() as session:
+        return session.scalars(select(Entry.id).where(Entry.author_id == user.id)).one()
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """An entry and its job as read from the database at one instant."""
+
+    status: EntryStatus
+    failure_code: str | None
+    job_state: JobState
+    attempts: int
+    last_error: str | None
+    keys: dict[AssetKind, str]
+
+
+def read_state(stack: Stack, entry_id: int) -> Snapshot:
+    with stack.session() as session:
+        entry = session.get(Entry, entry_id)
+        job = session.scalars(select(ProcessingJob).where(ProcessingJob.entry_id == entry_id)).one()
+        return Snapshot(
+            entry.status,
+            entry.failure_code,
+            job.state,
+            job.attempts,
+            job.last_error,
+            {a.kind: a.storage_key for a in entry.assets},
+        )
+
+
+def wait_for(stack: Stack, entry_id: int, condition, interval_s: float = 0.05) -> Snapshot:
+    deadline = time.monotonic() + TIMEOUT_S
+    while not condition(state := read_state(stack, entry_id)):
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out: {state}")
+        time.sleep(interval_s)
+    return state
+
+
+def peak_rss(worker: Worker) -> str:
+    found = re.findall(r"worker peak RSS (\d+) MB \((\d+) MB before\)", worker.text())
+    return ", ".join(f"{after} MB (before the photo: {before} MB)" for after, before in found) or "?"
+
+
+def assert_renditions_in_s3(stack: Stack, entry: Snapshot) -> None:
+    assert set(entry.keys) == set(AssetKind)
+    objects = stack.object_keys()
+    assert set(entry.keys.values()) <= set(objects)
+    assert sum(key.startswith("public/r/") for key in objects) >= 4
+    assert entry.keys[AssetKind.original].startswith("originals/")
+
+
+def test_upload_to_renditions_through_a_real_worker(stack):
+    worker = stack.start_worker("w1")
+
+    started = time.monotonic()
+    entry_id = submit_photo(stack, wallpaper("Volna"))
+    submitted = time.monotonic()
+    state = wait_for(
+        stack, entry_id, lambda s: s.status not in (EntryStatus.submitted, EntryStatus.processing)
+    )
+    done = time.monotonic()
+
+    assert state.status is EntryStatus.pending_review, state
+    assert (state.job_state, state.attempts) == (JobState.succeeded, 1)
+    assert_renditions_in_s3(stack, state)
+    assert len(stack.object_keys()) == 5
+    print(
+        f"\nsubmit -> thumbnail: {done - started:.2f} s (request {submitted - started:.2f} s, "
+        f"worker {done - submitted:.2f} s); worker peak RSS {peak_rss(worker)}"
+    )
+
+
+def test_a_job_whose_worker_was_killed_is_swept_and_completed(stack):
+    doomed = stack.start_worker("doomed")
+    entry_id = submit_photo(stack, wallpaper("Flow"))
+
+    wait_for(stack, entry_id, lambda s: s.job_state is not JobState.queued, interval_s=0.005)
+    doomed.kill()
+    state = read_state(stack, entry_id)
+    assert (state.job_state, state.status) == (JobState.running, EntryStatus.processing), (
+        "the job finished before its worker could be killed"
+    )
+
+    # A second worker whose beat sweeps every second and takes 2 s without heartbeat as death.
+    stack.start_worker("rescuer", beat=True, JOB_STALE_AFTER_S=2, JOB_SWEEP_INTERVAL_S=1)
+    state = wait_for(stack, entry_id, lambda s: s.status is EntryStatus.pending_review)
+
+    assert (state.job_state, state.attempts) == (JobState.succeeded, 2)
+    assert_renditions_in_s3(stack, state)
