@@ -53,7 +53,9 @@ seed: migrate
 
 run: $(STAMP) system-deps translations seed
 	@echo "Serving http://$(HOST):$(PORT) (Ctrl-C stops the web server and the worker)"
-	@$(BIN)/celery -A worker.celery_app worker --beat --loglevel=INFO --concurrency=2 \
+	@# The worker runs in its own session: Ctrl-C reaches the web server only, and the
+	@# trap stops the worker with one SIGTERM to its main process (a clean warm shutdown).
+	@setsid $(BIN)/celery -A worker.celery_app worker --beat --loglevel=INFO --concurrency=2 \
 	    --schedule instance/celerybeat-schedule & WORKER=$$!; \
 	trap 'kill $$WORKER 2>/dev/null; wait $$WORKER 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)

@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 from flask import Flask
+from PIL import Image
 
 from contest.config import ROOT, check_production, load_settings
 
@@ -25,6 +26,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "translations"))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
+    # Pillow's own decompression-bomb guard agrees with the limit check_photo applies,
+    # in the web process and in the worker alike.
+    Image.MAX_IMAGE_PIXELS = app.config["MAX_IMAGE_PIXELS"]
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)

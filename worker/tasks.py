@@ -13,7 +13,6 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 from flask import current_app
-from PIL import Image
 from sqlalchemy import delete, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -52,8 +51,6 @@ def run_media_job(job_id: int) -> None:
     """Claim the job, make the photo's renditions and record them (see PhotoAttempt)."""
     session = db.session
     config = current_app.config
-    # Pillow's own decompression-bomb guard agrees with the limit check_photo applies.
-    Image.MAX_IMAGE_PIXELS = config["MAX_IMAGE_PIXELS"]
     job = services.claim_job(session, job_id, stale_after_s=config["JOB_STALE_AFTER_S"])
     if job is None:
         session.rollback()
