@@ -12,6 +12,7 @@ Prints ``name=value`` lines last and writes bench/report.md.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import statistics
 import subprocess
@@ -43,8 +44,13 @@ def status_mb(pid: int, field: str) -> float:
 def measure_jobs() -> dict:
     runs = []
     for name in PHOTOS:
-        out = subprocess.run([sys.executable, "-m", "bench.photo_job", str(wallpaper(name))],
-                             cwd=ROOT, capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.photo_job", str(wallpaper(name))],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
     return {
         "photo_job_cpu_s_median": statistics.median(r["cpu_s"] for r in runs),
@@ -60,7 +66,14 @@ def measure_end_to_end(tmp: Path) -> dict:
     from contest.contests.demo import build_demo_contest
     from contest.contests.models import CategoryKind
     from contest.entries.models import Entry, EntryStatus
-    from tests.support import create_user, make_test_config, migrate, s3_config, start_moto_server
+    from tests.support import (
+        CeleryWorker,
+        create_user,
+        make_test_config,
+        migrate,
+        s3_config,
+        start_moto_server,
+    )
 
     server, endpoint = start_moto_server()
     url = f"sqlite:///{tmp / 'bench.sqlite'}"
@@ -70,15 +83,17 @@ def measure_end_to_end(tmp: Path) -> dict:
     config = make_test_config(tmp, url, **storage_config, BROKER_URL=broker, JOB_DISPATCH="celery")
     app = create_app(config)
     app.extensions["storage"].ensure_bucket()
-    env = {**os.environ, "CONTEST_INSTANCE": str(tmp), "DATABASE_URL": url, "BROKER_URL": broker,
-           "SECRET_KEY": config["SECRET_KEY"], "JOB_DISPATCH": "celery",
-           **{k: str(v) for k, v in storage_config.items()}}
-    log_path = tmp / "worker.log"
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "worker.celery_app", "worker", "--pool=solo",
-         "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=env, stdout=log_path.open("w"), stderr=subprocess.STDOUT,
-    )
+    env = {
+        **os.environ,
+        "CONTEST_INSTANCE": str(tmp),
+        "DATABASE_URL": url,
+        "BROKER_URL": broker,
+        "SECRET_KEY": config["SECRET_KEY"],
+        "JOB_DISPATCH": "celery",
+        **{k: str(v) for k, v in storage_config.items()},
+    }
+    worker = CeleryWorker("bench", tmp, env, beat=False)
+    worker.wait_ready()
     try:
         engine = app.extensions["db"].engine
         with Session(engine, expire_on_commit=False) as session:
@@ -86,26 +101,34 @@ def measure_end_to_end(tmp: Path) -> dict:
             session.commit()
             user = create_user(session, "bench@example.com")
             category = next(c for c in contest.categories if c.kind is CategoryKind.photo)
-            form = {"category": category.id, "title": "Bench", "description": "",
-                    "place": contest.places[0].id, "taken_on": "2024-05-01",
-                    "accept_own_work": "y", "accept_promo_use": "y", "accept_not_awarded": "y"}
+            form = {
+                "category": category.id,
+                "title": "Bench",
+                "description": "",
+                "place": contest.places[0].id,
+                "taken_on": "2024-05-01",
+                "accept_own_work": "y",
+                "accept_promo_use": "y",
+                "accept_not_awarded": "y",
+            }
         client = app.test_client()
         with client.session_transaction() as s:
             s["_user_id"], s["_fresh"] = str(user.id), True
-        idle_rss = status_mb(worker.pid, "VmRSS")
+        idle_rss = status_mb(worker.process.pid, "VmRSS")
         latencies, requests_s = [], []
         photos = [wallpaper(n) for n in PHOTOS] * ROUNDS
         for index, photo in enumerate([photos[0], *photos]):  # the first one warms the worker up
             t0 = time.perf_counter()
             with photo.open("rb") as f:
-                response = client.post("/entries/new", data={**form, "photo": (f, "IMG.JPG")},
-                                        content_type="multipart/form-data")
+                response = client.post(
+                    "/entries/new", data={**form, "photo": (f, "IMG.JPG")}, content_type="multipart/form-data"
+                )
             t_request = time.perf_counter() - t0
             if response.status_code != 302:
                 raise SystemExit(f"upload refused: {response.status_code}")
             status = _wait_processed(engine, User, Entry, EntryStatus, user.id, index + 1)
             if status is not EntryStatus.pending_review:
-                raise SystemExit(f"entry ended {status}; see {log_path}")
+                raise SystemExit(f"entry ended {status}:\n{worker.text()}")
             if index:
                 latencies.append(time.perf_counter() - t0)
                 requests_s.append(t_request)
@@ -114,12 +137,11 @@ def measure_end_to_end(tmp: Path) -> dict:
             "photo_submit_to_thumbnail_s_median": statistics.median(latencies),
             "photo_submit_to_thumbnail_s_max": max(latencies),
             "worker_idle_rss_mb": idle_rss,
-            "worker_peak_rss_mb": status_mb(worker.pid, "VmHWM"),
+            "worker_peak_rss_mb": status_mb(worker.process.pid, "VmHWM"),
             "photos_measured": len(latencies),
         }
     finally:
-        worker.terminate()
-        worker.wait(timeout=30)
+        worker.stop()
         server.stop()
 
 
@@ -127,21 +149,28 @@ def _wait_processed(engine, User, Entry, EntryStatus, user_id: int, count: int, 
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         with Session(engine) as session:
-            entries = session.scalars(select(Entry).where(Entry.author_id == user_id)
-                                      .order_by(Entry.id.desc())).all()
-            if len(entries) >= count and entries[0].status in (EntryStatus.pending_review, EntryStatus.failed):
+            entries = session.scalars(
+                select(Entry).where(Entry.author_id == user_id).order_by(Entry.id.desc())
+            ).all()
+            if len(entries) >= count and entries[0].status in (
+                EntryStatus.pending_review,
+                EntryStatus.failed,
+            ):
                 return entries[0].status
         time.sleep(0.02)
     raise SystemExit("timed out waiting for the worker")
 
 
 def main() -> None:
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
     figures: dict = {}
     figures.update(measure_jobs())
     with tempfile.TemporaryDirectory() as tmp:
         figures.update(measure_end_to_end(Path(tmp)))
-    lines = [f"{name}={value:.3f}" if isinstance(value, float) else f"{name}={value}"
-             for name, value in figures.items()]
+    lines = [
+        f"{name}={value:.3f}" if isinstance(value, float) else f"{name}={value}"
+        for name, value in figures.items()
+    ]
     report = ROOT / "bench" / "report.md"
     report.write_text(
         "# Benchmark report\n\n"

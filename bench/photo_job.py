@@ -35,13 +35,17 @@ def main(path: str) -> None:
         renditions = render_photo(Path(path), Path(out))
     wall = time.perf_counter() - wall0
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
-    print(json.dumps({
-        "cpu_s": (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime),
-        "wall_s": wall,
-        "rss_before_mb": before_kb / 1024,
-        "peak_rss_mb": _status_kb("VmHWM") / 1024,
-        "renditions": len(renditions),
-    }))
+    print(
+        json.dumps(
+            {
+                "cpu_s": (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime),
+                "wall_s": wall,
+                "rss_before_mb": before_kb / 1024,
+                "peak_rss_mb": _status_kb("VmHWM") / 1024,
+                "renditions": len(renditions),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

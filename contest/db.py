@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Flask, current_app, g
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
@@ -42,6 +43,17 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def str_enum(enum_cls: type[enum.Enum], name: str) -> Enum:
+    """A Python enum stored as its string values, guarded by a named CHECK constraint.
+
+    VARCHAR rather than a native PostgreSQL enum, so a new state is one migration on
+    every backend.
+    """
+    return Enum(
+        enum_cls, native_enum=False, length=20, name=name, create_constraint=True, validate_strings=True
+    )
 
 
 class Base(DeclarativeBase):

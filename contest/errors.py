@@ -16,9 +16,15 @@ MESSAGES = {
     403: (_l("Not allowed"), _l("You do not have permission to open this page.")),
     404: (_l("Page not found"), _l("The page you asked for does not exist or has moved.")),
     405: (_l("Not allowed"), _l("This page cannot be used that way.")),
-    413: (_l("File too large"), _l("The upload is larger than this site accepts. Please choose a smaller file.")),
+    413: (
+        _l("File too large"),
+        _l("The upload is larger than this site accepts. Please choose a smaller file."),
+    ),
     429: (_l("Too many attempts"), _l("You have tried too many times. Please wait a little and try again.")),
-    500: (_l("Something went wrong"), _l("An unexpected error happened on our side. It has been logged; please try again later.")),
+    500: (
+        _l("Something went wrong"),
+        _l("An unexpected error happened on our side. It has been logged; please try again later."),
+    ),
 }
 
 
@@ -31,7 +37,9 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(_exc):
         title = _l("Form expired")
-        message = _l("The form was open too long or was sent from elsewhere. Please reload the page and try again.")
+        message = _l(
+            "The form was open too long or was sent from elsewhere. Please reload the page and try again."
+        )
         return render_template("errors/error.html", status=400, title=title, message=message), 400
 
     @app.errorhandler(HTTPException)

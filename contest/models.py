@@ -8,6 +8,19 @@ from contest.mail.models import OutboundEmail
 from contest.processing.models import JobKind, JobState, ProcessingJob
 
 __all__ = [
-    "AssetKind", "Base", "Category", "CategoryKind", "Contest", "Entry", "EntryStatus",
-    "JobKind", "JobState", "MediaAsset", "OutboundEmail", "Place", "ProcessingJob", "Role", "User",
+    "AssetKind",
+    "Base",
+    "Category",
+    "CategoryKind",
+    "Contest",
+    "Entry",
+    "EntryStatus",
+    "JobKind",
+    "JobState",
+    "MediaAsset",
+    "OutboundEmail",
+    "Place",
+    "ProcessingJob",
+    "Role",
+    "User",
 ]

@@ -147,9 +147,18 @@ class LocalStorage:
 class S3Storage:
     """Any S3-compatible store (AWS S3, MinIO, Ceph RGW) through boto3."""
 
-    def __init__(self, *, bucket: str, endpoint_url: str | None, region: str,
-                 access_key: str | None, secret_key: str | None, addressing_style: str = "path",
-                 public_url: str = "", url_expires_s: int = 3600) -> None:
+    def __init__(
+        self,
+        *,
+        bucket: str,
+        endpoint_url: str | None,
+        region: str,
+        access_key: str | None,
+        secret_key: str | None,
+        addressing_style: str = "path",
+        public_url: str = "",
+        url_expires_s: int = 3600,
+    ) -> None:
         import boto3
         from boto3.s3.transfer import TransferConfig
         from botocore.config import Config
@@ -208,15 +217,18 @@ class S3Storage:
         check_key(key)
         counter = _CountingReader(stream)
         self._call(
-            self.client.upload_fileobj, counter, self.bucket, key,
-            ExtraArgs={"ContentType": content_type}, Config=self.transfer,
+            self.client.upload_fileobj,
+            counter,
+            self.bucket,
+            key,
+            ExtraArgs={"ContentType": content_type},
+            Config=self.transfer,
         )
         return counter.count
 
     def download(self, key: str, target: BinaryIO) -> int:
         start = target.tell() if target.seekable() else 0
-        self._call(self.client.download_fileobj, self.bucket, check_key(key), target,
-                   Config=self.transfer)
+        self._call(self.client.download_fileobj, self.bucket, check_key(key), target, Config=self.transfer)
         return (target.tell() - start) if target.seekable() else -1
 
     def delete(self, key: str) -> None:
@@ -275,14 +287,16 @@ class _CountingReader:
 def build_storage(config: dict) -> Storage:
     backend = config["STORAGE_BACKEND"]
     if backend == "local":
-        return LocalStorage(config["STORAGE_LOCAL_ROOT"], config["SECRET_KEY"],
-                            config["MEDIA_URL_EXPIRES_S"])
+        return LocalStorage(config["STORAGE_LOCAL_ROOT"], config["SECRET_KEY"], config["MEDIA_URL_EXPIRES_S"])
     if backend == "s3":
         return S3Storage(
-            bucket=config["S3_BUCKET"], endpoint_url=config["S3_ENDPOINT_URL"],
-            region=config["S3_REGION"], access_key=config["S3_ACCESS_KEY_ID"],
+            bucket=config["S3_BUCKET"],
+            endpoint_url=config["S3_ENDPOINT_URL"],
+            region=config["S3_REGION"],
+            access_key=config["S3_ACCESS_KEY_ID"],
             secret_key=config["S3_SECRET_ACCESS_KEY"],
-            addressing_style=config["S3_ADDRESSING_STYLE"], public_url=config["S3_PUBLIC_URL"],
+            addressing_style=config["S3_ADDRESSING_STYLE"],
+            public_url=config["S3_PUBLIC_URL"],
             url_expires_s=config["MEDIA_URL_EXPIRES_S"],
         )
     raise ValueError(f"STORAGE_BACKEND must be 'local' or 's3', not {backend!r}")
@@ -309,7 +323,16 @@ def copy_to_tempfile(storage: Storage, key: str, directory: str | None = None) -
 
 
 __all__ = [
-    "PUBLIC_PREFIX", "LocalStorage", "ObjectMissing", "S3Storage", "Storage", "StorageError",
-    "StorageUnavailable", "build_storage", "check_key", "copy_to_tempfile", "get_storage",
+    "PUBLIC_PREFIX",
+    "LocalStorage",
+    "ObjectMissing",
+    "S3Storage",
+    "Storage",
+    "StorageError",
+    "StorageUnavailable",
+    "build_storage",
+    "check_key",
+    "copy_to_tempfile",
+    "get_storage",
     "new_key",
 ]

@@ -1,6 +1,7 @@
 """Alembic environment: the database of contest.config, or a connection given by tests."""
 
 from alembic import context
+
 from contest.config import load_settings
 from contest.db import make_engine
 from contest.models import Base

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -16,6 +21,7 @@ from sqlalchemy.orm import Session
 from contest.auth.models import Role, User
 from contest.config import ROOT
 from contest.db import make_engine, now_utc
+from contest.entries.models import AssetKind, Entry, EntryStatus, MediaAsset
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -68,18 +74,65 @@ def new_database(kind: str, tmp_dir: Path) -> Iterator[str]:
         admin.dispose()
 
 
-
-
 # --- factories ------------------------------------------------------------------------
-def create_user(db: Session, email: str = "entrant@example.com", *, role: Role = Role.entrant,
-                verified: bool = True, password: str = PASSWORD, **fields) -> User:
-    user = User(email=email, full_name=fields.pop("full_name", "Nguyễn Văn An"), role=role,
-                country=fields.pop("country", "VN"), birth_year=fields.pop("birth_year", 1990),
-                email_verified_at=now_utc() if verified else None, **fields)
+def create_user(
+    db: Session,
+    email: str = "entrant@example.com",
+    *,
+    role: Role = Role.entrant,
+    verified: bool = True,
+    password: str = PASSWORD,
+    **fields,
+) -> User:
+    user = User(
+        email=email,
+        full_name=fields.pop("full_name", "Nguyễn Văn An"),
+        role=role,
+        country=fields.pop("country", "VN"),
+        birth_year=fields.pop("birth_year", 1990),
+        email_verified_at=now_utc() if verified else None,
+        **fields,
+    )
     user.set_password(password)
     db.add(user)
     db.commit()
     return user
+
+
+def create_photo_entry(
+    db: Session,
+    contest,
+    author: User,
+    *,
+    storage_key: str,
+    size: int,
+    category=None,
+    title: str = "Biển Cửa Lò",
+) -> Entry:
+    """A submitted photo entry whose original is at ``storage_key``, as the upload leaves it."""
+    entry = Entry(
+        code=contest.next_entry_code(db),
+        contest_id=contest.id,
+        category_id=(category or contest.categories[0]).id,
+        author_id=author.id,
+        place_id=contest.places[0].id,
+        title=title,
+        taken_on=date(2024, 5, 1),
+        status=EntryStatus.submitted,
+        submitted_at=now_utc(),
+    )
+    entry.assets.append(
+        MediaAsset(
+            kind=AssetKind.original,
+            storage_key=storage_key,
+            mime_type="image/jpeg",
+            bytes=size,
+            original_filename="IMG_0001.JPG",
+        )
+    )
+    db.add(entry)
+    db.flush()
+    return entry
 
 
 def login(client, email: str, password: str = PASSWORD, headers: dict | None = None):
@@ -143,3 +196,53 @@ def downgrade(url: str, revision: str = "base") -> None:
         cfg.attributes["connection"] = connection
         command.downgrade(cfg, revision)
     engine.dispose()
+
+
+class CeleryWorker:
+    """``python -m celery -A worker.celery_app worker`` in its own process, logging to a file."""
+
+    def __init__(self, name: str, tmp: Path, env: dict, beat: bool) -> None:
+        self.name, self.log_path = name, tmp / f"{name}.log"
+        command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "worker.celery_app",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "--without-heartbeat",
+            "--without-mingle",
+            "--without-gossip",
+            "-n",
+            f"{name}@%h",
+        ]
+        if beat:
+            command += ["--beat", "--schedule", str(tmp / f"{name}-beat-schedule")]
+        self.log = self.log_path.open("wb")
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_ready(self, timeout_s: float = 60) -> None:
+        deadline = time.monotonic() + timeout_s
+        while " ready." not in self.text():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"worker {self.name} did not start:\n{self.text()}")
+            time.sleep(0.1)
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        self.log.close()

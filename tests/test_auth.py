@@ -23,16 +23,25 @@ NEW_PASSWORD = "a brand new passphrase"
 
 
 def signup_data(**overrides) -> dict:
-    data = {"email": "lan@example.com", "password": PASSWORD, "password_confirm": PASSWORD,
-            "full_name": "Nguyễn Thị Lan", "country": "VN", "birth_year": "1995"}
+    data = {
+        "email": "lan@example.com",
+        "password": PASSWORD,
+        "password_confirm": PASSWORD,
+        "full_name": "Nguyễn Thị Lan",
+        "country": "VN",
+        "birth_year": "1995",
+    }
     data.update(overrides)
     return data
 
 
 def emails_to(db, recipient: str) -> list[OutboundEmail]:
     db.expire_all()
-    return list(db.scalars(select(OutboundEmail).where(OutboundEmail.recipient == recipient)
-                           .order_by(OutboundEmail.id)))
+    return list(
+        db.scalars(
+            select(OutboundEmail).where(OutboundEmail.recipient == recipient).order_by(OutboundEmail.id)
+        )
+    )
 
 
 def link_in(email: OutboundEmail, route: str) -> str:
@@ -91,8 +100,9 @@ def test_register_confirm_logout_login_journey(client, db):
     assert client.post("/account/logout", headers=EN).status_code == 302
     assert client.get("/account/unverified").headers["Location"].startswith("/account/login")
 
-    logged_in = client.post("/account/login?next=/rules", data={"email": "LAN@example.com",
-                                                                "password": PASSWORD}, headers=EN)
+    logged_in = client.post(
+        "/account/login?next=/rules", data={"email": "LAN@example.com", "password": PASSWORD}, headers=EN
+    )
     assert logged_in.status_code == 302
     assert logged_in.headers["Location"] == "/rules"
     db.expire_all()
@@ -124,20 +134,38 @@ def test_country_list_is_sorted_by_name_in_the_visitors_language(client):
 TOO_YOUNG = str(vn_today().year - 14)
 
 
-@pytest.mark.parametrize(("overrides", "message"), [
-    ({"email": "not-an-address"}, "Please enter a valid e-mail address"),
-    ({"email": ""}, "Please enter your e-mail address."),
-    ({"password": "short", "password_confirm": "short"}, "The password must have at least 10 characters."),
-    ({"password_confirm": PASSWORD + "x"}, "The two passwords are not the same."),
-    ({"full_name": "   "}, "Please enter your full name."),
-    ({"full_name": "A" * 121}, "The name can have at most 120 characters."),
-    ({"birth_year": TOO_YOUNG}, "You must be 15 or older to take part in the contest."),
-    ({"birth_year": "1899"}, "Please enter your real year of birth."),
-    ({"birth_year": "nineteen"}, "Please write the year with digits only"),
-    ({"birth_year": ""}, "Please enter your year of birth."),
-    ({"country": "XX"}, "Not a valid choice"),
-], ids=["email", "no-email", "short-password", "confirm", "no-name", "long-name", "under-15",
-        "before-1900", "year-words", "no-year", "country"])
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"email": "not-an-address"}, "Please enter a valid e-mail address"),
+        ({"email": ""}, "Please enter your e-mail address."),
+        (
+            {"password": "short", "password_confirm": "short"},
+            "The password must have at least 10 characters.",
+        ),
+        ({"password_confirm": PASSWORD + "x"}, "The two passwords are not the same."),
+        ({"full_name": "   "}, "Please enter your full name."),
+        ({"full_name": "A" * 121}, "The name can have at most 120 characters."),
+        ({"birth_year": TOO_YOUNG}, "You must be 15 or older to take part in the contest."),
+        ({"birth_year": "1899"}, "Please enter your real year of birth."),
+        ({"birth_year": "nineteen"}, "Please write the year with digits only"),
+        ({"birth_year": ""}, "Please enter your year of birth."),
+        ({"country": "XX"}, "Not a valid choice"),
+    ],
+    ids=[
+        "email",
+        "no-email",
+        "short-password",
+        "confirm",
+        "no-name",
+        "long-name",
+        "under-15",
+        "before-1900",
+        "year-words",
+        "no-year",
+        "country",
+    ],
+)
 def test_bad_signup_input_is_explained_and_creates_nothing(client, db, overrides, message):
     data = signup_data(**overrides)
     response = client.post("/account/register", data=data, headers=EN)
@@ -148,8 +176,9 @@ def test_bad_signup_input_is_explained_and_creates_nothing(client, db, overrides
 
 
 def test_fifteen_this_year_is_old_enough(client, db):
-    response = client.post("/account/register", data=signup_data(birth_year=str(vn_today().year - 15)),
-                           headers=EN)
+    response = client.post(
+        "/account/register", data=signup_data(birth_year=str(vn_today().year - 15)), headers=EN
+    )
     assert response.status_code == 302
     assert user_count(db, "lan@example.com") == 1
 
@@ -167,8 +196,12 @@ def test_same_address_in_other_case_is_refused(client, db):
 def test_expired_confirmation_link_offers_a_new_one(app, client, db):
     # Her account's language is English: once logged in, it outranks the browser's.
     user = create_user(db, "lan@example.com", verified=False, locale="en")
-    token = old_token(app, VERIFY_EMAIL_SALT, {"uid": user.id, "email": user.email},
-                      app.config["EMAIL_TOKEN_MAX_AGE_S"] + 60)
+    token = old_token(
+        app,
+        VERIFY_EMAIL_SALT,
+        {"uid": user.id, "email": user.email},
+        app.config["EMAIL_TOKEN_MAX_AGE_S"] + 60,
+    )
 
     anonymous = client.get(f"/account/verify/{token}", headers=EN)
     assert anonymous.status_code == 400
@@ -192,8 +225,12 @@ def test_expired_confirmation_link_offers_a_new_one(app, client, db):
 
 def test_a_token_signed_just_inside_the_limit_still_works(app, client, db):
     user = create_user(db, "lan@example.com", verified=False)
-    token = old_token(app, VERIFY_EMAIL_SALT, {"uid": user.id, "email": user.email},
-                      app.config["EMAIL_TOKEN_MAX_AGE_S"] - 60)
+    token = old_token(
+        app,
+        VERIFY_EMAIL_SALT,
+        {"uid": user.id, "email": user.email},
+        app.config["EMAIL_TOKEN_MAX_AGE_S"] - 60,
+    )
     assert client.get(f"/account/verify/{token}").status_code == 302
     db.expire_all()
     assert db.get(User, user.id).is_verified
@@ -205,7 +242,8 @@ def test_tampered_or_foreign_confirmation_links_are_refused(app, client, db):
     good = old_token(app, VERIFY_EMAIL_SALT, {"uid": user.id, "email": user.email}, 0)
     tampered = good[:-3] + ("AAA" if not good.endswith("AAA") else "BBB")
     forged = URLSafeTimedSerializer("not-our-secret", salt=VERIFY_EMAIL_SALT).dumps(
-        {"uid": other.id, "email": other.email})
+        {"uid": other.id, "email": other.email}
+    )
     reset_kind = old_token(app, RESET_PASSWORD_SALT, {"uid": user.id, "email": user.email}, 0)
     stale_address = old_token(app, VERIFY_EMAIL_SALT, {"uid": user.id, "email": "old@example.com"}, 0)
     for token in (tampered, forged, reset_kind, stale_address, "garbage"):
@@ -237,8 +275,9 @@ def test_wrong_credentials_get_one_generic_message(client, db, entrant):
 
 def test_disabled_account_cannot_log_in(client, db):
     create_user(db, "gone@example.com", active=False)
-    response = client.post("/account/login", data={"email": "gone@example.com", "password": PASSWORD},
-                           headers=EN)
+    response = client.post(
+        "/account/login", data={"email": "gone@example.com", "password": PASSWORD}, headers=EN
+    )
     assert response.status_code == 200
     assert "This account has been disabled." in response.text
     assert client.get("/account/unverified").headers["Location"].startswith("/account/login")
@@ -252,12 +291,18 @@ def test_disabling_an_account_ends_its_session(client, db, entrant):
     assert client.get("/account/unverified").headers["Location"].startswith("/account/login")
 
 
-@pytest.mark.parametrize(("target", "landing"), [
-    ("/rules", "/rules"), ("https://evil.example.com/", "/"), ("//evil.example.com", "/"),
-])
+@pytest.mark.parametrize(
+    ("target", "landing"),
+    [
+        ("/rules", "/rules"),
+        ("https://evil.example.com/", "/"),
+        ("//evil.example.com", "/"),
+    ],
+)
 def test_login_honours_only_a_safe_next(client, entrant, target, landing):
-    response = client.post("/account/login", query_string={"next": target},
-                           data={"email": entrant.email, "password": PASSWORD})
+    response = client.post(
+        "/account/login", query_string={"next": target}, data={"email": entrant.email, "password": PASSWORD}
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == landing
 
@@ -290,8 +335,15 @@ def limited_app(database_url, tmp_path):
     Flask-Limiter keeps its on/off switch on the one Limiter object: put it back afterwards.
     """
     was_enabled = limiter.enabled
-    app = create_app(make_test_config(tmp_path, database_url, RATELIMIT_ENABLED=True,
-                                      LOGIN_RATE_LIMIT="3 per minute", SIGNUP_RATE_LIMIT="2 per minute"))
+    app = create_app(
+        make_test_config(
+            tmp_path,
+            database_url,
+            RATELIMIT_ENABLED=True,
+            LOGIN_RATE_LIMIT="3 per minute",
+            SIGNUP_RATE_LIMIT="2 per minute",
+        )
+    )
     limiter.reset()
     try:
         yield app
@@ -326,8 +378,11 @@ def test_account_forms_carry_their_csrf_token(database_url, tmp_path):
     try:
         client = app.test_client()
         for path, data, answer in (
-            ("/account/login", {"email": "nobody@example.com", "password": "not the password"},
-             "Wrong e-mail address or password."),
+            (
+                "/account/login",
+                {"email": "nobody@example.com", "password": "not the password"},
+                "Wrong e-mail address or password.",
+            ),
             ("/account/register", signup_data(birth_year="1899"), "Please enter your real year of birth."),
             ("/account/forgot-password", {"email": "nobody"}, "Please enter a valid e-mail address"),
         ):
@@ -346,8 +401,9 @@ def test_account_forms_carry_their_csrf_token(database_url, tmp_path):
 def test_password_reset_end_to_end_and_single_use(client, db, entrant):
     entrant.locale = "en"  # the e-mail is written in the account's language
     db.commit()
-    asked = client.post("/account/forgot-password", data={"email": " ENTRANT@example.com"}, headers=EN,
-                        follow_redirects=True)
+    asked = client.post(
+        "/account/forgot-password", data={"email": " ENTRANT@example.com"}, headers=EN, follow_redirects=True
+    )
     assert "we have sent it a link to choose a new password" in asked.text
     (email,) = emails_to(db, entrant.email)
     assert email.subject == "Choose a new password for Happy Nghe An"
@@ -357,8 +413,9 @@ def test_password_reset_end_to_end_and_single_use(client, db, entrant):
     assert form.status_code == 200
     assert "For the account entrant@example.com." in form.text
 
-    mismatch = client.post(path, data={"password": NEW_PASSWORD, "password_confirm": "something else"},
-                           headers=EN)
+    mismatch = client.post(
+        path, data={"password": NEW_PASSWORD, "password_confirm": "something else"}, headers=EN
+    )
     assert "The two passwords are not the same." in mismatch.text
     short = client.post(path, data={"password": "short", "password_confirm": "short"}, headers=EN)
     assert "The password must have at least 10 characters." in short.text
@@ -372,8 +429,11 @@ def test_password_reset_end_to_end_and_single_use(client, db, entrant):
     used = client.get(path, headers=EN)
     assert used.status_code == 400
     assert "This link is not valid" in used.text
-    again = client.post(path, data={"password": "yet another passphrase",
-                                    "password_confirm": "yet another passphrase"}, headers=EN)
+    again = client.post(
+        path,
+        data={"password": "yet another passphrase", "password_confirm": "yet another passphrase"},
+        headers=EN,
+    )
     assert again.status_code == 400
     db.expire_all()
     assert db.get(User, entrant.id).check_password(NEW_PASSWORD)
@@ -383,10 +443,12 @@ def test_password_reset_end_to_end_and_single_use(client, db, entrant):
 
 
 def test_forgot_password_answers_the_same_for_unknown_addresses(client, db, entrant):
-    known = client.post("/account/forgot-password", data={"email": "entrant@example.com"}, headers=EN,
-                        follow_redirects=True)
-    unknown = client.post("/account/forgot-password", data={"email": "nobody@example.com"}, headers=EN,
-                          follow_redirects=True)
+    known = client.post(
+        "/account/forgot-password", data={"email": "entrant@example.com"}, headers=EN, follow_redirects=True
+    )
+    unknown = client.post(
+        "/account/forgot-password", data={"email": "nobody@example.com"}, headers=EN, follow_redirects=True
+    )
     message = "we have sent it a link to choose a new password"
     assert message in known.text and message in unknown.text
     assert len(emails_to(db, "entrant@example.com")) == 1
@@ -408,8 +470,12 @@ def test_reset_confirms_an_unconfirmed_address(client, db):
 def test_expired_reset_link_offers_a_new_one(app, client, db, entrant):
     from contest.auth.tokens import password_fingerprint
 
-    token = old_token(app, RESET_PASSWORD_SALT, {"uid": entrant.id, "pw": password_fingerprint(entrant)},
-                      app.config["PASSWORD_RESET_MAX_AGE_S"] + 60)
+    token = old_token(
+        app,
+        RESET_PASSWORD_SALT,
+        {"uid": entrant.id, "pw": password_fingerprint(entrant)},
+        app.config["PASSWORD_RESET_MAX_AGE_S"] + 60,
+    )
     response = client.get(f"/account/reset/{token}", headers=EN)
     assert response.status_code == 400
     assert "This link has expired" in response.text
@@ -446,19 +512,31 @@ def test_cli_promotes_an_existing_account_to_judge_keeping_its_password(app, db,
 
 
 def test_cli_creates_a_judge_with_password_option(app, db):
-    result = app.test_cli_runner().invoke(args=["contest", "create-judge", "judge2@example.com", "--name",
-                                                "Lê Văn Cường", "--password", NEW_PASSWORD])
+    result = app.test_cli_runner().invoke(
+        args=[
+            "contest",
+            "create-judge",
+            "judge2@example.com",
+            "--name",
+            "Lê Văn Cường",
+            "--password",
+            NEW_PASSWORD,
+        ]
+    )
     assert result.exit_code == 0, result.output
     db.expire_all()
     user = db.scalar(select(User).where(User.email == "judge2@example.com"))
     assert user.role is Role.judge and user.is_verified
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["new@example.com", "--password", NEW_PASSWORD], "needs a full name"),
-    (["new@example.com", "--name", "X Y", "--password", "short"], "at least 10 characters"),
-    (["not-an-address", "--name", "X Y", "--password", NEW_PASSWORD], "EMAIL"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["new@example.com", "--password", NEW_PASSWORD], "needs a full name"),
+        (["new@example.com", "--name", "X Y", "--password", "short"], "at least 10 characters"),
+        (["not-an-address", "--name", "X Y", "--password", NEW_PASSWORD], "EMAIL"),
+    ],
+)
 def test_cli_refuses_incomplete_accounts(app, db, args, message):
     result = app.test_cli_runner().invoke(args=["contest", "create-organizer", *args])
     assert result.exit_code != 0

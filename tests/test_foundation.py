@@ -20,8 +20,9 @@ from tests.support import downgrade, migrate, new_database
 def test_models_and_migrations_agree(database_url):
     engine = make_engine(database_url)
     with engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}),
-                                Base.metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata
+        )
     engine.dispose()
     assert diff == []
 
@@ -45,8 +46,11 @@ def test_migrations_downgrade_to_base_and_up_again(kind, tmp_path):
 
 
 def test_production_refuses_default_secret(tmp_path):
-    env = {"CONTEST_ENV": "production", "DATABASE_URL": "postgresql+psycopg://db/contest",
-           "CONTEST_INSTANCE": str(tmp_path)}
+    env = {
+        "CONTEST_ENV": "production",
+        "DATABASE_URL": "postgresql+psycopg://db/contest",
+        "CONTEST_INSTANCE": str(tmp_path),
+    }
     with pytest.raises(ConfigError, match="SECRET_KEY"):
         create_app(load_settings(env))
 

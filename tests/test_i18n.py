@@ -24,7 +24,9 @@ def source_messages() -> set[str]:
     """Every msgid the code and templates use, extracted the way pybabel does."""
     found = set()
     for _filename, _lineno, message, _comments, _context in extract_from_dir(
-        str(ROOT), method_map=METHODS, keywords=KEYWORDS,
+        str(ROOT),
+        method_map=METHODS,
+        keywords=KEYWORDS,
         options_map={"templates/**.html": {"extensions": "jinja2.ext.do"}},
     ):
         if isinstance(message, tuple):
@@ -55,7 +57,8 @@ def test_catalog_holds_every_message(lang):
 
 def test_vietnamese_catalog_is_translated():
     untranslated = [
-        m.id for m in catalog("vi")
+        m.id
+        for m in catalog("vi")
         if m.id and (m.fuzzy or not (m.string if isinstance(m.string, str) else all(m.string)))
     ]
     assert untranslated == []
@@ -104,7 +107,9 @@ def test_language_switch_sticks_and_redirects_back(client, contest):
     page = client.get("/rules").get_data(as_text=True)
     assert '<html lang="en">' in page
     client.post("/language/vi", data={"next": "/rules"})
-    assert '<html lang="vi">' in client.get("/rules", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<html lang="vi">' in client.get("/rules", headers={"Accept-Language": "en"}).get_data(
+        as_text=True
+    )
 
 
 def test_language_switch_refuses_open_redirect_and_unknown_language(client):

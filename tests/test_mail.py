@@ -99,8 +99,13 @@ def smtp_server():
 
 
 def use_smtp(monkeypatch, app, port: int, username: str = "") -> None:
-    for key, value in {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": port, "MAIL_USE_TLS": False,
-                       "MAIL_USERNAME": username, "MAIL_PASSWORD": "s3cret-pass" if username else ""}.items():
+    for key, value in {
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": port,
+        "MAIL_USE_TLS": False,
+        "MAIL_USERNAME": username,
+        "MAIL_PASSWORD": "s3cret-pass" if username else "",
+    }.items():
         monkeypatch.setitem(app.config, key, value)
 
 
@@ -110,8 +115,9 @@ def closed_port() -> int:
         return sock.getsockname()[1]
 
 
-def queued(app, db, recipient: str = "lan@example.com", subject: str = SUBJECT_VI,
-           body: str = BODY_VI) -> int:
+def queued(
+    app, db, recipient: str = "lan@example.com", subject: str = SUBJECT_VI, body: str = BODY_VI
+) -> int:
     with app.app_context():
         from contest.extensions import db as ext_db
 
@@ -148,7 +154,12 @@ def test_queue_email_adds_a_row_and_asks_the_worker_after_commit(app, db):
         assert dispatch._PENDING not in ext_db.session.info
     row = reload(db, outbound.id)
     assert (row.recipient, row.subject, row.body_text, row.sent_at, row.attempts) == (
-        "lan@example.com", "Subject", "Body", None, 0)
+        "lan@example.com",
+        "Subject",
+        "Body",
+        None,
+        0,
+    )
 
 
 def test_render_email_uses_the_recipients_language(app, db):
@@ -160,22 +171,33 @@ def test_render_email_uses_the_recipients_language(app, db):
         assert subject == "Confirm your e-mail address for Happy Nghe An"
         assert body.startswith("Hello Nguyễn Thị Lan,")
         assert "http://x.test/v/1" in body and "72 hours" in body
-        vi_subject, vi_body = render_email("verify_email", "vi", user=user, link="http://x.test/v/1",
-                                           hours=72)
+        vi_subject, vi_body = render_email(
+            "verify_email", "vi", user=user, link="http://x.test/v/1", hours=72
+        )
         assert vi_subject and "http://x.test/v/1" in vi_body
 
 
 def test_unsent_emails_lists_what_the_sweep_must_resend(app, db):
     now = now_utc()
     rows = {
-        "old": OutboundEmail(recipient="a@example.com", subject="s", body_text="b",
-                             created_at=now - timedelta(minutes=30)),
+        "old": OutboundEmail(
+            recipient="a@example.com", subject="s", body_text="b", created_at=now - timedelta(minutes=30)
+        ),
         "recent": OutboundEmail(recipient="b@example.com", subject="s", body_text="b", created_at=now),
-        "sent": OutboundEmail(recipient="c@example.com", subject="s", body_text="b",
-                              created_at=now - timedelta(minutes=30), sent_at=now),
-        "given_up": OutboundEmail(recipient="d@example.com", subject="s", body_text="b",
-                                  created_at=now - timedelta(minutes=30),
-                                  attempts=app.config["JOB_MAX_ATTEMPTS"]),
+        "sent": OutboundEmail(
+            recipient="c@example.com",
+            subject="s",
+            body_text="b",
+            created_at=now - timedelta(minutes=30),
+            sent_at=now,
+        ),
+        "given_up": OutboundEmail(
+            recipient="d@example.com",
+            subject="s",
+            body_text="b",
+            created_at=now - timedelta(minutes=30),
+            attempts=app.config["JOB_MAX_ATTEMPTS"],
+        ),
     }
     db.add_all(rows.values())
     db.commit()
@@ -258,13 +280,17 @@ def test_refused_recipient_is_recorded(app, db, smtp_server, monkeypatch):
 
 # --- the development mailbox ------------------------------------------------------------
 def test_mailbox_lists_emails_newest_first_with_clickable_links(app, client, db):
-    first = queued(app, db, subject="First message", body="Open http://127.0.0.1:5000/account/verify/abc.DEF-1")
+    first = queued(
+        app, db, subject="First message", body="Open http://127.0.0.1:5000/account/verify/abc.DEF-1"
+    )
     second = queued(app, db, subject="Second message", body="Plain <b>text</b>")
     page = client.get("/dev/mailbox/", headers=EN)
     assert page.status_code == 200
     assert page.text.index("Second message") < page.text.index("First message")
-    assert ('<a href="http://127.0.0.1:5000/account/verify/abc.DEF-1">'
-            "http://127.0.0.1:5000/account/verify/abc.DEF-1</a>") in page.text
+    assert (
+        '<a href="http://127.0.0.1:5000/account/verify/abc.DEF-1">'
+        "http://127.0.0.1:5000/account/verify/abc.DEF-1</a>"
+    ) in page.text
     assert "Plain &lt;b&gt;text&lt;/b&gt;" in page.text
     assert "Waiting for the worker" in page.text
     deliver(app, first)

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from contest.db import now_utc
-from contest.entries.models import AssetKind, Entry, EntryStatus, MediaAsset
+from contest.entries.models import EntryStatus
 from contest.mail.models import OutboundEmail
 from contest.processing import services
 from contest.processing.models import JobKind, JobState, ProcessingJob
 from contest.storage import new_key
-from tests.support import create_user
+from tests.support import create_photo_entry, create_user
 from worker.tasks import deliver_mail
 
 STALE_S = 600
@@ -21,26 +21,14 @@ STALE_S = 600
 @pytest.fixture
 def entry(db, contest):
     author = create_user(db, "sweep@example.com")
-    entry = Entry(
-        code=contest.next_entry_code(db),
-        contest_id=contest.id,
-        category_id=contest.categories[0].id,
-        author_id=author.id,
-        place_id=contest.places[0].id,
+    entry = create_photo_entry(
+        db,
+        contest,
+        author,
+        storage_key=new_key("originals/t", ".jpg"),
+        size=4_000_000,
         title="Cửa Lò at dawn",
-        taken_on=date(2024, 5, 1),
-        status=EntryStatus.submitted,
-        submitted_at=now_utc(),
     )
-    entry.assets.append(
-        MediaAsset(
-            kind=AssetKind.original,
-            storage_key=new_key("originals/t", ".jpg"),
-            mime_type="image/jpeg",
-            bytes=4_000_000,
-        )
-    )
-    db.add(entry)
     db.commit()
     return entry
 

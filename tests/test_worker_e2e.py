@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -26,11 +23,18 @@ from sqlalchemy.orm import Session
 
 from contest import create_app
 from contest.auth.models import User
-from contest.config import ROOT
 from contest.contests.demo import build_demo_contest
 from contest.entries.models import AssetKind, Entry, EntryStatus
 from contest.processing.models import JobState, ProcessingJob
-from tests.support import create_user, make_test_config, migrate, new_database, s3_config, wallpaper
+from tests.support import (
+    CeleryWorker,
+    create_user,
+    make_test_config,
+    migrate,
+    new_database,
+    s3_config,
+    wallpaper,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -45,13 +49,13 @@ class Stack:
     env: dict
     bucket: str
     endpoint: str
-    workers: list[Worker] = field(default_factory=list)
+    workers: list[CeleryWorker] = field(default_factory=list)
 
     def session(self) -> Session:
         return Session(self.app.extensions["db"].engine, expire_on_commit=False)
 
-    def start_worker(self, name: str, *, beat: bool = False, **env) -> Worker:
-        worker = Worker(name, self.tmp, {**self.env, **{k: str(v) for k, v in env.items()}}, beat)
+    def start_worker(self, name: str, *, beat: bool = False, **env) -> CeleryWorker:
+        worker = CeleryWorker(name, self.tmp, {**self.env, **{k: str(v) for k, v in env.items()}}, beat)
         self.workers.append(worker)
         worker.wait_ready()
         return worker
@@ -66,56 +70,6 @@ class Stack:
         )
         listing = client.list_objects_v2(Bucket=self.bucket)
         return sorted(item["Key"] for item in listing.get("Contents", []))
-
-
-class Worker:
-    """``python -m celery -A worker.celery_app worker`` in its own process, logging to a file."""
-
-    def __init__(self, name: str, tmp: Path, env: dict, beat: bool) -> None:
-        self.name, self.log_path = name, tmp / f"{name}.log"
-        command = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "worker.celery_app",
-            "worker",
-            "--pool=solo",
-            "--loglevel=INFO",
-            "--without-heartbeat",
-            "--without-mingle",
-            "--without-gossip",
-            "-n",
-            f"{name}@%h",
-        ]
-        if beat:
-            command += ["--beat", "--schedule", str(tmp / f"{name}-beat-schedule")]
-        self.log = self.log_path.open("wb")
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-
-    def text(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def wait_ready(self) -> None:
-        deadline = time.monotonic() + TIMEOUT_S
-        while " ready." not in self.text():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"worker {self.name} did not start:\n{self.text()}")
-            time.sleep(0.1)
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-        self.log.close()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -226,7 +180,7 @@ def wait_for(stack: Stack, entry_id: int, condition, interval_s: float = 0.05) -
     return state
 
 
-def peak_rss(worker: Worker) -> str:
+def peak_rss(worker: CeleryWorker) -> str:
     found = re.findall(r"worker peak RSS (\d+) MB \((\d+) MB before\)", worker.text())
     return ", ".join(f"{after} MB (before the photo: {before} MB)" for after, before in found) or "?"
 

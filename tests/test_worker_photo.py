@@ -7,7 +7,6 @@ Celery worker runs, without a broker (tests/test_worker_e2e.py drives a real wor
 from __future__ import annotations
 
 import io
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from contest.entries.models import AssetKind, Entry, EntryStatus, MediaAsset
 from contest.processing.models import JobKind, JobState, ProcessingJob
 from contest.processing.services import create_job
 from contest.storage import S3Storage, StorageUnavailable, new_key
-from tests.support import create_user, wallpaper
+from tests.support import create_photo_entry, create_user, wallpaper
 from worker.photo import display_image, file_sha256, fitted_size, to_rgb
 from worker.tasks import process_media, purge_media
 
@@ -48,28 +47,7 @@ def submit(app, db, contest, photo_category, any_storage):
         key = new_key(f"originals/{contest.slug}", ".jpg")
         with path.open("rb") as source:
             size = any_storage.save(key, source, content_type="image/jpeg")
-        entry = Entry(
-            code=contest.next_entry_code(db),
-            contest_id=contest.id,
-            category_id=photo_category.id,
-            author_id=author.id,
-            place_id=contest.places[0].id,
-            title="Biển Cửa Lò",
-            taken_on=date(2024, 5, 1),
-            status=EntryStatus.submitted,
-            submitted_at=now_utc(),
-        )
-        entry.assets.append(
-            MediaAsset(
-                kind=AssetKind.original,
-                storage_key=key,
-                mime_type="image/jpeg",
-                bytes=size,
-                original_filename="IMG_0001.JPG",
-            )
-        )
-        db.add(entry)
-        db.flush()
+        entry = create_photo_entry(db, contest, author, storage_key=key, size=size, category=photo_category)
         job = create_job(db, entry, JobKind.photo)
         with app.app_context():  # the commit hands the job to dispatch (JOB_DISPATCH=off here)
             db.commit()

@@ -14,7 +14,9 @@ from contest.extensions import db
 def _staff_options(command):
     # Asked for only when a new account is created: promoting someone keeps their password.
     command = click.password_option(
-        "--password", prompt=False, help="Password of a new account (asked for when not given).",
+        "--password",
+        prompt=False,
+        help="Password of a new account (asked for when not given).",
     )(command)
     command = click.option("--name", "full_name", help="Full name (required for a new account).")(command)
     return click.argument("email")(command)
@@ -29,7 +31,7 @@ def _save_staff(role: Role, email: str, full_name: str | None, password: str | N
     email = normalize_email(email)
     is_new = find_user(db.session, email) is None
     if is_new and not (full_name and full_name.strip()):
-        raise click.UsageError("A new account needs a full name: --name \"Full Name\".")
+        raise click.UsageError('A new account needs a full name: --name "Full Name".')
     if is_new and password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
@@ -40,8 +42,9 @@ def _save_staff(role: Role, email: str, full_name: str | None, password: str | N
         click.echo(f"Created {role.value} {user.email} ({user.full_name}), e-mail confirmed.")
     else:
         note = "; password updated" if password else ""
-        click.echo(f"{user.email} already had an account: role changed from {previous.value} "
-                   f"to {role.value}{note}.")
+        click.echo(
+            f"{user.email} already had an account: role changed from {previous.value} to {role.value}{note}."
+        )
 
 
 @contest_cli.command("create-organizer")

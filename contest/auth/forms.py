@@ -38,8 +38,11 @@ def _sort_key(name: str) -> str:
 def country_choices(locale: str) -> list[tuple[str, str]]:
     """(ISO 3166 alpha-2 code, name in ``locale``), sorted by name."""
     territories = Locale.parse(locale).territories
-    countries = [(code, name) for code, name in territories.items()
-                 if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES]
+    countries = [
+        (code, name)
+        for code, name in territories.items()
+        if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
+    ]
     return sorted(countries, key=lambda item: _sort_key(item[1]))
 
 
@@ -72,8 +75,10 @@ def _email_field() -> EmailField:
         validators=[
             DataRequired(_l("Please enter your e-mail address.")),
             Length(max=254, message=_l("This e-mail address is too long.")),
-            Email(_l("Please enter a valid e-mail address, such as name@example.com."),
-                  check_deliverability=False),
+            Email(
+                _l("Please enter a valid e-mail address, such as name@example.com."),
+                check_deliverability=False,
+            ),
         ],
         render_kw={"autocomplete": "email"},
     )
@@ -84,18 +89,20 @@ def _new_password_fields() -> tuple[PasswordField, PasswordField]:
         _l("Password"),
         validators=[
             DataRequired(_l("Please choose a password.")),
-            Length(min=MIN_PASSWORD_LENGTH,
-                   message=_l("The password must have at least %(min)d characters.")),
-            Length(max=MAX_PASSWORD_LENGTH,
-                   message=_l("The password can have at most %(max)d characters.")),
+            Length(
+                min=MIN_PASSWORD_LENGTH, message=_l("The password must have at least %(min)d characters.")
+            ),
+            Length(max=MAX_PASSWORD_LENGTH, message=_l("The password can have at most %(max)d characters.")),
         ],
         description=_l("At least %(min)d characters.", min=MIN_PASSWORD_LENGTH),
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
         _l("Repeat the password"),
-        validators=[DataRequired(_l("Please type the password again.")),
-                    EqualTo("password", _l("The two passwords are not the same."))],
+        validators=[
+            DataRequired(_l("Please type the password again.")),
+            EqualTo("password", _l("The two passwords are not the same.")),
+        ],
         render_kw={"autocomplete": "new-password"},
     )
     return password, confirm
@@ -107,12 +114,15 @@ class RegisterForm(FlaskForm):
     full_name = StringField(
         _l("Full name"),
         filters=[_stripped],
-        validators=[DataRequired(_l("Please enter your full name.")),
-                    Length(max=120, message=_l("The name can have at most %(max)d characters."))],
+        validators=[
+            DataRequired(_l("Please enter your full name.")),
+            Length(max=120, message=_l("The name can have at most %(max)d characters.")),
+        ],
         render_kw={"autocomplete": "name"},
     )
-    country = SelectField(_l("Country"), default=DEFAULT_COUNTRY,
-                          validators=[DataRequired(_l("Please choose your country."))])
+    country = SelectField(
+        _l("Country"), default=DEFAULT_COUNTRY, validators=[DataRequired(_l("Please choose your country."))]
+    )
     birth_year = YearField(
         _l("Year of birth"),
         validators=[InputRequired(_l("Please enter your year of birth."))],
@@ -131,15 +141,22 @@ class RegisterForm(FlaskForm):
         min_age = current_app.config["MIN_ACCOUNT_AGE"]
         if vn_today().year - field.data < min_age:
             raise ValidationError(
-                _l("You must be %(age)d or older to take part in the contest.", age=min_age))
+                _l("You must be %(age)d or older to take part in the contest.", age=min_age)
+            )
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("E-mail address"), filters=[_normalized_email],
-                       validators=[DataRequired(_l("Please enter your e-mail address."))],
-                       render_kw={"autocomplete": "email"})
-    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Please enter your password."))],
-                             render_kw={"autocomplete": "current-password"})
+    email = EmailField(
+        _l("E-mail address"),
+        filters=[_normalized_email],
+        validators=[DataRequired(_l("Please enter your e-mail address."))],
+        render_kw={"autocomplete": "email"},
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(_l("Please enter your password."))],
+        render_kw={"autocomplete": "current-password"},
+    )
     remember = BooleanField(_l("Keep me logged in on this device"))
 
 

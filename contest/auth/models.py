@@ -6,11 +6,11 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, Enum, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from contest.db import Base, now_utc
+from contest.db import Base, now_utc, str_enum
 
 
 class Role(enum.StrEnum):
@@ -33,9 +33,9 @@ class User(UserMixin, Base):
     country: Mapped[str] = mapped_column(String(2), nullable=False, default="VN")
     birth_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
     role: Mapped[Role] = mapped_column(
-        Enum(Role, native_enum=False, length=20, name="role", create_constraint=True,
-             validate_strings=True),
-        nullable=False, default=Role.entrant,
+        str_enum(Role, "role"),
+        nullable=False,
+        default=Role.entrant,
     )
     locale: Mapped[str] = mapped_column(String(5), nullable=False, default="vi")
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)

@@ -66,14 +66,21 @@ def _external_url(endpoint: str, **values) -> str:
 
 
 # --- registration and e-mail confirmation ----------------------------------------------
-def register_entrant(session: Session, *, email: str, password: str, full_name: str, country: str,
-                     birth_year: int, locale: str) -> User:
+def register_entrant(
+    session: Session, *, email: str, password: str, full_name: str, country: str, birth_year: int, locale: str
+) -> User:
     """Create an entrant and queue the e-mail that confirms the address; raises EmailTaken."""
     email = normalize_email(email)
     if find_user(session, email) is not None:
         raise EmailTaken(email)
-    user = User(email=email, full_name=full_name.strip(), country=country, birth_year=birth_year,
-                role=Role.entrant, locale=locale)
+    user = User(
+        email=email,
+        full_name=full_name.strip(),
+        country=country,
+        birth_year=birth_year,
+        role=Role.entrant,
+        locale=locale,
+    )
     user.set_password(password)
     try:
         with session.begin_nested():  # a concurrent sign-up with the same address
@@ -175,8 +182,9 @@ def reset_password(session: Session, token: str, new_password: str) -> User:
 
 
 # --- staff accounts (CLI) ---------------------------------------------------------------
-def create_staff(session: Session, *, role: Role, email: str, full_name: str | None,
-                 password: str | None) -> tuple[User, Role | None]:
+def create_staff(
+    session: Session, *, role: Role, email: str, full_name: str | None, password: str | None
+) -> tuple[User, Role | None]:
     """Create a confirmed account with ``role``, or give an existing account that role.
 
     Returns (user, the role it had before, None when the account is new). An existing
@@ -191,8 +199,13 @@ def create_staff(session: Session, *, role: Role, email: str, full_name: str | N
             raise ValueError("a new account needs a full name (--name)")
         if not password:
             raise ValueError("a new account needs a password")
-        user = User(email=email, full_name=full_name.strip(), country="VN", birth_year=None,
-                    locale=current_app.config["BABEL_DEFAULT_LOCALE"])
+        user = User(
+            email=email,
+            full_name=full_name.strip(),
+            country="VN",
+            birth_year=None,
+            locale=current_app.config["BABEL_DEFAULT_LOCALE"],
+        )
         session.add(user)
     else:
         previous = user.role

@@ -54,18 +54,32 @@ def register():
     if form.validate_on_submit():
         try:
             user = services.register_entrant(
-                db.session, email=form.email.data, password=form.password.data,
-                full_name=form.full_name.data, country=form.country.data,
-                birth_year=form.birth_year.data, locale=str(get_locale() or "vi"),
+                db.session,
+                email=form.email.data,
+                password=form.password.data,
+                full_name=form.full_name.data,
+                country=form.country.data,
+                birth_year=form.birth_year.data,
+                locale=str(get_locale() or "vi"),
             )
         except services.EmailTaken:
-            form.email.errors.append(_("An account with this e-mail address already exists. "
-                                       "Log in, or reset your password if you forgot it."))
+            form.email.errors.append(
+                _(
+                    "An account with this e-mail address already exists. "
+                    "Log in, or reset your password if you forgot it."
+                )
+            )
         else:
             db.session.commit()
             login_user(user)
-            flash(_("Welcome, %(name)s! We sent a link to %(email)s: open it to confirm your address.",
-                    name=user.full_name, email=user.email), "success")
+            flash(
+                _(
+                    "Welcome, %(name)s! We sent a link to %(email)s: open it to confirm your address.",
+                    name=user.full_name,
+                    email=user.email,
+                ),
+                "success",
+            )
             return redirect(url_for("auth.unverified"))
     return render_template("auth/register.html", form=form)
 
@@ -143,8 +157,13 @@ def forgot_password():
         services.request_password_reset(db.session, form.email.data)
         db.session.commit()
         # The same answer whether or not the address has an account.
-        flash(_("If an account uses %(email)s, we have sent it a link to choose a new password.",
-                email=form.email.data), "success")
+        flash(
+            _(
+                "If an account uses %(email)s, we have sent it a link to choose a new password.",
+                email=form.email.data,
+            ),
+            "success",
+        )
         return redirect(url_for("auth.login"))
     return render_template("auth/forgot_password.html", form=form)
 

@@ -65,18 +65,48 @@ RULES_EN = """\
 
 
 def _categories() -> list[Category]:
-    photo_rules = {"allowed_formats": ["jpeg"], "min_long_edge_px": 3000, "min_bytes": 3 * MB,
-                       "max_bytes": 60 * MB, "works_from": WORKS_FROM, "works_until": WORKS_UNTIL}
+    photo_rules = {
+        "allowed_formats": ["jpeg"],
+        "min_long_edge_px": 3000,
+        "min_bytes": 3 * MB,
+        "max_bytes": 60 * MB,
+        "works_from": WORKS_FROM,
+        "works_until": WORKS_UNTIL,
+    }
     return [
-        Category(slug="photo", kind=CategoryKind.photo, position=1, name_vi="Ảnh đơn",
-                 name_en="Photo", max_entries_per_person=10, **photo_rules),
-        Category(slug="photo-series", kind=CategoryKind.photo_series, position=2,
-                 name_vi="Bộ ảnh", name_en="Photo series", min_items=3, max_items=10,
-                 max_entries_per_person=5, **photo_rules),
-        Category(slug="video", kind=CategoryKind.video, position=3, name_vi="Video",
-                 name_en="Video", allowed_formats=["mp4"], max_bytes=200 * MB,
-                 max_duration_s=5 * 60, works_from=WORKS_FROM, works_until=WORKS_UNTIL,
-                 max_entries_per_person=5),
+        Category(
+            slug="photo",
+            kind=CategoryKind.photo,
+            position=1,
+            name_vi="Ảnh đơn",
+            name_en="Photo",
+            max_entries_per_person=10,
+            **photo_rules,
+        ),
+        Category(
+            slug="photo-series",
+            kind=CategoryKind.photo_series,
+            position=2,
+            name_vi="Bộ ảnh",
+            name_en="Photo series",
+            min_items=3,
+            max_items=10,
+            max_entries_per_person=5,
+            **photo_rules,
+        ),
+        Category(
+            slug="video",
+            kind=CategoryKind.video,
+            position=3,
+            name_vi="Video",
+            name_en="Video",
+            allowed_formats=["mp4"],
+            max_bytes=200 * MB,
+            max_duration_s=5 * 60,
+            works_from=WORKS_FROM,
+            works_until=WORKS_UNTIL,
+            max_entries_per_person=5,
+        ),
     ]
 
 
@@ -102,8 +132,10 @@ def build_demo_contest(session: Session, now: datetime | None = None) -> tuple[C
         results_at=now + timedelta(days=100),
         min_entrant_age=15,
         categories=_categories(),
-        places=[Place(code=code, name_vi=vi, name_en=en, position=i)
-                for i, (code, vi, en) in enumerate(NGHE_AN_PLACES, start=1)],
+        places=[
+            Place(code=code, name_vi=vi, name_en=en, position=i)
+            for i, (code, vi, en) in enumerate(NGHE_AN_PLACES, start=1)
+        ],
     )
     session.add(contest)
     session.flush()
@@ -124,6 +156,7 @@ class DemoAccount:
 DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("organizer@demo.happynghean.vn", "demo-organizer-2025", Role.organizer, "Ban Tổ chức (demo)"),
     DemoAccount("judge@demo.happynghean.vn", "demo-judge-2025", Role.judge, "Giám khảo (demo)"),
-    DemoAccount("entrant@demo.happynghean.vn", "demo-entrant-2025", Role.entrant, "Nguyễn Thị Hoa",
-                birth_year=1995),
+    DemoAccount(
+        "entrant@demo.happynghean.vn", "demo-entrant-2025", Role.entrant, "Nguyễn Thị Hoa", birth_year=1995
+    ),
 )

@@ -11,7 +11,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
-    Enum,
     ForeignKey,
     Integer,
     String,
@@ -22,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from contest.db import Base, now_utc
+from contest.db import Base, now_utc, str_enum
 
 
 class CategoryKind(enum.StrEnum):
@@ -116,17 +115,24 @@ class Category(Base):
     __tablename__ = "categories"
     __table_args__ = (
         UniqueConstraint("contest_id", "slug"),
-        CheckConstraint("min_bytes IS NULL OR max_bytes IS NULL OR min_bytes <= max_bytes", name="bytes_range"),
-        CheckConstraint("works_from IS NULL OR works_until IS NULL OR works_from <= works_until", name="works_window"),
-        CheckConstraint("min_items IS NULL OR max_items IS NULL OR min_items <= max_items", name="items_range"),
+        CheckConstraint(
+            "min_bytes IS NULL OR max_bytes IS NULL OR min_bytes <= max_bytes", name="bytes_range"
+        ),
+        CheckConstraint(
+            "works_from IS NULL OR works_until IS NULL OR works_from <= works_until", name="works_window"
+        ),
+        CheckConstraint(
+            "min_items IS NULL OR max_items IS NULL OR min_items <= max_items", name="items_range"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    contest_id: Mapped[int] = mapped_column(ForeignKey("contests.id", ondelete="CASCADE"), index=True, nullable=False)
+    contest_id: Mapped[int] = mapped_column(
+        ForeignKey("contests.id", ondelete="CASCADE"), index=True, nullable=False
+    )
     slug: Mapped[str] = mapped_column(String(40), nullable=False)
     kind: Mapped[CategoryKind] = mapped_column(
-        Enum(CategoryKind, native_enum=False, length=20, name="category_kind",
-             create_constraint=True, validate_strings=True),
+        str_enum(CategoryKind, "category_kind"),
         nullable=False,
     )
     name_vi: Mapped[str] = mapped_column(String(120), nullable=False)
@@ -168,7 +174,9 @@ class Place(Base):
     __table_args__ = (UniqueConstraint("contest_id", "code"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    contest_id: Mapped[int] = mapped_column(ForeignKey("contests.id", ondelete="CASCADE"), index=True, nullable=False)
+    contest_id: Mapped[int] = mapped_column(
+        ForeignKey("contests.id", ondelete="CASCADE"), index=True, nullable=False
+    )
     code: Mapped[str] = mapped_column(String(40), nullable=False)
     name_vi: Mapped[str] = mapped_column(String(120), nullable=False)
     name_en: Mapped[str] = mapped_column(String(120), nullable=False)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask_babel import format_decimal, lazy_gettext as _l
+from flask_babel import format_decimal
+from flask_babel import lazy_gettext as _l
 
 from contest.templating import filesize
 

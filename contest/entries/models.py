@@ -8,7 +8,6 @@ from datetime import date, datetime
 from sqlalchemy import (
     JSON,
     BigInteger,
-    Enum,
     Float,
     ForeignKey,
     Integer,
@@ -18,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from contest.db import Base, now_utc
+from contest.db import Base, now_utc, str_enum
 
 
 class EntryStatus(enum.StrEnum):
@@ -36,8 +35,12 @@ class EntryStatus(enum.StrEnum):
 TRANSITIONS: dict[EntryStatus, frozenset[EntryStatus]] = {
     EntryStatus.draft: frozenset({EntryStatus.submitted, EntryStatus.withdrawn}),
     EntryStatus.submitted: frozenset({EntryStatus.processing, EntryStatus.failed, EntryStatus.withdrawn}),
-    EntryStatus.processing: frozenset({EntryStatus.pending_review, EntryStatus.failed, EntryStatus.withdrawn}),
-    EntryStatus.pending_review: frozenset({EntryStatus.approved, EntryStatus.rejected, EntryStatus.withdrawn}),
+    EntryStatus.processing: frozenset(
+        {EntryStatus.pending_review, EntryStatus.failed, EntryStatus.withdrawn}
+    ),
+    EntryStatus.pending_review: frozenset(
+        {EntryStatus.approved, EntryStatus.rejected, EntryStatus.withdrawn}
+    ),
     EntryStatus.approved: frozenset({EntryStatus.rejected, EntryStatus.withdrawn}),
     EntryStatus.rejected: frozenset({EntryStatus.approved}),
     EntryStatus.failed: frozenset({EntryStatus.withdrawn}),
@@ -45,8 +48,15 @@ TRANSITIONS: dict[EntryStatus, frozenset[EntryStatus]] = {
 }
 
 # Statuses in which the entrant may still edit the text or withdraw.
-EDITABLE = frozenset({EntryStatus.submitted, EntryStatus.processing, EntryStatus.pending_review,
-                      EntryStatus.approved, EntryStatus.failed})
+EDITABLE = frozenset(
+    {
+        EntryStatus.submitted,
+        EntryStatus.processing,
+        EntryStatus.pending_review,
+        EntryStatus.approved,
+        EntryStatus.failed,
+    }
+)
 
 
 class InvalidTransition(ValueError):
@@ -74,9 +84,10 @@ class Entry(Base):
     description: Mapped[str] = mapped_column(Text, nullable=False, default="")
     taken_on: Mapped[date] = mapped_column(nullable=False)
     status: Mapped[EntryStatus] = mapped_column(
-        Enum(EntryStatus, native_enum=False, length=20, name="entry_status",
-             create_constraint=True, validate_strings=True),
-        nullable=False, default=EntryStatus.draft, index=True,
+        str_enum(EntryStatus, "entry_status"),
+        nullable=False,
+        default=EntryStatus.draft,
+        index=True,
     )
     # Why media processing failed: a code from contest.entries.failures and its values,
     # so the entrant reads the reason in their own language.
@@ -92,7 +103,8 @@ class Entry(Base):
     author = relationship("User")
     place = relationship("Place")
     assets: Mapped[list[MediaAsset]] = relationship(
-        back_populates="entry", order_by="(MediaAsset.position, MediaAsset.kind)",
+        back_populates="entry",
+        order_by="(MediaAsset.position, MediaAsset.kind)",
         cascade="all, delete-orphan",
     )
 
@@ -127,12 +139,13 @@ class MediaAsset(Base):
     __table_args__ = (UniqueConstraint("entry_id", "position", "kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"), index=True, nullable=False)
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("entries.id", ondelete="CASCADE"), index=True, nullable=False
+    )
     # Index of the work inside the entry (photo series); 0 for a single work.
     position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     kind: Mapped[AssetKind] = mapped_column(
-        Enum(AssetKind, native_enum=False, length=20, name="asset_kind",
-             create_constraint=True, validate_strings=True),
+        str_enum(AssetKind, "asset_kind"),
         nullable=False,
     )
     storage_key: Mapped[str] = mapped_column(String(255), unique=True, nullable=False)

@@ -75,8 +75,9 @@ def check_size(num_bytes: int, category: Category) -> None:
         raise MediaRejected("too_large_bytes", size=num_bytes, max=category.max_bytes)
 
 
-def check_photo(path: str | os.PathLike, category: Category, *, max_pixels: int,
-                quick: bool = False) -> PhotoInfo:
+def check_photo(
+    path: str | os.PathLike, category: Category, *, max_pixels: int, quick: bool = False
+) -> PhotoInfo:
     """Raise MediaRejected unless the file at ``path`` is an acceptable photo."""
     path = Path(path)
     num_bytes = path.stat().st_size
@@ -95,11 +96,11 @@ def check_photo(path: str | os.PathLike, category: Category, *, max_pixels: int,
     with _opened(path, plugin, allowed) as image:
         width, height = image.size
         if width * height > max_pixels:
-            raise MediaRejected("too_many_pixels", megapixels=round(width * height / 1e6, 1),
-                                max=round(max_pixels / 1e6))
+            raise MediaRejected(
+                "too_many_pixels", megapixels=round(width * height / 1e6, 1), max=round(max_pixels / 1e6)
+            )
         if category.min_long_edge_px and max(width, height) < category.min_long_edge_px:
-            raise MediaRejected("too_small_pixels", width=width, height=height,
-                                min=category.min_long_edge_px)
+            raise MediaRejected("too_small_pixels", width=width, height=height, min=category.min_long_edge_px)
         if quick:
             if found == "jpeg" and not jpeg_is_complete(path):
                 raise MediaRejected("damaged_file")

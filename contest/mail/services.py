@@ -77,13 +77,24 @@ def deliver_email(session: Session, email_id: int) -> None:
         except (smtplib.SMTPException, OSError) as exc:
             email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             session.flush()
-            log.warning("e-mail %s to %s not sent (attempt %s): %s",
-                        email.id, email.recipient, email.attempts, email.last_error)
+            log.warning(
+                "e-mail %s to %s not sent (attempt %s): %s",
+                email.id,
+                email.recipient,
+                email.attempts,
+                email.last_error,
+            )
             raise
     else:
-        log.info("e-mail %s (no MAIL_SERVER set: written here instead of sent)\nFrom: %s\nTo: %s\n"
-                 "Subject: %s\n\n%s", email.id, message["From"], email.recipient, email.subject,
-                 email.body_text)
+        log.info(
+            "e-mail %s (no MAIL_SERVER set: written here instead of sent)\nFrom: %s\nTo: %s\n"
+            "Subject: %s\n\n%s",
+            email.id,
+            message["From"],
+            email.recipient,
+            email.subject,
+            email.body_text,
+        )
     email.sent_at = now_utc()
     email.last_error = None
     session.flush()
@@ -111,8 +122,9 @@ def _send_smtp(message: EmailMessage, config) -> None:
         smtp.send_message(message)
 
 
-def unsent_emails(session: Session, older_than: datetime, max_attempts: int | None = None,
-                  limit: int = 500) -> list[int]:
+def unsent_emails(
+    session: Session, older_than: datetime, max_attempts: int | None = None, limit: int = 500
+) -> list[int]:
     """Ids of messages still unsent that were queued before ``older_than`` (the worker's sweep).
 
     Messages that already failed ``max_attempts`` times (default: JOB_MAX_ATTEMPTS) are left
@@ -120,10 +132,15 @@ def unsent_emails(session: Session, older_than: datetime, max_attempts: int | No
     """
     if max_attempts is None:
         max_attempts = current_app.config["JOB_MAX_ATTEMPTS"]
-    return list(session.scalars(
-        select(OutboundEmail.id)
-        .where(OutboundEmail.sent_at.is_(None), OutboundEmail.created_at < older_than,
-               OutboundEmail.attempts < max_attempts)
-        .order_by(OutboundEmail.id)
-        .limit(limit)
-    ))
+    return list(
+        session.scalars(
+            select(OutboundEmail.id)
+            .where(
+                OutboundEmail.sent_at.is_(None),
+                OutboundEmail.created_at < older_than,
+                OutboundEmail.attempts < max_attempts,
+            )
+            .order_by(OutboundEmail.id)
+            .limit(limit)
+        )
+    )

@@ -38,7 +38,8 @@ def linkify(text: str) -> Markup:
 @bp.get("/")
 def mailbox():
     emails = db.session.scalars(
-        select(OutboundEmail).order_by(OutboundEmail.created_at.desc(), OutboundEmail.id.desc())
+        select(OutboundEmail)
+        .order_by(OutboundEmail.created_at.desc(), OutboundEmail.id.desc())
         .limit(MAILBOX_SIZE)
     ).all()
     return render_template("mail/mailbox.html", emails=emails, linkify=linkify)

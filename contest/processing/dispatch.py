@@ -35,11 +35,16 @@ def send_now(task_name: str, *args) -> bool:
         return False
     client: Celery = current_app.extensions["celery_client"]
     try:
-        client.send_task(task_name, args=list(args), retry=True,
-                         retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5})
+        client.send_task(
+            task_name,
+            args=list(args),
+            retry=True,
+            retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5},
+        )
     except Exception:  # the broker's client raises many kinds; the sweep will resend
-        log.warning("could not send %s%r to the broker; the sweep will resend it",
-                    task_name, args, exc_info=True)
+        log.warning(
+            "could not send %s%r to the broker; the sweep will resend it", task_name, args, exc_info=True
+        )
         return False
     return True
 

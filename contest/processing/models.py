@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Integer, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from contest.db import Base, now_utc
+from contest.db import Base, now_utc, str_enum
 
 
 class JobKind(enum.StrEnum):
@@ -30,16 +30,18 @@ class ProcessingJob(Base):
     __tablename__ = "processing_jobs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"), index=True, nullable=False)
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("entries.id", ondelete="CASCADE"), index=True, nullable=False
+    )
     kind: Mapped[JobKind] = mapped_column(
-        Enum(JobKind, native_enum=False, length=20, name="job_kind", create_constraint=True,
-             validate_strings=True),
+        str_enum(JobKind, "job_kind"),
         nullable=False,
     )
     state: Mapped[JobState] = mapped_column(
-        Enum(JobState, native_enum=False, length=20, name="job_state", create_constraint=True,
-             validate_strings=True),
-        nullable=False, default=JobState.queued, index=True,
+        str_enum(JobState, "job_state"),
+        nullable=False,
+        default=JobState.queued,
+        index=True,
     )
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
