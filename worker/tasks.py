@@ -22,6 +22,7 @@ from contest.entries.failures import MediaRejected
 from contest.entries.models import AssetKind, Entry, EntryStatus, MediaAsset
 from contest.entries.validation import PhotoInfo, check_photo
 from contest.extensions import db
+from contest.mail.services import deliver_email
 from contest.processing import services
 from contest.processing.models import JobState, ProcessingJob
 from contest.storage import ObjectMissing, Storage, StorageUnavailable, copy_to_tempfile, get_storage, new_key
@@ -271,8 +272,6 @@ def purge_media(entry_id: int) -> int:
 # --- e-mail -----------------------------------------------------------------------------
 @celery.task(bind=True, name="worker.deliver_mail", max_retries=settings["JOB_MAX_ATTEMPTS"])
 def deliver_mail(self, email_id: int) -> None:
-    from contest.mail.services import deliver_email
-
     try:
         deliver_email(db.session, email_id)
         db.session.commit()

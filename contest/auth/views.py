@@ -13,7 +13,7 @@ from contest.auth.forms import ForgotPasswordForm, LoginForm, RegisterForm, Rese
 from contest.auth.models import User
 from contest.auth.tokens import TokenRejected
 from contest.extensions import db, limiter, login_manager
-from contest.main.views import _safe_next
+from contest.urls import safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -124,7 +124,7 @@ def verify_email(token: str):
 @limiter.limit(_login_limit, methods=["POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(safe_next(request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():
         try:
@@ -137,7 +137,7 @@ def login():
             db.session.commit()
             login_user(user, remember=form.remember.data)
             flash(_("Welcome back, %(name)s.", name=user.full_name), "success")
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session
 from flask_login import current_user
 
 from contest.contests.models import current_contest
 from contest.extensions import db
+from contest.urls import safe_next
 
 bp = Blueprint("main", __name__)
 
@@ -40,13 +39,4 @@ def set_language(lang: str):
     if current_user.is_authenticated and current_user.locale != lang:
         current_user.locale = lang
         db.session.commit()
-    return redirect(_safe_next(request.form.get("next")))
-
-
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths: never an open redirect."""
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
-            return target
-    return url_for("main.home")
+    return redirect(safe_next(request.form.get("next")))

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from contest.db import now_utc
 from contest.entries.models import Entry, EntryStatus
+from contest.mail.services import unsent_emails
 from contest.processing.dispatch import send_after_commit
 from contest.processing.models import JobKind, JobState, ProcessingJob
 
@@ -170,18 +171,9 @@ def sweep(session: Session, now: datetime, stale_after_s: int) -> tuple[list[int
     """Send again what was lost: (job ids, e-mail ids), sent to the broker after the commit."""
     job_ids = sweep_candidates(session, now, stale_after_s)
     mark_resent(session, job_ids, now)
-    email_ids = unsent_email_ids(session, now - RESEND_MAIL_AFTER)
+    email_ids = unsent_emails(session, older_than=now - RESEND_MAIL_AFTER)
     for job_id in job_ids:
         send_after_commit(session, PROCESS_MEDIA_TASK, job_id)
     for email_id in email_ids:
         send_after_commit(session, DELIVER_MAIL_TASK, email_id)
     return job_ids, email_ids
-
-
-def unsent_email_ids(session: Session, older_than: datetime) -> list[int]:
-    """E-mails written before ``older_than`` and still not sent (none if mail has no outbox yet)."""
-    try:
-        from contest.mail.services import unsent_emails
-    except ImportError:
-        return []
-    return [getattr(email, "id", email) for email in unsent_emails(session, older_than=older_than)]
