@@ -3,7 +3,7 @@
 from contest.auth.models import Role, User
 from contest.contests.models import Category, CategoryKind, Contest, Place
 from contest.db import Base
-from contest.entries.models import AssetKind, Entry, EntryStatus, MediaAsset
+from contest.entries.models import AssetKind, Entry, EntryFlag, EntryStatus, FlagKind, MediaAsset
 from contest.mail.models import OutboundEmail
 from contest.processing.models import JobKind, JobState, ProcessingJob
 
@@ -14,7 +14,9 @@ __all__ = [
     "CategoryKind",
     "Contest",
     "Entry",
+    "EntryFlag",
     "EntryStatus",
+    "FlagKind",
     "JobKind",
     "JobState",
     "MediaAsset",

@@ -19,7 +19,8 @@ from contest.processing.models import JobKind, JobState, ProcessingJob
 from contest.processing.services import create_job
 from contest.storage import S3Storage, StorageUnavailable, new_key
 from tests.support import create_photo_entry, create_user, wallpaper
-from worker.photo import display_image, file_sha256, fitted_size, to_rgb
+from worker.photo import display_image, fitted_size, to_rgb
+from worker.renditions import file_sha256
 from worker.tasks import process_media, purge_media
 
 RENDITIONS = {

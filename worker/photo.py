@@ -8,13 +8,12 @@ no XMP, no comment, no ICC profile.
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageOps
 
 from contest.entries.models import AssetKind
+from worker.renditions import Rendition, file_sha256
 
 DISPLAY_EDGE = 1600
 THUMB_EDGE = 400
@@ -26,17 +25,6 @@ _KINDS = {
     ("thumb", "jpeg"): AssetKind.thumb_jpeg,
     ("thumb", "webp"): AssetKind.thumb_webp,
 }
-
-
-@dataclass(frozen=True)
-class Rendition:
-    kind: AssetKind
-    path: Path
-    mime_type: str
-    width: int
-    height: int
-    bytes: int
-    sha256: str
 
 
 def render_photo(source: Path, out_dir: Path) -> list[Rendition]:
@@ -104,11 +92,3 @@ def _save(image: Image.Image, path: Path, kind: AssetKind, mime_type: str, optio
         bytes=path.stat().st_size,
         sha256=file_sha256(path),
     )
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()

@@ -7,31 +7,27 @@ No transaction is held while a file is downloaded, decoded or uploaded.
 from __future__ import annotations
 
 import logging
-import resource
-import time
-from pathlib import Path
-from tempfile import TemporaryDirectory
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from contest.db import now_utc
-from contest.entries.failures import MediaRejected
-from contest.entries.models import AssetKind, Entry, EntryStatus, MediaAsset
-from contest.entries.validation import PhotoInfo, check_photo
+from contest.entries.models import Entry, EntryStatus, MediaAsset
 from contest.extensions import db
 from contest.mail.services import deliver_email
 from contest.processing import services
-from contest.processing.models import JobState, ProcessingJob
-from contest.storage import ObjectMissing, Storage, StorageUnavailable, copy_to_tempfile, get_storage, new_key
+from contest.processing.models import JobKind, JobState, ProcessingJob
+from contest.storage import StorageUnavailable, get_storage
 from worker.celery_app import celery, settings
-from worker.photo import Rendition, file_sha256, render_photo
+from worker.jobs.base import MediaAttempt
+from worker.jobs.photo import PhotoAttempt
 
 log = logging.getLogger(__name__)
 TRANSIENT = (StorageUnavailable, OperationalError)
-RENDITION_KINDS = frozenset(AssetKind) - {AssetKind.original}
+# Which attempt class runs a job of each kind.
+ATTEMPTS: dict[JobKind, type[MediaAttempt]] = {JobKind.photo: PhotoAttempt}
 
 
 # --- the media job ----------------------------------------------------------------------
@@ -49,7 +45,7 @@ def process_media(self, job_id: int) -> None:
 
 
 def run_media_job(job_id: int) -> None:
-    """Claim the job, make the photo's renditions and record them (see PhotoAttempt)."""
+    """Claim the job and run the attempt of its kind (see worker.jobs)."""
     session = db.session
     config = current_app.config
     job = services.claim_job(session, job_id, stale_after_s=config["JOB_STALE_AFTER_S"])
@@ -57,7 +53,7 @@ def run_media_job(job_id: int) -> None:
         session.rollback()
         log.info("job %s: finished or held by another worker; nothing to do", job_id)
         return
-    attempt = PhotoAttempt(session, job, get_storage())
+    attempt = ATTEMPTS[job.kind](session, job, get_storage())
     session.commit()
     if job.attempts > config["JOB_MAX_ATTEMPTS"]:
         attempt.give_up("too many attempts")
@@ -92,151 +88,6 @@ def _retry_or_fail(session: Session, job_id: int, error: str, fallback_s: int) -
         services.fail(session, job, "processing_error", error=error)
         return None
     return services.schedule_retry(session, job, error)
-
-
-class PhotoAttempt:
-    """One attempt at one photo job. Objects it uploaded are removed unless its commit lands."""
-
-    def __init__(self, session: Session, job: ProcessingJob, storage: Storage) -> None:
-        self.session, self.job, self.storage = session, job, storage
-        self.number = job.attempts
-        # Read now what the work needs: after the claim's commit no transaction is open.
-        self.entry: Entry = job.entry
-        self.category = self.entry.category
-        self.original = self.entry.asset(AssetKind.original)
-        self.uploaded: list[str] = []
-
-    def run(self) -> None:
-        started, rss_before = time.monotonic(), _peak_rss_mb()
-        if self.entry.status is EntryStatus.withdrawn:
-            return self.abandon("entry withdrawn before processing")
-        if self.original is None:
-            return self.give_up("the entry has no original file")
-        try:
-            self._process()
-        except BaseException:
-            self.discard_uploads()
-            raise
-        log.info(
-            "job %s: entry %s done in %.2f s; worker peak RSS %.0f MB (%.0f MB before)",
-            self.job.id,
-            self.entry.code,
-            time.monotonic() - started,
-            _peak_rss_mb(),
-            rss_before,
-        )
-
-    def _process(self) -> None:
-        with TemporaryDirectory(prefix="photo-job-") as tmp:
-            try:
-                source = copy_to_tempfile(self.storage, self.original.storage_key, tmp)
-            except ObjectMissing:
-                return self.give_up("the original file is missing from storage")
-            self.beat()
-            try:
-                info = check_photo(
-                    source, self.category, quick=False, max_pixels=current_app.config["MAX_IMAGE_PIXELS"]
-                )
-            except MediaRejected as exc:
-                return self.reject(exc)
-            original_sha256 = file_sha256(source)
-            renditions = render_photo(source, Path(tmp))
-            self.beat()
-            assets = [self.upload(rendition) for rendition in renditions]
-            self.finish(info, original_sha256, assets)
-
-    def beat(self) -> None:
-        services.heartbeat(self.session, self.job)
-        self.session.commit()
-
-    def upload(self, rendition: Rendition) -> MediaAsset:
-        key = new_key("public/r", f"/{rendition.path.name}")
-        with rendition.path.open("rb") as stream:
-            self.storage.save(key, stream, content_type=rendition.mime_type)
-        self.uploaded.append(key)
-        return MediaAsset(
-            entry_id=self.entry.id,
-            position=0,
-            kind=rendition.kind,
-            storage_key=key,
-            mime_type=rendition.mime_type,
-            width=rendition.width,
-            height=rendition.height,
-            bytes=rendition.bytes,
-            sha256=rendition.sha256,
-        )
-
-    def finish(self, info: PhotoInfo, original_sha256: str, assets: list[MediaAsset]) -> None:
-        """Swap the renditions in one commit; the replaced objects are deleted afterwards."""
-        if not self.still_ours():
-            return self.discard_uploads()
-        if self.entry.status is EntryStatus.withdrawn:
-            return self.abandon("entry withdrawn during processing")
-        replaced = self.remove_old_renditions()
-        self.session.add_all(assets)
-        self.original.sha256, self.original.width = original_sha256, info.width
-        self.original.height = info.height
-        services.complete(self.session, self.job)
-        self.session.commit()
-        self.uploaded = []
-        self.delete_objects(replaced)
-
-    def remove_old_renditions(self) -> list[str]:
-        """Rendition rows of an earlier partial attempt; deleted before the new ones are added."""
-        old = self.session.scalars(
-            select(MediaAsset).where(
-                MediaAsset.entry_id == self.entry.id,
-                MediaAsset.position == 0,
-                MediaAsset.kind.in_(RENDITION_KINDS),
-            )
-        ).all()
-        for asset in old:
-            self.session.delete(asset)
-        self.session.flush()  # before the inserts: (entry, position, kind) is unique
-        return [asset.storage_key for asset in old]
-
-    def still_ours(self) -> bool:
-        """Lock the job and its entry, read fresh: False if another worker took the job over."""
-        job = self.session.get(ProcessingJob, self.job.id, with_for_update=True, populate_existing=True)
-        self.entry = services.lock_entry(self.session, job)
-        held = job.state is JobState.running and job.attempts == self.number
-        if not held:
-            self.session.rollback()
-            log.warning("job %s: taken over by another worker; this attempt's results are dropped", job.id)
-        return held
-
-    def reject(self, exc: MediaRejected) -> None:
-        if not self.still_ours():
-            return
-        services.fail(self.session, self.job, exc.code, error=f"rejected: {exc.code}", **exc.params)
-        self.session.commit()
-        log.info("job %s: entry %s rejected: %s %s", self.job.id, self.entry.code, exc.code, exc.params)
-
-    def give_up(self, reason: str) -> None:
-        if not self.still_ours():
-            return
-        services.fail(self.session, self.job, "processing_error", error=reason)
-        self.session.commit()
-        log.warning("job %s: entry %s failed: %s", self.job.id, self.entry.code, reason)
-
-    def abandon(self, reason: str) -> None:
-        self.session.rollback()
-        self.discard_uploads()
-        if self.still_ours():
-            services.abandon(self.session, self.job, reason)
-            self.session.commit()
-        log.info("job %s: %s", self.job.id, reason)
-
-    def discard_uploads(self) -> None:
-        keys, self.uploaded = self.uploaded, []
-        self.delete_objects(keys)
-
-    def delete_objects(self, keys: list[str]) -> None:
-        for key in keys:
-            try:
-                self.storage.delete(key)
-            except Exception:  # best effort: an orphan object is harmless, a crash here is not
-                log.warning("could not delete %s", key, exc_info=True)
 
 
 # --- withdrawn entries ------------------------------------------------------------------
@@ -291,7 +142,3 @@ def sweep_jobs() -> None:
 
 def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:500]
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux

@@ -143,6 +143,8 @@ class Category(Base):
     # Formats detected from content, lower case: "jpeg", "png", "heif", "mp4", "mov".
     allowed_formats: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
     min_long_edge_px: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Largest accepted long edge (video resolution cap, e.g. 3840 for 4K); None: no cap.
+    max_long_edge_px: Mapped[int | None] = mapped_column(Integer, nullable=True)
     min_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     max_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     max_duration_s: Mapped[int | None] = mapped_column(Integer, nullable=True)

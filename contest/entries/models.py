@@ -69,6 +69,21 @@ class AssetKind(enum.StrEnum):
     thumb_webp = "thumb_webp"
     display_jpeg = "display_jpeg"
     display_webp = "display_webp"
+    # Video: one row per rung of the ladder (label "1080p", "720p" ...), a poster and
+    # a few frames (label "1", "2" ...).
+    video_mp4 = "video_mp4"
+    poster_jpeg = "poster_jpeg"
+    poster_webp = "poster_webp"
+    frame_jpeg = "frame_jpeg"
+
+
+class FlagKind(enum.StrEnum):
+    """What the worker noticed for the organizers; a flag never rejects an entry."""
+
+    exact_duplicate = "exact_duplicate"
+    near_duplicate = "near_duplicate"
+    taken_outside_window = "taken_outside_window"
+    edited_with_software = "edited_with_software"
 
 
 class Entry(Base):
@@ -125,8 +140,14 @@ class Entry(Base):
     def is_editable(self) -> bool:
         return self.status in EDITABLE
 
-    def asset(self, kind: AssetKind, position: int = 0) -> MediaAsset | None:
-        return next((a for a in self.assets if a.kind is kind and a.position == position), None)
+    def asset(self, kind: AssetKind, position: int = 0, label: str = "") -> MediaAsset | None:
+        return next(
+            (a for a in self.assets if a.kind is kind and a.position == position and a.label == label), None
+        )
+
+    def originals(self) -> list[MediaAsset]:
+        """The uploaded files in their order (one for a photo or a video, several for a series)."""
+        return sorted((a for a in self.assets if a.kind is AssetKind.original), key=lambda a: a.position)
 
     def __repr__(self) -> str:
         return f"<Entry {self.code} {self.status.value}>"
@@ -136,7 +157,7 @@ class MediaAsset(Base):
     """One stored object: an original upload or one of its renditions."""
 
     __tablename__ = "media_assets"
-    __table_args__ = (UniqueConstraint("entry_id", "position", "kind"),)
+    __table_args__ = (UniqueConstraint("entry_id", "position", "kind", "label"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     entry_id: Mapped[int] = mapped_column(
@@ -144,17 +165,20 @@ class MediaAsset(Base):
     )
     # Index of the work inside the entry (photo series); 0 for a single work.
     position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    kind: Mapped[AssetKind] = mapped_column(
-        str_enum(AssetKind, "asset_kind"),
-        nullable=False,
-    )
+    kind: Mapped[AssetKind] = mapped_column(str_enum(AssetKind, "asset_kind"), nullable=False)
+    # Tells apart several assets of one kind: "1080p", "720p" for video, "1", "2" for frames.
+    label: Mapped[str] = mapped_column(String(20), nullable=False, default="", server_default="")
     storage_key: Mapped[str] = mapped_column(String(255), unique=True, nullable=False)
     mime_type: Mapped[str] = mapped_column(String(100), nullable=False)
     width: Mapped[int | None] = mapped_column(Integer, nullable=True)
     height: Mapped[int | None] = mapped_column(Integer, nullable=True)
     duration_s: Mapped[float | None] = mapped_column(Float, nullable=True)
     bytes: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    # Perceptual hash of an original photo (64-bit, hex) for near-duplicate search.
+    phash: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # What probing found: codecs, frame rate, EXIF hints (camera, date taken, software).
+    details: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     # As the entrant named it; shown to organizers and used for exports only.
     original_filename: Mapped[str | None] = mapped_column(String(255), nullable=True)
     created_at: Mapped[datetime] = mapped_column(nullable=False, default=now_utc)
@@ -167,3 +191,27 @@ class MediaAsset(Base):
 
     def __repr__(self) -> str:
         return f"<MediaAsset {self.kind.value} {self.storage_key}>"
+
+
+class EntryFlag(Base):
+    """Something the organizers should look at: a duplicate, an EXIF date outside the window..."""
+
+    __tablename__ = "entry_flags"
+    __table_args__ = (UniqueConstraint("entry_id", "position", "kind", "other_entry_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("entries.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    # The work inside the entry the flag is about (photo series), 0 otherwise.
+    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    kind: Mapped[FlagKind] = mapped_column(str_enum(FlagKind, "flag_kind"), nullable=False)
+    # The entry this one duplicates, for duplicate flags.
+    other_entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("entries.id", ondelete="CASCADE"), index=True, nullable=True
+    )
+    details: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(nullable=False, default=now_utc)
+
+    entry: Mapped[Entry] = relationship(foreign_keys=[entry_id])
+    other_entry: Mapped[Entry | None] = relationship(foreign_keys=[other_entry_id])

@@ -13,6 +13,8 @@ from contest.db import Base, now_utc, str_enum
 
 class JobKind(enum.StrEnum):
     photo = "photo"
+    photo_series = "photo_series"
+    video = "video"
 
 
 class JobState(enum.StrEnum):

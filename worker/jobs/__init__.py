@@ -1,0 +1,1 @@
+"""Media jobs, one module per kind of entry."""

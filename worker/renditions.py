@@ -1,0 +1,32 @@
+"""A rendition written to a local file, ready to upload; and the file digest."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from contest.entries.models import AssetKind
+
+
+@dataclass(frozen=True)
+class Rendition:
+    kind: AssetKind
+    path: Path
+    mime_type: str
+    width: int
+    height: int
+    bytes: int
+    sha256: str
+    # Which work of the entry (photo series) and which variant ("720p", frame "2").
+    position: int = 0
+    label: str = ""
+    duration_s: float | None = None
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
