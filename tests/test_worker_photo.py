@@ -332,3 +332,77 @@ def test_transparency_becomes_white():
 )
 def test_fitted_size_keeps_the_aspect_and_never_enlarges(size, fitted):
     assert fitted_size(size, 1600) == fitted
+
+
+# --- decode once ------------------------------------------------------------------------
+@pytest.fixture
+def jpeg_decodes(monkeypatch) -> list[tuple[int, int]]:
+    """The size of every JPEG decode Pillow performs (a spy on the library, not on our code)."""
+    from PIL import JpegImagePlugin
+
+    decodes: list[tuple[int, int]] = []
+    original_load = JpegImagePlugin.JpegImageFile.load
+
+    def load(self):
+        if self.tile:  # pixels still to decode
+            decodes.append(self.size)
+        return original_load(self)
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "load", load)
+    return decodes
+
+
+def test_the_job_decodes_each_photo_once_at_reduced_scale(
+    app, db, submit, any_storage, real_photo, jpeg_decodes
+):
+    job = submit(real_photo)
+
+    run_job(app, job.id)
+
+    db.expire_all()
+    assert db.get(Entry, job.entry_id).status is EntryStatus.pending_review
+    assert jpeg_decodes == [(2560, 1440)]  # one decode, at 1/2 scale (long edge >= 1600 px)
+
+
+def test_a_damaged_png_fails_in_its_only_decode(app, db, submit, any_storage, photo_category, tmp_path):
+    """PNG has no structural check in the request: the worker's decode is the integrity check."""
+    photo_category.allowed_formats = ["jpeg", "png"]
+    photo_category.min_bytes, photo_category.min_long_edge_px = None, 2000
+    db.commit()
+    png = tmp_path / "scan.png"
+    with Image.open(SMALL_WALLPAPER) as image:
+        image.save(png, format="PNG", compress_level=1)
+    cut = tmp_path / "cut.png"
+    cut.write_bytes(png.read_bytes()[: png.stat().st_size * 2 // 3])
+    job = submit(cut)
+
+    run_job(app, job.id)
+
+    db.expire_all()
+    entry = db.get(Entry, job.entry_id)
+    assert (entry.status, entry.failure_code) == (EntryStatus.failed, "damaged_file")
+    assert renditions_of(db, entry.id) == {}
+    assert not list(any_storage.keys("public/"))
+
+
+def test_render_photo_never_decodes_past_the_pixel_limit(app, tmp_path):
+    """A caller that skips the header check still cannot make the renderer decode a bomb."""
+    from contest.entries.failures import MediaRejected
+    from worker.photo import render_photo
+
+    bomb = tmp_path / "bomb.jpg"
+    sof = bytes([8]) + (30_000).to_bytes(2, "big") * 2 + bytes([3, 1, 0x22, 0, 2, 0x11, 0, 3, 0x11, 0])
+    sos = bytes([3, 1, 0x00, 2, 0x11, 3, 0x11, 0, 63, 0])
+    header = (
+        b"\xff\xc0"
+        + (len(sof) + 2).to_bytes(2, "big")
+        + sof
+        + b"\xff\xda"
+        + (len(sos) + 2).to_bytes(2, "big")
+    )
+    bomb.write_bytes(b"\xff\xd8" + header + sos + bytes(64) + b"\xff\xd9")  # no image data at all
+    assert app.config["MAX_IMAGE_PIXELS"] == Image.MAX_IMAGE_PIXELS
+    with pytest.raises(MediaRejected) as refused:
+        render_photo(bomb, tmp_path / "out")
+    assert refused.value.code == "too_many_pixels"
+    assert not (tmp_path / "out").exists()

@@ -22,12 +22,17 @@ from contest.processing.models import JobKind, JobState, ProcessingJob
 from contest.storage import StorageUnavailable, get_storage
 from worker.celery_app import celery, settings
 from worker.jobs.base import MediaAttempt
-from worker.jobs.photo import PhotoAttempt
+from worker.jobs.photo import PhotoAttempt, PhotoSeriesAttempt
+from worker.jobs.video import VideoAttempt
 
 log = logging.getLogger(__name__)
 TRANSIENT = (StorageUnavailable, OperationalError)
 # Which attempt class runs a job of each kind.
-ATTEMPTS: dict[JobKind, type[MediaAttempt]] = {JobKind.photo: PhotoAttempt}
+ATTEMPTS: dict[JobKind, type[MediaAttempt]] = {
+    JobKind.photo: PhotoAttempt,
+    JobKind.photo_series: PhotoSeriesAttempt,
+    JobKind.video: VideoAttempt,
+}
 
 
 # --- the media job ----------------------------------------------------------------------

@@ -5,6 +5,7 @@ Phase dates are typed in Vietnam time and sizes in MB; contest.admin.services co
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -13,6 +14,7 @@ from wtforms import (
     DateTimeLocalField,
     DecimalField,
     IntegerField,
+    SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
@@ -27,10 +29,11 @@ from wtforms.validators import (
     Regexp,
     ValidationError,
 )
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from contest.admin.services import FORMATS_BY_KIND
 from contest.contests.models import CategoryKind
+from contest.entries.flags import FLAG_LABELS
 
 # What a datetime-local input sends (some browsers add seconds); the first is how it is shown.
 VN_MINUTE_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
@@ -198,3 +201,25 @@ CATEGORY_FORMS: dict[CategoryKind, type[CategoryForm]] = {
     CategoryKind.photo_series: PhotoSeriesCategoryForm,
     CategoryKind.video: VideoCategoryForm,
 }
+
+
+class FlagFilterForm(FlaskForm):
+    """The organizers' flag list: which contest, which kind of flag, which page (a GET form)."""
+
+    class Meta:
+        csrf = False  # a read-only filter in the query string
+
+    contest = SelectField(_l("Contest"), coerce=int)
+    kind = SelectField(_l("Kind of flag"), default="")
+    page = IntegerField(
+        default=1, validators=[Optional(), NumberRange(min=1, max=100_000)], widget=HiddenInput()
+    )
+    submit = SubmitField(_l("Show"))
+
+    def __init__(self, *args, contests=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.contest.choices = [(contest.id, contest.title) for contest in contests]
+        self.kind.choices = [
+            ("", _("All kinds")),
+            *((kind.value, label) for kind, label in FLAG_LABELS.items()),
+        ]

@@ -241,3 +241,9 @@ def _log_changes(actor: User, target: str, changes: Mapping[str, tuple[Any, Any]
         for name, (old, new) in changes.items()
     )
     log.info("%s <%s> changed %s: %s", actor.id, actor.email, target, described)
+
+
+# --- flags --------------------------------------------------------------------------------
+def all_contests(session: Session) -> list[Contest]:
+    """Every contest, newest first (published or not): the organizers' choice of contest."""
+    return list(session.scalars(select(Contest).order_by(Contest.submission_opens_at.desc())))

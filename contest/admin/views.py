@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from contest.admin import services
-from contest.admin.forms import CATEGORY_FORMS, ContestForm
+from contest.admin.forms import CATEGORY_FORMS, ContestForm, FlagFilterForm
 from contest.auth.policy import organizer_required
 from contest.contests.models import Category, Contest
-from contest.entries.models import EntryStatus
+from contest.entries import flags as entry_flags
+from contest.entries.models import EntryStatus, FlagKind
 from contest.extensions import db
 
 bp = Blueprint("admin", __name__)
@@ -72,3 +73,29 @@ def _saved(form, update, target) -> bool:
         return False
     db.session.commit()
     return True
+
+
+# --- flags: duplicates and EXIF hints for review ----------------------------------------
+@bp.get("/flags")
+@organizer_required
+def flags():
+    """The contest's flagged entries, newest first; filtered by contest and kind of flag."""
+    contests = services.all_contests(db.session)
+    form = FlagFilterForm(request.args, contests=contests)
+    if "contest" not in request.args and contests:
+        form.contest.data = contests[0].id  # the newest contest unless one is chosen
+    if not contests or (request.args and not form.validate()):
+        status = 400 if request.args else 200
+        return render_template("admin/flags.html", form=form, result=None, **_FLAG_PAGE), status
+    kind = FlagKind(form.kind.data) if form.kind.data else None
+    result = entry_flags.flagged_entries(db.session, form.contest.data, kind, form.page.data or 1)
+    return render_template("admin/flags.html", form=form, result=result, **_FLAG_PAGE)
+
+
+_FLAG_PAGE = {
+    "flag_labels": entry_flags.FLAG_LABELS,
+    "status_labels": STATUS_LABELS,
+    "thumb_url": entry_flags.thumb_url,
+    "exif_of": entry_flags.exif_of,
+    "as_date": entry_flags.as_date,
+}

@@ -48,7 +48,7 @@ RULES_VI = """\
 2. Tác phẩm phải được chụp hoặc quay tại tỉnh Nghệ An, trong khoảng từ 01/01/2023 đến 01/10/2025.
 3. Ảnh đơn: tệp JPEG, cạnh dài tối thiểu 3.000 điểm ảnh, dung lượng tối thiểu 3 MB.
 4. Bộ ảnh: từ 3 đến 10 ảnh, mỗi ảnh theo quy định của ảnh đơn.
-5. Video: tệp MP4, dài tối đa 5 phút, dung lượng tối đa 200 MB.
+5. Video: tệp MP4 (hoặc MOV quay từ điện thoại), dài tối đa 5 phút, dung lượng tối đa 200 MB.
 6. Tác phẩm phải là của chính người gửi, chưa đoạt giải ở cuộc thi khác; người gửi đồng ý cho Ban Tổ chức sử dụng tác phẩm để quảng bá.
 7. Mỗi thể loại có giải Nhất, Nhì, Ba; khoảng 100 tác phẩm vào vòng chung khảo.
 """
@@ -58,7 +58,7 @@ RULES_EN = """\
 2. Works must be shot in Nghe An province between 1 January 2023 and 1 October 2025.
 3. Single photo: a JPEG file, at least 3,000 pixels on the long side and at least 3 MB.
 4. Photo series: 3 to 10 photos, each meeting the single-photo rules.
-5. Video: an MP4 file of at most 5 minutes and at most 200 MB.
+5. Video: an MP4 file (or a MOV from a phone) of at most 5 minutes and at most 200 MB.
 6. Works must be the entrant's own and not awarded in another contest; entrants allow the organizers to use them for promotion.
 7. Each category awards a 1st, 2nd and 3rd prize; about 100 works reach the final round.
 """
@@ -100,7 +100,7 @@ def _categories() -> list[Category]:
             position=3,
             name_vi="Video",
             name_en="Video",
-            allowed_formats=["mp4"],
+            allowed_formats=["mp4", "mov"],
             max_bytes=200 * MB,
             max_duration_s=5 * 60,
             works_from=WORKS_FROM,

@@ -1,4 +1,4 @@
-"""Forms of the entrant's side: submitting a photo, editing its text, withdrawing it."""
+"""Forms of the entrant's side: submitting an entry (photo, series, video), editing its text, withdrawing it."""
 
 from __future__ import annotations
 
@@ -6,17 +6,35 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateField, SelectField, StringField, SubmitField, TextAreaField
+from flask_wtf.file import FileField, MultipleFileField
+from werkzeug.datastructures import FileStorage
+from wtforms import (
+    BooleanField,
+    DateField,
+    Field,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from contest.contests.models import Category, CategoryKind, Contest
-from contest.entries.validation import PHOTO_FORMATS
+from contest.entries.validation import PHOTO_FORMATS, series_count_problem
+from contest.entries.video import VIDEO_FORMATS
 from contest.timeutil import vn_today
 
 _NO_PLACE = 0
 # Extensions browsers should offer in the file picker, per format (the server sniffs the content).
-_PICKER_EXTENSIONS = {"jpeg": ".jpg,.jpeg", "png": ".png", "webp": ".webp", "heif": ".heic,.heif"}
+_PICKER_EXTENSIONS = {
+    "jpeg": ".jpg,.jpeg",
+    "png": ".png",
+    "webp": ".webp",
+    "heif": ".heic,.heif",
+    "mp4": ".mp4,.m4v",
+    "mov": ".mov",
+}
 
 
 def _strip(value):
@@ -84,11 +102,29 @@ class EntryDetailsForm(FlaskForm):
         }
 
 
-class PhotoEntryForm(EntryDetailsForm):
-    """A new single-photo entry: category, file, text and the three declarations."""
+class NewEntryForm(EntryDetailsForm):
+    """A new entry of any kind: the category, its file(s), the text and the three declarations.
 
-    category = SelectField(_l("Category"), coerce=int, validators=[InputRequired()])
-    photo = FileField(_l("Photo file"), validators=[FileRequired(message=_l("Choose the photo to upload."))])
+    The file field follows the category's kind: ``photo`` (one file), ``photos`` (a series,
+    several files in the order sent) or ``video`` (one file). The page shows all three
+    without JavaScript; a small script shows only the one the chosen category needs.
+    """
+
+    category = RadioField(
+        _l("Category"),
+        coerce=int,
+        validate_choice=False,  # validate_category says it in words the entrant understands
+        validators=[InputRequired(message=_l("Choose the category of your entry."))],
+    )
+    photo = FileField(_l("Photo file"))
+    photos = MultipleFileField(
+        _l("Photos of the series"),
+        description=_l(
+            "Select all the photos of the series at once. They keep the order in which your device "
+            "sends them, usually the order of their file names."
+        ),
+    )
+    video = FileField(_l("Video file"))
     accept_own_work = BooleanField(
         _l("This work is my own, and I hold the rights to it."),
         validators=[DataRequired(message=_l("Please confirm that the work is your own."))],
@@ -105,18 +141,61 @@ class PhotoEntryForm(EntryDetailsForm):
 
     def __init__(self, contest: Contest, *args, **kwargs) -> None:
         super().__init__(contest, *args, **kwargs)
-        self.categories = [c for c in contest.categories if c.kind is CategoryKind.photo]
+        self.categories = list(contest.categories)
         self.category.choices = [(c.id, c.name) for c in self.categories]
-        formats = {f for c in self.categories for f in c.allowed_formats if f in PHOTO_FORMATS}
-        self.photo.render_kw = {
-            "accept": ",".join(
-                [PHOTO_FORMATS[f][1] for f in sorted(formats)]
-                + [_PICKER_EXTENSIONS[f] for f in sorted(formats)]
-            )
-        }
+        photo_accept = _accept(self._formats(CategoryKind.photo, CategoryKind.photo_series), PHOTO_FORMATS)
+        self.photo.render_kw = self.photos.render_kw = {"accept": photo_accept}
+        self.video.render_kw = {"accept": _accept(self._formats(CategoryKind.video), VIDEO_FORMATS)}
+
+    def _formats(self, *kinds: CategoryKind) -> set[str]:
+        return {f for c in self.categories if c.kind in kinds for f in c.allowed_formats}
 
     def chosen_category(self) -> Category | None:
         return next((c for c in self.categories if c.id == self.category.data), None)
+
+    def file_field(self) -> Field:
+        """The file field of the chosen category's kind (the photo field when none is chosen)."""
+        category = self.chosen_category()
+        kind = category.kind if category else CategoryKind.photo
+        return {CategoryKind.photo: self.photo, CategoryKind.photo_series: self.photos}.get(kind, self.video)
+
+    def uploads(self) -> list[FileStorage]:
+        """The files sent for the chosen category, in their order."""
+        data = self.file_field().data
+        return [f for f in (data if isinstance(data, list) else [data]) if isinstance(f, FileStorage) and f]
+
+    def validate_category(self, field) -> None:
+        if self.chosen_category() is None:
+            raise ValidationError(_("Choose one of the categories shown."))
+
+    def validate_photo(self, field) -> None:
+        if self._needs(CategoryKind.photo) and not self.uploads():
+            raise ValidationError(_("Choose the photo to upload."))
+
+    def validate_photos(self, field) -> None:
+        if not self._needs(CategoryKind.photo_series):
+            return
+        count = len(self.uploads())
+        if count == 0:
+            raise ValidationError(_("Choose the photos of the series."))
+        problem = series_count_problem(count, self.chosen_category())
+        if problem:
+            raise ValidationError(problem)
+
+    def validate_video(self, field) -> None:
+        if self._needs(CategoryKind.video) and not self.uploads():
+            raise ValidationError(_("Choose the video to upload."))
+
+    def _needs(self, kind: CategoryKind) -> bool:
+        category = self.chosen_category()
+        return category is not None and category.kind is kind
+
+
+def _accept(formats: set[str], known: dict) -> str:
+    """The file picker's hint: MIME types and extensions (the server reads the content)."""
+    chosen = sorted(f for f in formats if f in known)
+    mime_types = [known[f][1] if isinstance(known[f], tuple) else known[f] for f in chosen]
+    return ",".join(mime_types + [_PICKER_EXTENSIONS[f] for f in chosen])
 
 
 class EditEntryForm(EntryDetailsForm):

@@ -10,7 +10,7 @@ import logging
 import shutil
 import tempfile
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -25,11 +25,12 @@ from sqlalchemy.orm import Session, selectinload
 from werkzeug.datastructures import FileStorage
 
 from contest.auth.models import User
-from contest.contests.models import Category, Contest
+from contest.contests.models import Category, CategoryKind, Contest
 from contest.db import now_utc
-from contest.entries.failures import failure_message
+from contest.entries.failures import MediaRejected, failure_message
 from contest.entries.models import TRANSITIONS, AssetKind, Entry, EntryStatus, MediaAsset
-from contest.entries.validation import check_photo
+from contest.entries.validation import check_photo, series_count_problem
+from contest.entries.video import check_video
 from contest.processing.dispatch import send_after_commit
 from contest.processing.models import JobKind, JobState, ProcessingJob
 from contest.processing.services import create_job
@@ -55,7 +56,13 @@ STATUS_LABELS = {
 PENDING = frozenset({EntryStatus.submitted, EntryStatus.processing})
 
 # Extension of the stored original, by the format read from its content.
-_EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp", "heif": "heic"}
+_EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp", "heif": "heic", "mp4": "mp4", "mov": "mov"}
+# The job that processes a new entry, by its category's kind.
+JOB_KINDS = {
+    CategoryKind.photo: JobKind.photo,
+    CategoryKind.photo_series: JobKind.photo_series,
+    CategoryKind.video: JobKind.video,
+}
 _CHUNK = 1024 * 1024
 
 
@@ -163,6 +170,27 @@ def display_filename(name: str | None) -> str:
     return base
 
 
+@dataclass(frozen=True)
+class UploadedFile:
+    """One file of a submission, on disk, with the name the entrant's device gave it."""
+
+    path: Path
+    filename: str | None
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    """An uploaded file that passed the request's checks, with what they read from it."""
+
+    upload: UploadedFile
+    format: str
+    mime_type: str
+    bytes: int
+    width: int | None
+    height: int | None
+    duration_s: float | None = None
+
+
 def submit_entry(
     session: Session,
     author: User,
@@ -173,22 +201,22 @@ def submit_entry(
     description: str,
     place_id: int,
     taken_on: date,
-    upload_path: str | Path,
-    original_filename: str | None,
+    files: Sequence[UploadedFile],
 ) -> Entry:
-    """Check, store and queue a new single-photo entry; raises SubmissionRefused or MediaRejected.
+    """Check, store and queue a new entry; raises SubmissionRefused or MediaRejected.
 
-    The original is stored before any row is written: on PostgreSQL the entry code's
-    counter row stays locked until the commit, and the upload should not be inside that.
+    ``files`` holds one photo, the photos of a series in the entrant's order, or one video,
+    as the category's kind asks. Every file is checked, then stored, before any row is
+    written (on PostgreSQL the entry code's counter row stays locked until the commit, and
+    the uploads should not be inside that); if anything fails, what was stored is deleted.
     """
     _lock_author(session, author)
     check_can_submit(session, author, contest, category)
-    info = check_photo(upload_path, category, max_pixels=current_app.config["MAX_IMAGE_PIXELS"], quick=True)
-    storage = get_storage()
-    key = new_key(f"originals/{contest.slug}", "." + _EXTENSIONS[info.format])
+    checked = check_files(category, files)
+    keys: list[str] = []
     try:
-        with open(upload_path, "rb") as source:
-            storage.save(key, source, content_type=info.mime_type)
+        for item in checked:
+            keys.append(_store_original(contest, item))
         entry = Entry(
             contest_id=contest.id,
             category_id=category.id,
@@ -200,27 +228,79 @@ def submit_entry(
             status=EntryStatus.draft,
             code=contest.next_entry_code(session),
         )
-        entry.assets.append(
-            MediaAsset(
-                kind=AssetKind.original,
-                position=0,
-                storage_key=key,
-                mime_type=info.mime_type,
-                width=info.width,
-                height=info.height,
-                bytes=info.bytes,
-                original_filename=display_filename(original_filename),
-            )
-        )
+        for position, (item, key) in enumerate(zip(checked, keys, strict=True)):
+            entry.assets.append(_original_asset(item, key, position))
         session.add(entry)
         session.flush()
         entry.transition(EntryStatus.submitted)
         entry.submitted_at = entry.declarations_accepted_at = now_utc()
-        create_job(session, entry, JobKind.photo)
+        create_job(session, entry, JOB_KINDS[category.kind])
     except BaseException:
-        discard_objects([key])
+        discard_objects(keys)
         raise
     return entry
+
+
+def check_files(category: Category, files: Sequence[UploadedFile]) -> list[CheckedFile]:
+    """The request's checks of every file, in order; MediaRejected names the photo of a series at fault."""
+    if category.kind is CategoryKind.photo_series:
+        problem = series_count_problem(len(files), category)
+        if problem:
+            raise SubmissionRefused(problem)
+        return [_check_series_photo(category, position, upload) for position, upload in enumerate(files)]
+    if len(files) != 1:
+        raise ValueError(f"a {category.kind.value} entry takes one file, not {len(files)}")
+    if category.kind is CategoryKind.video:
+        return [_check_video(category, files[0])]
+    return [_check_photo(category, files[0])]
+
+
+def _check_photo(category: Category, upload: UploadedFile) -> CheckedFile:
+    max_pixels = current_app.config["MAX_IMAGE_PIXELS"]
+    info = check_photo(upload.path, category, max_pixels=max_pixels, quick=True)
+    return CheckedFile(upload, info.format, info.mime_type, info.bytes, info.width, info.height)
+
+
+def _check_series_photo(category: Category, position: int, upload: UploadedFile) -> CheckedFile:
+    try:
+        return _check_photo(category, upload)
+    except MediaRejected as exc:
+        raise MediaRejected(
+            "series_item",
+            position=position,
+            filename=display_filename(upload.filename),
+            item_code=exc.code,
+            item_params=exc.params,
+        ) from exc
+
+
+def _check_video(category: Category, upload: UploadedFile) -> CheckedFile:
+    info = check_video(upload.path, category, quick=True)
+    return CheckedFile(
+        upload, info.format, info.mime_type, info.bytes, info.width, info.height, info.duration_s
+    )
+
+
+def _store_original(contest: Contest, item: CheckedFile) -> str:
+    """Stream the file to storage under a new private key; returns the key."""
+    key = new_key(f"originals/{contest.slug}", "." + _EXTENSIONS[item.format])
+    with open(item.upload.path, "rb") as source:
+        get_storage().save(key, source, content_type=item.mime_type)
+    return key
+
+
+def _original_asset(item: CheckedFile, key: str, position: int) -> MediaAsset:
+    return MediaAsset(
+        kind=AssetKind.original,
+        position=position,
+        storage_key=key,
+        mime_type=item.mime_type,
+        width=item.width,
+        height=item.height,
+        duration_s=item.duration_s,
+        bytes=item.bytes,
+        original_filename=display_filename(item.upload.filename),
+    )
 
 
 def _lock_author(session: Session, author: User) -> None:
@@ -293,6 +373,13 @@ def _asset_url(entry: Entry, kind: AssetKind) -> str | None:
     return get_storage().url(asset.storage_key) if asset else None
 
 
+def preview_kinds(entry: Entry) -> tuple[AssetKind, AssetKind]:
+    """The (WebP, JPEG) preview of the entry: a video's poster, else its first photo's thumbnail."""
+    if entry.category.kind is CategoryKind.video:
+        return AssetKind.poster_webp, AssetKind.poster_jpeg
+    return AssetKind.thumb_webp, AssetKind.thumb_jpeg
+
+
 @dataclass(frozen=True)
 class EntryCard:
     """One entry as the entrant's "My entries" page shows it."""
@@ -307,6 +394,15 @@ class EntryCard:
     @property
     def status_label(self) -> str:
         return str(STATUS_LABELS[self.entry.status])
+
+    @property
+    def kind(self) -> str:
+        """The category's kind: "photo", "photo_series" or "video"."""
+        return self.entry.category.kind.value
+
+    @property
+    def photo_count(self) -> int:
+        return len(self.entry.originals())
 
     @property
     def is_pending(self) -> bool:
@@ -342,11 +438,12 @@ def my_entries(session: Session, author: User) -> list[EntryCard]:
 
 def _card(entry: Entry, job_state: JobState | None) -> EntryCard:
     shown = entry.status is not EntryStatus.withdrawn
+    webp, jpeg = preview_kinds(entry)
     return EntryCard(
         entry=entry,
         job_state=job_state,
-        thumb_webp_url=_asset_url(entry, AssetKind.thumb_webp) if shown else None,
-        thumb_jpeg_url=_asset_url(entry, AssetKind.thumb_jpeg) if shown else None,
+        thumb_webp_url=_asset_url(entry, webp) if shown else None,
+        thumb_jpeg_url=_asset_url(entry, jpeg) if shown else None,
         can_edit=may_edit(entry),
         can_withdraw=may_withdraw(entry),
     )
@@ -360,5 +457,5 @@ def status_summary(session: Session, entry: Entry) -> dict:
         "code": entry.code,
         "status": entry.status.value,
         "job_state": state.value if state else None,
-        "thumb_url": _asset_url(entry, AssetKind.thumb_jpeg) if shown else None,
+        "thumb_url": _asset_url(entry, preview_kinds(entry)[1]) if shown else None,
     }

@@ -1,20 +1,25 @@
 """Checks of an uploaded photo against its category's rules.
 
-The same code runs in the request (``quick=True``: the header, and for JPEG a structural
-check that the file is complete, a few milliseconds) and in the worker (a full decode). The format is read from the
-content, never from the file name, and Pillow is only allowed the formats the category
-accepts. The pixel count is checked before anything is decoded.
+The header is read first, with the one Pillow plugin of the format the content shows and
+only if the category accepts that format: size in bytes, format, pixel count (before
+anything is decoded: a decompression bomb is refused here) and long edge. The request adds
+a structural check that a JPEG is complete (a few milliseconds); the worker decodes each
+photo once, at reduced scale, and that decode is its integrity check (worker.photo).
+The format is read from the content, never from the file name.
 """
 
 from __future__ import annotations
 
+import functools
 import mmap
 import os
-import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from flask_babel import ngettext
+from PIL import Image
 
 from contest.contests.models import Category
 from contest.entries.failures import MediaRejected
@@ -26,6 +31,8 @@ PHOTO_FORMATS = {
     "webp": ("WEBP", "image/webp"),
     "heif": ("HEIF", "image/heif"),
 }
+# Errors Pillow's plugins raise on a header or data they cannot read.
+DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, TypeError)
 
 
 @dataclass(frozen=True)
@@ -78,7 +85,24 @@ def check_size(num_bytes: int, category: Category) -> None:
 def check_photo(
     path: str | os.PathLike, category: Category, *, max_pixels: int, quick: bool = False
 ) -> PhotoInfo:
-    """Raise MediaRejected unless the file at ``path`` is an acceptable photo."""
+    """Raise MediaRejected unless the file at ``path`` is an acceptable photo.
+
+    ``quick`` (the request): the header, and for JPEG that the file is complete. Otherwise
+    every pixel is decoded as well; the worker does not need this, its one decode at
+    reduced scale is the check (worker.photo.render_photo).
+    """
+    info = check_photo_header(path, category, max_pixels=max_pixels)
+    if quick:
+        if info.format == "jpeg" and not jpeg_is_complete(Path(path)):
+            raise MediaRejected("damaged_file")
+    else:
+        with open_photo(path, info.format) as image:
+            decode(image)
+    return info
+
+
+def check_photo_header(path: str | os.PathLike, category: Category, *, max_pixels: int) -> PhotoInfo:
+    """Bytes, format, pixel count and long edge, read from the header: nothing is decoded."""
     path = Path(path)
     num_bytes = path.stat().st_size
     check_size(num_bytes, category)
@@ -88,48 +112,56 @@ def check_photo(
         if found in (None, "text", "markup"):
             raise MediaRejected("not_recognised", allowed=allowed)
         raise MediaRejected("unsupported_format", found=found, allowed=allowed)
-    if found == "heif":
-        from pillow_heif import register_heif_opener
-
-        register_heif_opener()
-    plugin, mime_type = PHOTO_FORMATS[found]
-    with _opened(path, plugin, allowed) as image:
+    with open_photo(path, found) as image:
         width, height = image.size
-        if width * height > max_pixels:
-            raise MediaRejected(
-                "too_many_pixels", megapixels=round(width * height / 1e6, 1), max=round(max_pixels / 1e6)
-            )
-        if category.min_long_edge_px and max(width, height) < category.min_long_edge_px:
-            raise MediaRejected("too_small_pixels", width=width, height=height, min=category.min_long_edge_px)
-        if quick:
-            if found == "jpeg" and not jpeg_is_complete(path):
-                raise MediaRejected("damaged_file")
-        else:
-            _decode(image)
-    return PhotoInfo(found, mime_type, width, height, num_bytes)
+    if width * height > max_pixels:
+        raise MediaRejected(
+            "too_many_pixels", megapixels=round(width * height / 1e6, 1), max=round(max_pixels / 1e6)
+        )
+    if category.min_long_edge_px and max(width, height) < category.min_long_edge_px:
+        raise MediaRejected("too_small_pixels", width=width, height=height, min=category.min_long_edge_px)
+    return PhotoInfo(found, PHOTO_FORMATS[found][1], width, height, num_bytes)
 
 
-class _opened:
-    """Image.open limited to one plugin, with Pillow's own bomb check as a backstop."""
+@contextmanager
+def open_photo(path: str | os.PathLike, found: str) -> Iterator[Image.Image]:
+    """The photo at ``path`` opened by the plugin of ``found`` only: its header read, nothing decoded.
 
-    def __init__(self, path: Path, plugin: str, allowed: list[str]) -> None:
-        self.path, self.plugin, self.allowed = path, plugin, allowed
+    The plugin is called directly rather than through Image.open, whose decompression-bomb
+    guard would refuse a huge image before its size is known: check_photo_header refuses
+    it with the real numbers instead, before any pixel is decoded. Pillow's guard stays on
+    for every other Image.open in the process.
+    """
+    plugin = PHOTO_FORMATS[found][0]
+    if plugin == "HEIF":
+        _register_heif()
+    Image.init()
+    factory, _accept = Image.OPEN[plugin]
+    try:
+        image = factory(os.fspath(path))
+    except DECODE_ERRORS as exc:
+        raise MediaRejected("damaged_file") from exc
+    try:
+        yield image
+    finally:
+        image.close()
 
-    def __enter__(self) -> Image.Image:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", Image.DecompressionBombWarning)
-                self.image = Image.open(self.path, formats=[self.plugin])
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise MediaRejected("too_many_pixels", megapixels="?", max="?") from exc
-        except UnidentifiedImageError as exc:
-            raise MediaRejected("not_recognised", allowed=self.allowed) from exc
-        except (OSError, SyntaxError, ValueError) as exc:
-            raise MediaRejected("damaged_file") from exc
-        return self.image
 
-    def __exit__(self, *exc) -> None:
-        self.image.close()
+@functools.cache
+def _register_heif() -> None:
+    """Teach Pillow HEIF/HEIC (iPhones), once per process, on the first HEIF photo."""
+    from pillow_heif import register_heif_opener
+
+    # The HEIF plugin would also decode the embedded thumbnails and depth maps: we never use them.
+    register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
+
+
+def decode(image: Image.Image) -> None:
+    """Decode every pixel (at the scale set by draft()): a truncated or corrupt file fails here."""
+    try:
+        image.load()
+    except DECODE_ERRORS as exc:
+        raise MediaRejected("damaged_file") from exc
 
 
 def jpeg_is_complete(path: Path) -> bool:
@@ -157,9 +189,29 @@ def jpeg_is_complete(path: Path) -> bool:
     return False
 
 
-def _decode(image: Image.Image) -> None:
-    """Decode every pixel: truncated or corrupt data fails here, not in the renditions."""
-    try:
-        image.load()
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise MediaRejected("damaged_file") from exc
+def series_count_problem(count: int, category: Category) -> str | None:
+    """Why a photo series of ``count`` photos is refused by ``category``, or None."""
+    low, high = category.min_items, category.max_items
+    if (low is None or count >= low) and (high is None or count <= high):
+        return None
+    if low is not None and high is not None:
+        return ngettext(
+            "A series in this category holds %(min)s to %(max)s photos; you chose %(num)s photo.",
+            "A series in this category holds %(min)s to %(max)s photos; you chose %(num)s photos.",
+            count,
+            min=low,
+            max=high,
+        )
+    if low is not None:
+        return ngettext(
+            "A series in this category holds at least %(min)s photos; you chose %(num)s photo.",
+            "A series in this category holds at least %(min)s photos; you chose %(num)s photos.",
+            count,
+            min=low,
+        )
+    return ngettext(
+        "A series in this category holds at most %(max)s photos; you chose %(num)s photo.",
+        "A series in this category holds at most %(max)s photos; you chose %(num)s photos.",
+        count,
+        max=high,
+    )

@@ -1,8 +1,9 @@
-"""The entrant's side: submit a photo, see "My entries", edit the text, withdraw."""
+"""The entrant's side: submit an entry (photo, photo series, video), see "My entries", edit, withdraw."""
 
 from __future__ import annotations
 
 import logging
+from contextlib import ExitStack
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -14,7 +15,7 @@ from contest.auth.policy import verified_entrant_required
 from contest.contests.models import Contest, current_contest
 from contest.entries import services
 from contest.entries.failures import MediaRejected
-from contest.entries.forms import EditEntryForm, PhotoEntryForm, WithdrawForm
+from contest.entries.forms import EditEntryForm, NewEntryForm, WithdrawForm
 from contest.entries.models import Entry
 from contest.extensions import db
 from contest.storage import StorageUnavailable
@@ -31,10 +32,14 @@ STORAGE_UNAVAILABLE = _l(
 @bp.route("/new", methods=["GET", "POST"])
 @verified_entrant_required
 def new():
+    """One page for every kind of entry: choose a category, then send its file(s) and text.
+
+    ``?category=<id>`` preselects a category (links from the rules and home pages).
+    """
     contest = current_contest(db.session)
     if contest is None:
         abort(404)
-    form = PhotoEntryForm(contest)
+    form = NewEntryForm(contest, data={"category": request.args.get("category", type=int)})
     blocked, refusal, status = _refusal(contest), None, None
     if blocked is None and form.validate_on_submit():
         try:
@@ -42,10 +47,10 @@ def new():
         except services.SubmissionRefused as exc:
             refusal = exc.message
         except MediaRejected as exc:
-            form.photo.errors.append(exc.message)
+            form.file_field().errors.append(exc.message)
         except StorageUnavailable:
             log.warning("storage unavailable while saving an upload", exc_info=True)
-            form.photo.errors.append(str(STORAGE_UNAVAILABLE))
+            form.file_field().errors.append(str(STORAGE_UNAVAILABLE))
             status = 503
         else:
             flash(
@@ -71,20 +76,24 @@ def _refusal(contest: Contest) -> str | None:
     return None
 
 
-def _submit(form: PhotoEntryForm, contest: Contest) -> Entry:
+def _submit(form: NewEntryForm, contest: Contest) -> Entry:
     """Store the entry and commit; on any failure nothing is left, in the database or in storage."""
-    upload = form.photo.data
     tmp_dir = Path(current_app.config["INSTANCE_DIR"]) / "tmp"
     try:
-        with services.upload_on_disk(upload, tmp_dir) as path:
+        with ExitStack() as on_disk:
+            files = [
+                services.UploadedFile(
+                    on_disk.enter_context(services.upload_on_disk(upload, tmp_dir)), upload.filename
+                )
+                for upload in form.uploads()
+            ]
             entry = services.submit_entry(
                 db.session,
                 current_user,
                 contest,
                 form.chosen_category(),
                 **form.entry_details(),
-                upload_path=path,
-                original_filename=upload.filename,
+                files=files,
             )
         keys = services.stored_keys(entry)
         try:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contest.entries.failures import MediaRejected
+from contest.entries.flags import record_flags
 from contest.entries.models import AssetKind, Entry, EntryStatus, MediaAsset
 from contest.processing import services
 from contest.processing.models import JobState, ProcessingJob
@@ -115,6 +116,7 @@ class MediaAttempt:
         self.session.add_all(assets)
         for facts in originals:
             facts.record_on(self.entry.asset(AssetKind.original, facts.position))
+        record_flags(self.session, self.entry)
         services.complete(self.session, self.job)
         self.session.commit()
         self.uploaded = []

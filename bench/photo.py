@@ -1,0 +1,210 @@
+"""Photo renditions against libvips, side by side on the same real photographs.
+
+``photo_cpu_ratio_vs_vips``: CPU seconds (children's rusage) of our photo job's work for
+all public renditions of real 5120x2880 JPEGs (Debian's plasma-workspace-wallpapers) --
+the header checks, the one decode, display and thumbnail in JPEG and WebP, the original's
+digest; no storage -- divided by the CPU seconds of ``vipsthumbnail`` run once per
+rendition (1600 px and 400 px, JPEG Q=85 and WebP Q=80, metadata stripped) on the same
+files. Our jobs run in one Python process, as in a worker; the CPU of starting Python and
+importing the application (paid once per worker, not per photo) is measured by an
+identical process given no photo, and taken off. vipsthumbnail's own start is part of its
+cost, since it is one process per rendition.
+
+``photo_peak_rss_mb``: the peak resident memory of a fresh process that runs one photo
+job's work (imports included), the largest over the photos; ``photo_job_rss_growth_mb``
+is what the job itself added to that process.
+
+``photo_cpu_ratio_before_vs_vips`` measures, the same way, the previous pipeline: a full
+decode as the integrity check, then a second decode at reduced scale for the renditions.
+
+Run alone: ``python -m bench.photo``; ``make bench`` calls measure().
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PHOTOS = ["Volna", "Flow", "SafeLanding"]
+ROUNDS = 3  # each side is measured this many times, interleaved; the median is kept
+MAX_PIXELS = 120_000_000
+# Rendition sizes and encoder settings: the same as worker.photo's.
+VIPS_OUTPUTS = [
+    ("1600x1600", "display.jpg[Q=85,strip]"),
+    ("1600x1600", "display.webp[Q=80,strip]"),
+    ("400x400", "thumb.jpg[Q=85,strip]"),
+    ("400x400", "thumb.webp[Q=80,strip]"),
+]
+
+
+REPORT = """
+Photo renditions (bench/photo.py): our photo job's work (header checks, one decode at
+reduced scale, display 1600 px and thumbnail 400 px in JPEG q85 progressive+optimised and
+WebP q80 method 4, the original's sha256; no storage) against vipsthumbnail run once per
+rendition (the same sizes and qualities, metadata stripped), CPU seconds of the child
+processes, the same three real 5120x2880 JPEGs (two progressive 4:4:4, one baseline).
+"before" is the previous pipeline (a full decode as the check, a second decode for the
+renditions). Peak RSS: a fresh process per photo job, imports included (~63 MB).
+"""
+
+
+def wallpaper(name: str) -> Path:
+    return Path("/usr/share/wallpapers") / name / "contents" / "images" / "5120x2880.jpg"
+
+
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _run_children(commands: list[list[str]]) -> float:
+    """CPU seconds the commands took, run one after the other."""
+    before = _children_cpu_s()
+    for command in commands:
+        subprocess.run(command, cwd=ROOT, check=True, capture_output=True, stdin=subprocess.DEVNULL)
+    return _children_cpu_s() - before
+
+
+def pipeline_cpu_s(photos: list[Path], mode: str = "jobs") -> float:
+    """Our job's CPU seconds for ``photos``, without the process's start and imports."""
+    with_photos = _run_children([[sys.executable, "-m", "bench.photo", mode, *map(str, photos)]])
+    start_only = _run_children([[sys.executable, "-m", "bench.photo", mode]])
+    return with_photos - start_only
+
+
+def vips_cpu_s(photos: list[Path]) -> float:
+    with tempfile.TemporaryDirectory(prefix="bench-vips-") as out:
+        commands = [
+            ["vipsthumbnail", str(photo), "--size", size, "-o", f"{out}/{target}"]
+            for photo in photos
+            for size, target in VIPS_OUTPUTS
+        ]
+        return _run_children(commands)
+
+
+def job_memory(photo: Path) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.photo", "job", str(photo)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def ensure_vipsthumbnail() -> None:
+    if shutil.which("vipsthumbnail") is None:
+        raise SystemExit("vipsthumbnail is missing: 'make bench' installs Debian's libvips-tools")
+
+
+def measure(photos: list[Path] | None = None) -> dict:
+    ensure_vipsthumbnail()
+    photos = photos or [wallpaper(name) for name in PHOTOS]
+    ours, before, vips = [], [], []
+    for _ in range(ROUNDS):
+        ours.append(pipeline_cpu_s(photos))
+        vips.append(vips_cpu_s(photos))
+        before.append(pipeline_cpu_s(photos, "before"))
+    memory = [job_memory(photo) for photo in photos]
+    baseline = [m for m in memory if not m["progressive"]]
+    ours_s, vips_s, before_s = (statistics.median(x) for x in (ours, vips, before))
+    return {
+        "photo_cpu_ratio_vs_vips": ours_s / vips_s,
+        "photo_cpu_s_per_photo": ours_s / len(photos),
+        "vips_cpu_s_per_photo": vips_s / len(photos),
+        "photo_cpu_ratio_before_vs_vips": before_s / vips_s,
+        "photo_peak_rss_mb": max(m["peak_rss_mb"] for m in memory),
+        "photo_job_rss_growth_mb": max(m["peak_rss_mb"] - m["rss_before_mb"] for m in memory),
+        # Progressive JPEGs make libjpeg hold every DCT coefficient of the full-size image
+        # whatever the output scale (88 MB for 5120x2880 4:4:4); baseline JPEGs, what
+        # phone cameras write, stream.
+        "photo_peak_rss_mb_baseline_jpeg": max((m["peak_rss_mb"] for m in baseline), default=0.0),
+        "photos_in_photo_bench": len(photos),
+    }
+
+
+# --- the child processes ---------------------------------------------------------------------
+def _status_mb(field: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _category():
+    from contest.contests.demo import _categories
+
+    return _categories()[0]  # the demo contest's photo category and its real rules
+
+
+def run_jobs(paths: list[str]) -> None:
+    """The photo job's work for each path, as the worker does it, without storage."""
+    from worker.jobs.photo import render_original
+
+    category = _category()
+    for path in paths:
+        with tempfile.TemporaryDirectory(prefix="bench-photo-") as out:
+            render_original(Path(path), category, Path(out), position=0, max_pixels=MAX_PIXELS)
+
+
+def run_before(paths: list[str]) -> None:
+    """The previous pipeline: a full decode as the check, then a reduced decode for the renditions."""
+    from contest.entries.validation import check_photo
+    from worker.photo import render_photo
+    from worker.renditions import file_sha256
+
+    category = _category()
+    for path in paths:
+        with tempfile.TemporaryDirectory(prefix="bench-photo-") as out:
+            check_photo(path, category, max_pixels=MAX_PIXELS, quick=False)
+            render_photo(Path(path), Path(out))
+            file_sha256(Path(path))
+
+
+def run_one_job(path: str) -> None:
+    from PIL import Image
+
+    from worker.jobs.photo import render_original
+
+    with Image.open(path) as image:
+        progressive = bool(image.info.get("progressive"))
+    category = _category()
+    before = _status_mb("VmRSS")
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="bench-photo-") as out:
+        rendered, _facts = render_original(Path(path), category, Path(out), position=0, max_pixels=MAX_PIXELS)
+    print(
+        json.dumps(
+            {
+                "wall_s": time.perf_counter() - started,
+                "rss_before_mb": before,
+                "peak_rss_mb": _status_mb("VmHWM"),
+                "renditions": len(rendered.renditions),
+                "progressive": progressive,
+            }
+        )
+    )
+
+
+def main(argv: list[str]) -> None:
+    if argv and argv[0] == "jobs":
+        return run_jobs(argv[1:])
+    if argv and argv[0] == "before":
+        return run_before(argv[1:])
+    if argv and argv[0] == "job":
+        return run_one_job(argv[1])
+    figures = measure()
+    print("\n".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in figures.items()))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

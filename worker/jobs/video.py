@@ -1,0 +1,116 @@
+"""The video job: check the original with ffprobe, transcode the ladder, record the renditions."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+from flask import current_app
+
+from contest.entries.failures import MediaRejected
+from contest.entries.video import VideoInfo, check_video
+from contest.storage import ObjectMissing, copy_to_tempfile
+from worker.jobs.base import MediaAttempt, OriginalFacts
+from worker.renditions import Rendition, file_sha256
+from worker.video import TranscodeFailed, TranscodeTimeout, transcode_video
+
+log = logging.getLogger(__name__)
+DEFAULT_THREADS = 2
+# Below Celery's time limit (30 min) with room for the download and the uploads.
+DEFAULT_TIMEOUT_S = 20 * 60
+WORKDIR_PREFIX = "video-job-"
+# A working folder untouched for this long belongs to a worker that was killed (no job
+# outlives Celery's 30-minute limit); the next video job removes it.
+STALE_WORKDIR_S = 2 * 60 * 60
+
+
+class VideoAttempt(MediaAttempt):
+    """A single video: the H.264 ladder, a poster (JPEG and WebP) and three frames."""
+
+    def process(self) -> None:
+        remove_stale_workdirs()
+        with TemporaryDirectory(prefix=WORKDIR_PREFIX) as tmp:
+            try:
+                source = copy_to_tempfile(self.storage, self.original.storage_key, tmp)
+            except ObjectMissing:
+                return self.give_up("the original file is missing from storage")
+            self.beat()
+            try:
+                info = check_video(source, self.category, quick=False)
+            except MediaRejected as exc:
+                return self.reject(exc)
+            original_sha256 = file_sha256(source)
+            renditions = self.transcode(source, info, Path(tmp))
+            if renditions is None:
+                return None
+            self.beat()
+            assets = []
+            for rendition in renditions:
+                assets.append(self.upload(rendition))
+                self.beat()
+            self.finish(assets, [original_facts(info, original_sha256)])
+
+    def transcode(self, source: Path, info: VideoInfo, workdir: Path) -> list[Rendition] | None:
+        """The renditions, or None once the job was closed (a damaged file, a timeout)."""
+        config = current_app.config
+        try:
+            return transcode_video(
+                source,
+                info,
+                workdir,
+                threads=config.get("VIDEO_THREADS") or DEFAULT_THREADS,
+                timeout_s=config.get("VIDEO_TIMEOUT_S") or DEFAULT_TIMEOUT_S,
+                beat=self.beat,
+                beat_every_s=beat_interval_s(config["JOB_STALE_AFTER_S"]),
+            )
+        except TranscodeTimeout as exc:
+            self.give_up(str(exc))
+        except TranscodeFailed as exc:
+            # ffprobe accepted the header but the pictures cannot be decoded: the same
+            # file fails the same way on every try.
+            log.warning("job %s: ffmpeg failed: %s", self.job.id, str(exc)[-1000:])
+            self.reject(MediaRejected("damaged_file"))
+        return None
+
+
+def beat_interval_s(stale_after_s: int) -> float:
+    """Often enough that a live job never looks stale: four beats per stale period, at most 10 s apart."""
+    return max(0.5, min(10.0, stale_after_s / 4))
+
+
+def original_facts(info: VideoInfo, sha256: str) -> OriginalFacts:
+    return OriginalFacts(
+        position=0,
+        sha256=sha256,
+        width=info.width,
+        height=info.height,
+        duration_s=info.duration_s,
+        details={
+            "container": info.format,
+            "codecs": {"video": info.video_codec, "audio": info.audio_codec},
+            "fps": info.avg_fps,
+            "rotation": info.rotation,
+            "bit_rate": info.bit_rate,
+        },
+    )
+
+
+def remove_stale_workdirs(now: float | None = None) -> list[Path]:
+    """Delete the working folders that killed workers left behind (SIGKILL skips clean-up)."""
+    limit = (now or time.time()) - STALE_WORKDIR_S
+    stale = [p for p in Path(tempfile.gettempdir()).glob(f"{WORKDIR_PREFIX}*") if _modified(p) < limit]
+    for folder in stale:
+        shutil.rmtree(folder, ignore_errors=True)
+        log.info("removed %s, left by a killed worker", folder)
+    return stale
+
+
+def _modified(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return float("inf")
