@@ -81,6 +81,10 @@ def load_settings(env: dict | None = None) -> dict:
         # Hard cap on one request body; a category's own limit is checked per upload.
         "MAX_CONTENT_LENGTH": _int(env, "MAX_UPLOAD_BYTES", 260 * 1024 * 1024),
         "MAX_IMAGE_PIXELS": _int(env, "MAX_IMAGE_PIXELS", 120_000_000),
+        # ffmpeg threads per video job, and the longest one transcode may run (below Celery's
+        # 30 min time limit, with room for the download and the uploads).
+        "VIDEO_THREADS": _int(env, "VIDEO_THREADS", 2),
+        "VIDEO_TIMEOUT_S": _int(env, "VIDEO_TIMEOUT_S", 1200),
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         "BABEL_DEFAULT_LOCALE": "vi",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",

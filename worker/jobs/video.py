@@ -19,9 +19,6 @@ from worker.renditions import Rendition, file_sha256
 from worker.video import TranscodeFailed, TranscodeTimeout, transcode_video
 
 log = logging.getLogger(__name__)
-DEFAULT_THREADS = 2
-# Below Celery's time limit (30 min) with room for the download and the uploads.
-DEFAULT_TIMEOUT_S = 20 * 60
 WORKDIR_PREFIX = "video-job-"
 # A working folder untouched for this long belongs to a worker that was killed (no job
 # outlives Celery's 30-minute limit); the next video job removes it.
@@ -62,8 +59,8 @@ class VideoAttempt(MediaAttempt):
                 source,
                 info,
                 workdir,
-                threads=config.get("VIDEO_THREADS") or DEFAULT_THREADS,
-                timeout_s=config.get("VIDEO_TIMEOUT_S") or DEFAULT_TIMEOUT_S,
+                threads=config["VIDEO_THREADS"],
+                timeout_s=config["VIDEO_TIMEOUT_S"],
                 beat=self.beat,
                 beat_every_s=beat_interval_s(config["JOB_STALE_AFTER_S"]),
             )
