@@ -462,24 +462,30 @@ def test_record_flags_reads_a_large_contest_with_one_query_per_kind_of_search(
     assert len(selects) <= 3, selects
 
 
-# --- the photo job records flags when it finishes ----------------------------------------
-def test_photo_job_flags_the_second_upload_of_the_same_photo(app, db, contest, photo_category, any_storage):
-    author = create_user(db, "copier@example.com")
+# --- the photo job records flags when it finishes  ----------------------------------------
+def run_photo_jobs(app, db, contest, category, storage, author, paths) -> list[Entry]:
+    """Store each file as an entry's original, then run the real photo job on each, in order."""
     jobs = []
-    for _ in range(2):
+    for path in paths:
         key = new_key(f"originals/{contest.slug}", ".jpg")
-        with wallpaper("Volna").open("rb") as source:
-            size = any_storage.save(key, source, content_type="image/jpeg")
-        entry = create_photo_entry(db, contest, author, storage_key=key, size=size, category=photo_category)
+        with path.open("rb") as source:
+            size = storage.save(key, source, content_type="image/jpeg")
+        entry = create_photo_entry(db, contest, author, storage_key=key, size=size, category=category)
         jobs.append(create_job(db, entry, JobKind.photo))
         with app.app_context():
             db.commit()
     for job in jobs:
         with app.app_context():
             process_media(job.id)
-
     db.expire_all()
-    first, second = (db.get(Entry, job.entry_id) for job in jobs)
+    return [db.get(Entry, job.entry_id) for job in jobs]
+
+
+def test_photo_job_flags_the_second_upload_of_the_same_photo(app, db, contest, photo_category, any_storage):
+    author = create_user(db, "copier@example.com")
+    first, second = run_photo_jobs(
+        app, db, contest, photo_category, any_storage, author, [wallpaper("Volna")] * 2
+    )
     assert (first.status, second.status) == (EntryStatus.pending_review, EntryStatus.pending_review)
     assert flags_of(db, first) == []
     assert flags_of(db, second) == [
@@ -502,21 +508,9 @@ def test_photo_job_records_fingerprints_and_flags_a_recompressed_copy(
     with Image.open(wallpaper("Volna")) as image:
         image.resize((4200, 2362)).save(copy_path, quality=97)  # > 3 MB, > 3000 px, other bytes
     author = create_user(db, "recompressor@example.com")
-    jobs = []
-    for path in (wallpaper("Volna"), copy_path):
-        key = new_key(f"originals/{contest.slug}", ".jpg")
-        with path.open("rb") as source:
-            size = storage.save(key, source, content_type="image/jpeg")
-        entry = create_photo_entry(db, contest, author, storage_key=key, size=size, category=photo_category)
-        jobs.append(create_job(db, entry, JobKind.photo))
-        with app.app_context():
-            db.commit()
-    for job in jobs:
-        with app.app_context():
-            process_media(job.id)
-
-    db.expire_all()
-    first, second = (db.get(Entry, job.entry_id) for job in jobs)
+    first, second = run_photo_jobs(
+        app, db, contest, photo_category, storage, author, [wallpaper("Volna"), copy_path]
+    )
     original = second.asset(AssetKind.original)
     assert len(original.phash) == 16
     assert set(original.details["exif"]) == {
