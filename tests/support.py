@@ -99,7 +99,7 @@ def create_user(
     return user
 
 
-def create_photo_entry(
+def create_entry_with_original(
     db: Session,
     contest,
     author: User,
@@ -108,8 +108,10 @@ def create_photo_entry(
     size: int,
     category=None,
     title: str = "Biển Cửa Lò",
+    mime_type: str = "image/jpeg",
+    original_filename: str = "IMG_0001.JPG",
 ) -> Entry:
-    """A submitted photo entry whose original is at ``storage_key``, as the upload leaves it."""
+    """A submitted entry whose original is at ``storage_key``, as the upload leaves it."""
     entry = Entry(
         code=contest.next_entry_code(db),
         contest_id=contest.id,
@@ -125,9 +127,9 @@ def create_photo_entry(
         MediaAsset(
             kind=AssetKind.original,
             storage_key=storage_key,
-            mime_type="image/jpeg",
+            mime_type=mime_type,
             bytes=size,
-            original_filename="IMG_0001.JPG",
+            original_filename=original_filename,
         )
     )
     db.add(entry)

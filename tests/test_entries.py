@@ -249,7 +249,7 @@ def test_broken_upload_is_refused_and_nothing_is_kept(case, app, db, contest, en
 def test_png_renamed_jpg_is_refused(app, db, contest, entrant_client, any_storage, png_photo):
     response = post_entry(entrant_client, contest, png_photo, filename="IMG_0004.jpg")
     assert response.status_code == 400
-    assert "This file is a PNG file; this category accepts JPEG." in text_of(response)
+    assert "This file is in PNG format; this category accepts JPEG." in text_of(response)
     assert_nothing_stored(db, app, any_storage, contest)
 
 

@@ -26,7 +26,7 @@ from contest.entries.models import AssetKind, Entry, EntryFlag, EntryStatus, Fla
 from contest.processing.models import JobKind
 from contest.processing.services import create_job
 from contest.storage import new_key
-from tests.support import create_photo_entry, create_user, wallpaper
+from tests.support import create_entry_with_original, create_user, wallpaper
 from worker.inspect import fingerprint_photo, hamming
 from worker.renditions import file_sha256
 from worker.tasks import process_media
@@ -178,7 +178,7 @@ def make(db, contest, photo_category, entrant):
         contest_=None,
     ) -> Entry:
         target = contest_ or contest
-        entry = create_photo_entry(
+        entry = create_entry_with_original(
             db,
             target,
             entrant,
@@ -338,7 +338,7 @@ def test_editing_software_is_flagged_camera_firmware_is_not(db, make, software, 
 def test_series_flags_name_the_photo_at_fault(db, make, contest, entrant):
     series = next(c for c in contest.categories if c.kind is CategoryKind.photo_series)
     single = make("Single", sha256="e" * 64, phash="ffff0000ffff0000")
-    entry = create_photo_entry(
+    entry = create_entry_with_original(
         db, contest, entrant, storage_key=new_key("originals/test", ".jpg"), size=4_000_000, category=series
     )
     first = entry.asset(AssetKind.original)
@@ -470,7 +470,7 @@ def run_photo_jobs(app, db, contest, category, storage, author, paths) -> list[E
         key = new_key(f"originals/{contest.slug}", ".jpg")
         with path.open("rb") as source:
             size = storage.save(key, source, content_type="image/jpeg")
-        entry = create_photo_entry(db, contest, author, storage_key=key, size=size, category=category)
+        entry = create_entry_with_original(db, contest, author, storage_key=key, size=size, category=category)
         jobs.append(create_job(db, entry, JobKind.photo))
         with app.app_context():
             db.commit()

@@ -94,10 +94,10 @@ def test_every_enum_value_is_accepted_by_the_migrated_database(db, contest):
     """The enums are VARCHAR + CHECK: a value added in Python needs its migration too."""
     from contest.entries.models import EntryFlag, FlagKind
     from contest.processing.models import JobKind, ProcessingJob
-    from tests.support import create_photo_entry, create_user
+    from tests.support import create_entry_with_original, create_user
 
     author = create_user(db, "enum@example.com")
-    entry = create_photo_entry(db, contest, author, storage_key="originals/t/enum.jpg", size=1)
+    entry = create_entry_with_original(db, contest, author, storage_key="originals/t/enum.jpg", size=1)
     job = ProcessingJob(entry=entry, kind=JobKind.photo)
     flag = EntryFlag(entry=entry, kind=FlagKind.exact_duplicate)
     db.add_all([job, flag])

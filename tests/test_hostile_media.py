@@ -170,7 +170,7 @@ def test_the_reasons_read_clearly(app, hostile):
             "This file is a playlist or a list of other files, not a video. Please upload the video file itself."
         )
         assert MediaRejected("unsupported_format", found="avi", allowed=["mp4", "mov"]).message == (
-            "This file is a AVI file; this category accepts MP4, MOV."
+            "This file is in AVI format; this category accepts MP4, MOV."
         )
         assert MediaRejected("not_a_video", allowed=["mp4"]).message == (
             "This file is not a video we can read; this category accepts MP4."

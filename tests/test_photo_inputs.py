@@ -27,7 +27,7 @@ from contest.entries.validation import check_photo, check_photo_header
 from contest.processing.models import JobKind
 from contest.processing.services import create_job
 from contest.storage import new_key
-from tests.support import create_photo_entry, create_user, wallpaper
+from tests.support import create_entry_with_original, create_user, wallpaper
 from worker.tasks import process_media
 
 EN = {"Accept-Language": "en"}
@@ -79,7 +79,9 @@ def process(app, db, contest, photo_category, storage):
         key = new_key(f"originals/{contest.slug}", path.suffix.lower())
         with path.open("rb") as source:
             size = storage.save(key, source, content_type="application/octet-stream")
-        entry = create_photo_entry(db, contest, author, storage_key=key, size=size, category=photo_category)
+        entry = create_entry_with_original(
+            db, contest, author, storage_key=key, size=size, category=photo_category
+        )
         job = create_job(db, entry, JobKind.photo)
         with app.app_context():
             db.commit()

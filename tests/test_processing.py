@@ -12,7 +12,7 @@ from contest.mail.models import OutboundEmail
 from contest.processing import services
 from contest.processing.models import JobKind, JobState, ProcessingJob
 from contest.storage import new_key
-from tests.support import create_photo_entry, create_user
+from tests.support import create_entry_with_original, create_user
 from worker.tasks import deliver_mail
 
 STALE_S = 600
@@ -21,7 +21,7 @@ STALE_S = 600
 @pytest.fixture
 def entry(db, contest):
     author = create_user(db, "sweep@example.com")
-    entry = create_photo_entry(
+    entry = create_entry_with_original(
         db,
         contest,
         author,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import json
 import subprocess
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -20,14 +19,13 @@ from PIL import Image
 from sqlalchemy import select
 
 from contest.contests.models import Category
-from contest.db import now_utc
 from contest.entries.failures import MediaRejected
 from contest.entries.models import AssetKind, Entry, EntryStatus, MediaAsset
 from contest.entries.video import VideoInfo, check_video
 from contest.processing.models import JobKind, JobState, ProcessingJob
 from contest.processing.services import create_job
 from contest.storage import new_key
-from tests.support import create_user, login, real_video_source
+from tests.support import create_entry_with_original, create_user, login, real_video_source
 from worker.tasks import process_media
 from worker.video import TranscodeTimeout, encode_ladder, is_web_safe, plan_ladder
 
@@ -256,27 +254,17 @@ def submit_video(app, db, contest, video_category):
         key = new_key(f"originals/{contest.slug}", path.suffix.lower())
         with path.open("rb") as source:
             size = storage.save(key, source, content_type="video/mp4")
-        entry = Entry(
-            code=contest.next_entry_code(db),
-            contest_id=contest.id,
-            category_id=video_category.id,
-            author_id=author.id,
-            place_id=contest.places[0].id,
+        entry = create_entry_with_original(
+            db,
+            contest,
+            author,
+            storage_key=key,
+            size=size,
+            category=video_category,
             title="Sông Lam mùa nước",
-            taken_on=date(2024, 5, 1),
-            status=EntryStatus.submitted,
-            submitted_at=now_utc(),
+            mime_type="video/mp4",
+            original_filename=path.name,
         )
-        entry.assets.append(
-            MediaAsset(
-                kind=AssetKind.original,
-                storage_key=key,
-                mime_type="video/mp4",
-                bytes=size,
-                original_filename=path.name,
-            )
-        )
-        db.add(entry)
         job = create_job(db, entry, JobKind.video)
         with app.app_context():
             db.commit()

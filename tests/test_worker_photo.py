@@ -18,7 +18,7 @@ from contest.entries.models import AssetKind, Entry, EntryStatus, MediaAsset
 from contest.processing.models import JobKind, JobState, ProcessingJob
 from contest.processing.services import create_job
 from contest.storage import S3Storage, StorageUnavailable, new_key
-from tests.support import create_photo_entry, create_user, wallpaper
+from tests.support import create_entry_with_original, create_user, wallpaper
 from worker.photo import display_image, fitted_size, to_rgb
 from worker.renditions import file_sha256
 from worker.tasks import process_media, purge_media
@@ -48,7 +48,9 @@ def submit(app, db, contest, photo_category, any_storage):
         key = new_key(f"originals/{contest.slug}", ".jpg")
         with path.open("rb") as source:
             size = any_storage.save(key, source, content_type="image/jpeg")
-        entry = create_photo_entry(db, contest, author, storage_key=key, size=size, category=photo_category)
+        entry = create_entry_with_original(
+            db, contest, author, storage_key=key, size=size, category=photo_category
+        )
         job = create_job(db, entry, JobKind.photo)
         with app.app_context():  # the commit hands the job to dispatch (JOB_DISPATCH=off here)
             db.commit()

@@ -27,7 +27,7 @@ MESSAGES = {
     "empty_file": _l("The file is empty."),
     "too_small_bytes": _l("The file is %(size)s; this category needs files of at least %(min)s."),
     "too_large_bytes": _l("The file is %(size)s; this category accepts files of at most %(max)s."),
-    "unsupported_format": _l("This file is a %(found)s file; this category accepts %(allowed)s."),
+    "unsupported_format": _l("This file is in %(found)s format; this category accepts %(allowed)s."),
     "not_recognised": _l("This file is not a photo we can read; this category accepts %(allowed)s."),
     "damaged_file": _l("The file is damaged or incomplete. Please export it again and upload the new file."),
     "too_small_pixels": _l(
