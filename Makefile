@@ -93,6 +93,8 @@ format: $(STAMP)
 bench: $(STAMP) system-deps test-media translations
 	@# libvips' vipsthumbnail is the speed anchor of the photo figures (bench/photo.py).
 	@command -v vipsthumbnail >/dev/null || $(MAKE) --no-print-directory apt-install PKGS="libvips-tools"
+	@# wrk loads the public pages and the vote endpoint (bench/web.py).
+	@command -v wrk >/dev/null || $(MAKE) --no-print-directory apt-install PKGS="wrk"
 	@bash .ci/services.sh
 	$(BIN)/python -m bench
 

@@ -3,6 +3,9 @@
 - bench.photo: renditions of real photos against vipsthumbnail (CPU ratio, peak memory).
 - bench.video: the one-process ladder against one ffmpeg run per rendition.
 - bench.upload: the web process's memory while a 200 MB video is uploaded through it.
+- bench.web: the public gallery, the entry page and votes under wrk against gunicorn on
+   PostgreSQL, as ratios to the trivial endpoint; the gallery and the audience tally with
+   100,000 entries and 2,000,000 votes.
 - Submit-to-thumbnail (below): a real ``celery worker`` process (SQLite broker, the embedded default),
    a migrated SQLite database, S3 over HTTP (moto on loopback, the production code path), and
    the web application's real upload route; the clock runs from the start of the upload
@@ -30,6 +33,8 @@ from bench.upload import REPORT as UPLOAD_REPORT
 from bench.upload import measure_upload
 from bench.video import measure_video
 from bench.video import report_text as video_report
+from bench.web import REPORT as WEB_REPORT
+from bench.web import measure as measure_web
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTOS = ["Volna", "Flow", "SafeLanding"]
@@ -157,6 +162,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         figures.update(measure_upload(Path(tmp)))
     figures.update(measure_video())
+    figures.update(measure_web())
     lines = [
         f"{name}={value:.3f}" if isinstance(value, float) else f"{name}={value}"
         for name, value in figures.items()
@@ -171,6 +177,7 @@ def main() -> None:
         f"{PHOTO_REPORT}"
         f"{UPLOAD_REPORT}\n"
         f"{video_report()}\n"
+        f"{WEB_REPORT}\n"
         "```\n" + "\n".join(lines) + "\n```\n"
     )
     print(f"report written to {report}")

@@ -1,21 +1,33 @@
 """Photo renditions against libvips, side by side on the same real photographs.
 
-``photo_cpu_ratio_vs_vips``: CPU seconds (children's rusage) of our photo job's work for
-all public renditions of real 5120x2880 JPEGs (Debian's plasma-workspace-wallpapers) --
-the header checks, the one decode, display and thumbnail in JPEG and WebP, the original's
-digest; no storage -- divided by the CPU seconds of ``vipsthumbnail`` run once per
-rendition (1600 px and 400 px, JPEG Q=85 and WebP Q=80, metadata stripped) on the same
-files. Our jobs run in one Python process, as in a worker; the CPU of starting Python and
-importing the application (paid once per worker, not per photo) is measured by an
-identical process given no photo, and taken off. vipsthumbnail's own start is part of its
-cost, since it is one process per rendition.
+``photo_cpu_ratio_vs_vips``: CPU seconds (children's rusage, which counts every descendant)
+of our photo job's work for all public renditions of real 5120x2880 JPEGs (Debian's
+plasma-workspace-wallpapers) -- the header checks, the one decode, display and thumbnail in
+JPEG and WebP, the original's digest; no storage -- divided by the CPU seconds of
+``vipsthumbnail`` run once per rendition (1600 px and 400 px, JPEG Q=85 and WebP Q=80,
+metadata stripped) on the same files. Our jobs run in one Python process, as in a worker,
+and each photo's work in a decode child of it (worker.render_child), as the worker does:
+the child's start and imports are paid per photo and counted. The CPU of starting the
+parent and importing the application (paid once per worker, not per photo) is measured by
+an identical process given no photo, and taken off. vipsthumbnail's own start is part of
+its cost, since it is one process per rendition.
 
-``photo_peak_rss_mb``: the peak resident memory of a fresh process that runs one photo
-job's work (imports included), the largest over the photos; ``photo_job_rss_growth_mb``
-is what the job itself added to that process.
+Memory, from a fresh parent process that runs one photo job's work (the largest over the
+photos for each figure):
 
-``photo_cpu_ratio_before_vs_vips`` measures, the same way, the previous pipeline: a full
-decode as the integrity check, then a second decode at reduced scale for the renditions.
+- ``photo_peak_rss_mb``: the peak resident memory of the decode child (the parent's
+  ``RUSAGE_CHILDREN`` ru_maxrss: its largest child), imports included (about 22 MB);
+- ``photo_worker_peak_rss_mb``: the parent's own peak (VmHWM), i.e. the worker's, with the
+  application's imports (about 63 MB);
+- ``photo_job_rss_sum_mb``: the two added, the conservative memory one photo job needs at a
+  time (the child's peak and the parent's need not coincide);
+- ``photo_job_rss_growth_mb``: what the job added to the worker's own peak (VmHWM after the
+  job less VmRSS before it); the decode's memory is the child's and goes back to the system
+  when it exits.
+
+``photo_cpu_ratio_before_vs_vips`` measures, the same way, the previous pipeline, in the
+worker's process: a full decode as the integrity check, then a second decode at reduced
+scale for the renditions.
 
 Run alone: ``python -m bench.photo``; ``make bench`` calls measure().
 """
@@ -48,11 +60,15 @@ VIPS_OUTPUTS = [
 REPORT = """
 Photo renditions (bench/photo.py): our photo job's work (header checks, one decode at
 reduced scale, display 1600 px and thumbnail 400 px in JPEG q85 progressive+optimised and
-WebP q80 method 4, the original's sha256; no storage) against vipsthumbnail run once per
-rendition (the same sizes and qualities, metadata stripped), CPU seconds of the child
-processes, the same three real 5120x2880 JPEGs (two progressive 4:4:4, one baseline).
-"before" is the previous pipeline (a full decode as the check, a second decode for the
-renditions). Peak RSS: a fresh process per photo job, imports included (~63 MB).
+WebP q80 method 4, the original's sha256; no storage), each photo in a decode child process
+as the worker runs it (the child's start and imports included), against vipsthumbnail run
+once per rendition (the same sizes and qualities, metadata stripped), CPU seconds of all
+descendant processes, the same three real 5120x2880 JPEGs (two progressive 4:4:4, one
+baseline). "before" is the previous pipeline, in the worker's process (a full decode as the
+check, a second decode for the renditions). Peak RSS, from a fresh parent running one job:
+photo_peak_rss_mb is the decode child's (imports ~22 MB included), photo_worker_peak_rss_mb
+the parent's own (the worker's imports ~63 MB included), photo_job_rss_sum_mb their sum,
+photo_job_rss_growth_mb what the job added to the parent's peak.
 """
 
 
@@ -122,12 +138,14 @@ def measure(photos: list[Path] | None = None) -> dict:
         "photo_cpu_s_per_photo": ours_s / len(photos),
         "vips_cpu_s_per_photo": vips_s / len(photos),
         "photo_cpu_ratio_before_vs_vips": before_s / vips_s,
-        "photo_peak_rss_mb": max(m["peak_rss_mb"] for m in memory),
-        "photo_job_rss_growth_mb": max(m["peak_rss_mb"] - m["rss_before_mb"] for m in memory),
+        "photo_peak_rss_mb": max(m["child_peak_rss_mb"] for m in memory),
+        "photo_worker_peak_rss_mb": max(m["parent_peak_rss_mb"] for m in memory),
+        "photo_job_rss_sum_mb": max(m["child_peak_rss_mb"] + m["parent_peak_rss_mb"] for m in memory),
+        "photo_job_rss_growth_mb": max(m["parent_peak_rss_mb"] - m["parent_rss_before_mb"] for m in memory),
         # Progressive JPEGs make libjpeg hold every DCT coefficient of the full-size image
         # whatever the output scale (88 MB for 5120x2880 4:4:4); baseline JPEGs, what
         # phone cameras write, stream.
-        "photo_peak_rss_mb_baseline_jpeg": max((m["peak_rss_mb"] for m in baseline), default=0.0),
+        "photo_peak_rss_mb_baseline_jpeg": max((m["child_peak_rss_mb"] for m in baseline), default=0.0),
         "photos_in_photo_bench": len(photos),
     }
 
@@ -146,14 +164,22 @@ def _category():
     return _categories()[0]  # the demo contest's photo category and its real rules
 
 
+def _limits():
+    """The decode child's limits from the configuration (the environment, else the defaults)."""
+    from contest.config import load_settings
+    from worker.jobs.photo import RenderLimits
+
+    return RenderLimits.from_config(load_settings())
+
+
 def run_jobs(paths: list[str]) -> None:
     """The photo job's work for each path, as the worker does it, without storage."""
     from worker.jobs.photo import render_original
 
-    category = _category()
+    category, limits = _category(), _limits()
     for path in paths:
         with tempfile.TemporaryDirectory(prefix="bench-photo-") as out:
-            render_original(Path(path), category, Path(out), position=0, max_pixels=MAX_PIXELS)
+            render_original(Path(path), category, Path(out), position=0, max_pixels=MAX_PIXELS, limits=limits)
 
 
 def run_before(paths: list[str]) -> None:
@@ -171,24 +197,31 @@ def run_before(paths: list[str]) -> None:
 
 
 def run_one_job(path: str) -> None:
+    """One photo job's work in this fresh process; prints its memory figures as JSON."""
     from PIL import Image
 
     from worker.jobs.photo import render_original
 
     with Image.open(path) as image:
         progressive = bool(image.info.get("progressive"))
-    category = _category()
+    category, limits = _category(), _limits()
+    if limits is None:
+        raise SystemExit("PHOTO_RENDER_IN_CHILD is off: this figure measures the decode child")
     before = _status_mb("VmRSS")
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-photo-") as out:
-        rendered, _facts = render_original(Path(path), category, Path(out), position=0, max_pixels=MAX_PIXELS)
+        renditions, _facts = render_original(
+            Path(path), category, Path(out), position=0, max_pixels=MAX_PIXELS, limits=limits
+        )
     print(
         json.dumps(
             {
                 "wall_s": time.perf_counter() - started,
-                "rss_before_mb": before,
-                "peak_rss_mb": _status_mb("VmHWM"),
-                "renditions": len(rendered.renditions),
+                "parent_rss_before_mb": before,
+                "parent_peak_rss_mb": _status_mb("VmHWM"),
+                # This process starts exactly one child, the decode child: its peak.
+                "child_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+                "renditions": len(renditions),
                 "progressive": progressive,
             }
         )

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flask import Flask
 from PIL import Image
 
 from contest.config import ROOT, check_production, load_settings
 
+if TYPE_CHECKING:
+    from flask import Flask
+
 
 def create_app(config: dict | None = None) -> Flask:
+    # Imported here: the worker's photo decode child imports pure modules of this package
+    # (contest.entries.photo_files, .rejection, .kinds) and must not load Flask or Werkzeug.
+    from flask import Flask
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
     settings = load_settings()
     settings.update(config or {})
     app = Flask(
@@ -29,6 +37,10 @@ def create_app(config: dict | None = None) -> Flask:
     # Pillow's own decompression-bomb guard agrees with the limit check_photo applies,
     # in the web process and in the worker alike.
     Image.MAX_IMAGE_PIXELS = app.config["MAX_IMAGE_PIXELS"]
+    if app.config["PROXY_FIX_X_FOR"]:
+        # Behind N reverse proxies, the client's address is the Nth from the right in
+        # X-Forwarded-For: votes' network signals and the rate limits need the real one.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1)
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
@@ -57,9 +69,11 @@ def _register_blueprints(app: Flask) -> None:
     from contest.auth.views import bp as auth_bp
     from contest.entries.views import bp as entries_bp
     from contest.errors import register_error_handlers
+    from contest.gallery.views import bp as gallery_bp
     from contest.mail.views import bp as mail_bp
     from contest.main.views import bp as main_bp
     from contest.media.views import bp as media_bp
+    from contest.voting.views import bp as voting_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp, url_prefix="/account")
@@ -67,6 +81,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(mail_bp, url_prefix="/dev/mailbox")
     app.register_blueprint(media_bp, url_prefix="/media")
+    app.register_blueprint(voting_bp)
+    app.register_blueprint(gallery_bp)
     register_error_handlers(app)
 
 

@@ -13,6 +13,7 @@ def _load_commands() -> None:
     from contest.auth import cli as _auth_cli  # noqa: F401
     from contest.contests import cli as _contests_cli  # noqa: F401
     from contest.processing import cli as _processing_cli  # noqa: F401
+    from contest.voting import cli as _voting_cli  # noqa: F401
 
 
 @contest_cli.command("storage-init")

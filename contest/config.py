@@ -35,6 +35,10 @@ def _int(env: dict, name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _domains(value: str) -> frozenset[str]:
+    return frozenset(part.strip().lower() for part in value.replace(",", " ").split() if part.strip())
+
+
 def load_settings(env: dict | None = None) -> dict:
     """Return the settings as a plain dict (Flask config keys)."""
     env = dict(os.environ if env is None else env)
@@ -75,6 +79,19 @@ def load_settings(env: dict | None = None) -> dict:
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
         "SIGNUP_RATE_LIMIT": env.get("SIGNUP_RATE_LIMIT", "5 per hour"),
+        # Votes: per account, and per client address (a whole office or a phone carrier's
+        # NAT shares one address, hence the higher figure).
+        "VOTE_RATE_LIMIT": env.get("VOTE_RATE_LIMIT", "20 per minute;200 per hour"),
+        "VOTE_RATE_LIMIT_PER_ADDRESS": env.get("VOTE_RATE_LIMIT_PER_ADDRESS", "300 per minute"),
+        # Bot check on sign-up (and on votes if BOT_CHECK_VOTES): "none", "builtin" (a small
+        # arithmetic question) or "package.module:Class" for a CAPTCHA service's adapter.
+        "BOT_CHECK": env.get("BOT_CHECK", "builtin"),
+        "BOT_CHECK_VOTES": _bool(env.get("BOT_CHECK_VOTES"), False),
+        # Throw-away mail domains refused at sign-up, on top of the maintained list, and exceptions.
+        "DISPOSABLE_EMAIL_DOMAINS_EXTRA": _domains(env.get("DISPOSABLE_EMAIL_DOMAINS_EXTRA", "")),
+        "DISPOSABLE_EMAIL_DOMAINS_ALLOWED": _domains(env.get("DISPOSABLE_EMAIL_DOMAINS_ALLOWED", "")),
+        # Seconds a gallery page's query result is reused by one web process.
+        "GALLERY_CACHE_S": _int(env, "GALLERY_CACHE_S", 15),
         "MIN_ACCOUNT_AGE": _int(env, "MIN_ACCOUNT_AGE", 15),
         "EMAIL_TOKEN_MAX_AGE_S": _int(env, "EMAIL_TOKEN_MAX_AGE_S", 3 * 24 * 3600),
         "PASSWORD_RESET_MAX_AGE_S": _int(env, "PASSWORD_RESET_MAX_AGE_S", 2 * 3600),
@@ -85,7 +102,17 @@ def load_settings(env: dict | None = None) -> dict:
         # 30 min time limit, with room for the download and the uploads).
         "VIDEO_THREADS": _int(env, "VIDEO_THREADS", 2),
         "VIDEO_TIMEOUT_S": _int(env, "VIDEO_TIMEOUT_S", 1200),
+        # Each photo is decoded in a child process of the worker (worker.render_child) under
+        # these limits; a photo that needs more time or address space is refused as damaged.
+        # 1024 MB decodes a 120 MP progressive 4:4:4 JPEG (716 MB at its peak; 5120x2880: 121 MB).
+        "PHOTO_RENDER_IN_CHILD": _bool(env.get("PHOTO_RENDER_IN_CHILD"), True),
+        "PHOTO_RENDER_TIMEOUT_S": _int(env, "PHOTO_RENDER_TIMEOUT_S", 120),
+        "PHOTO_RENDER_MAX_MEMORY_MB": _int(env, "PHOTO_RENDER_MAX_MEMORY_MB", 1024),
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        # Zalo Official Account id: with one, the entry page loads Zalo's own share button.
+        "ZALO_OA_ID": env.get("ZALO_OA_ID", ""),
+        # How many reverse proxies (nginx, a load balancer) stand in front of the web processes.
+        "PROXY_FIX_X_FOR": _int(env, "PROXY_FIX_X_FOR", 0),
         "BABEL_DEFAULT_LOCALE": "vi",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
         "LANGUAGES": ("vi", "en"),

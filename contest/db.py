@@ -45,14 +45,14 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def str_enum(enum_cls: type[enum.Enum], name: str) -> Enum:
+def str_enum(enum_cls: type[enum.Enum], name: str, length: int = 20) -> Enum:
     """A Python enum stored as its string values, guarded by a named CHECK constraint.
 
     VARCHAR rather than a native PostgreSQL enum, so a new state is one migration on
     every backend.
     """
     return Enum(
-        enum_cls, native_enum=False, length=20, name=name, create_constraint=True, validate_strings=True
+        enum_cls, native_enum=False, length=length, name=name, create_constraint=True, validate_strings=True
     )
 
 
@@ -72,11 +72,18 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def _unicode_lower(value):
+    return value.lower() if isinstance(value, str) else value
+
+
 def _tune_sqlite(engine: Engine) -> None:
     # pysqlite's own transaction handling breaks SAVEPOINT; let SQLAlchemy emit BEGIN.
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None
+        # SQLite's lower() folds ASCII only; Python's folds Vietnamese capitals (Đ, Ể ...) as
+        # PostgreSQL's does, so a case-insensitive search behaves the same on both.
+        dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")

@@ -1,14 +1,17 @@
 """Every mapped class, imported once so that the metadata (and Alembic) sees them all."""
 
+from contest.audit.models import AuditEvent
 from contest.auth.models import Role, User
 from contest.contests.models import Category, CategoryKind, Contest, Place
 from contest.db import Base
 from contest.entries.models import AssetKind, Entry, EntryFlag, EntryStatus, FlagKind, MediaAsset
 from contest.mail.models import OutboundEmail
 from contest.processing.models import JobKind, JobState, ProcessingJob
+from contest.voting.models import MonthlyVoteCount, Vote
 
 __all__ = [
     "AssetKind",
+    "AuditEvent",
     "Base",
     "Category",
     "CategoryKind",
@@ -20,9 +23,11 @@ __all__ = [
     "JobKind",
     "JobState",
     "MediaAsset",
+    "MonthlyVoteCount",
     "OutboundEmail",
     "Place",
     "ProcessingJob",
     "Role",
     "User",
+    "Vote",
 ]

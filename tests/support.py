@@ -9,7 +9,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from contest.auth.models import Role, User
 from contest.config import ROOT
+from contest.contests.models import Category, CategoryKind, Contest, Place
 from contest.db import make_engine, now_utc
 from contest.entries.models import AssetKind, Entry, EntryStatus, MediaAsset
 
@@ -137,6 +138,69 @@ def create_entry_with_original(
     return entry
 
 
+# --- gallery and votes ------------------------------------------------------------------
+def log_in(client, user, lang: str | None = "en") -> None:
+    """Log ``user`` in through the session cookie (no form), in ``lang``."""
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user.id)
+        session["_fresh"] = True
+        if lang:
+            session["lang"] = lang
+
+
+def category(contest: Contest, kind: CategoryKind) -> Category:
+    return next(c for c in contest.categories if c.kind is kind)
+
+
+def place(contest: Contest, code: str) -> Place:
+    return next(p for p in contest.places if p.code == code)
+
+
+def make_entry(
+    db,
+    contest: Contest,
+    author,
+    *,
+    kind: CategoryKind = CategoryKind.photo,
+    status: EntryStatus = EntryStatus.approved,
+    place_code: str = "vinh",
+    minutes_ago: int = 0,
+    **fields,
+) -> Entry:
+    now = now_utc()
+    entry = Entry(
+        code=contest.next_entry_code(db),
+        contest_id=contest.id,
+        category_id=category(contest, kind).id,
+        author_id=author.id,
+        place_id=place(contest, place_code).id,
+        title=fields.pop("title", "Sen quê Bác"),
+        description=fields.pop("description", ""),
+        taken_on=fields.pop("taken_on", date(2024, 6, 1)),
+        status=status,
+        submitted_at=now,
+        approved_at=now - timedelta(minutes=minutes_ago) if status is EntryStatus.approved else None,
+        **fields,
+    )
+    db.add(entry)
+    db.commit()
+    return entry
+
+
+def signup_data(**overrides) -> dict:
+    """A complete, valid sign-up form."""
+    data = {
+        "email": "lan@example.com",
+        "password": PASSWORD,
+        "password_confirm": PASSWORD,
+        "full_name": "Nguyễn Thị Lan",
+        "country": "VN",
+        "birth_year": "1995",
+    }
+    data.update(overrides)
+    return data
+
+
 def login(client, email: str, password: str = PASSWORD, headers: dict | None = None):
     return client.post("/account/login", data={"email": email, "password": password}, headers=headers)
 
@@ -173,6 +237,8 @@ def make_test_config(tmp_dir: Path, database_url: str, **overrides) -> dict:
         "JOB_DISPATCH": "off",
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
+        "BOT_CHECK": "none",
+        "GALLERY_CACHE_S": 0,
     }
     config.update(overrides)
     return config

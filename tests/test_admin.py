@@ -15,17 +15,9 @@ from contest.auth.models import User
 from contest.contests.models import Category, CategoryKind, Contest
 from contest.entries.models import Entry, EntryStatus
 from contest.timeutil import VN_TZ
+from tests.support import log_in
 
 EN = {"Accept-Language": "en"}
-
-
-def log_in(client, user: User, lang: str | None = "en") -> None:
-    """Log ``user`` in; the language is chosen in the session (the account's own is Vietnamese)."""
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
-        session["_fresh"] = True
-        if lang:
-            session["lang"] = lang
 
 
 def category_of(contest: Contest, kind: CategoryKind) -> Category:
@@ -50,6 +42,11 @@ def contest_form(**changes) -> dict:
         "min_entrant_age": "15",
         "max_entries_per_person": "",
         "is_published": "y",
+        "vote_policy": "once_per_entry_per_day",
+        "votes_per_day": "",
+        "vote_counts": "live",
+        "audience_prize_places": "1",
+        "monthly_prize_winners": "1",
     }
     form.update(changes)
     return {name: value for name, value in form.items() if value is not None}
@@ -285,6 +282,9 @@ def test_saving_unchanged_contest_keeps_exact_instants(client, db, contest, orga
         ({"min_entrant_age": "121"}, "min_entrant_age", "Number must be between 0 and 120."),
         ({"max_entries_per_person": "0"}, "max_entries_per_person", "Number must be at least 1."),
         ({"voting_opens_at": "tomorrow"}, "voting_opens_at", "Not a valid datetime value."),
+        ({"vote_policy": "daily_quota"}, "votes_per_day", "Enter how many votes an account has each day."),
+        ({"vote_policy": "twice"}, "vote_policy", "Not a valid choice."),
+        ({"audience_prize_places": "-1"}, "audience_prize_places", "Number must be between 0 and 10."),
     ],
 )
 def test_invalid_contest_settings_change_nothing(client, db, contest, organizer, changes, field, message):
@@ -455,3 +455,42 @@ def test_photo_series_edits_item_counts(client, db, contest, organizer):
     assert response.status_code == 302
     db.expire_all()
     assert (series.name_en, series.min_items, series.max_items) == ("Photo story", 4, 8)
+
+
+def test_vote_settings_are_saved_and_locked_once_votes_exist(client, db, contest, organizer, entrant):
+    from contest.contests.models import VoteCountDisplay, VotePolicy
+    from contest.voting.models import Vote
+
+    log_in(client, organizer)
+    form = contest_form(vote_policy="daily_quota", votes_per_day="5", vote_counts="after_close")
+    assert client.post(f"/admin/contests/{contest.id}/edit", data=form).status_code == 302
+    db.expire_all()
+    assert (contest.vote_policy, contest.votes_per_day, contest.vote_counts) == (
+        VotePolicy.daily_quota,
+        5,
+        VoteCountDisplay.after_close,
+    )
+    entry = make_entry(db, contest, contest.categories[0], entrant, 1, EntryStatus.approved)
+    db.add(
+        Vote(
+            contest_id=contest.id,
+            entry_id=entry.id,
+            voter_id=entrant.id,
+            day=date(2025, 9, 2),
+            period="",
+            slot=1,
+        )
+    )
+    db.commit()
+    response = client.post(
+        f"/admin/contests/{contest.id}/edit", data=contest_form(vote_policy="once_per_entry"), headers=EN
+    )
+    assert response.status_code == 400
+    assert "The voting rules cannot change once votes have been cast." in response.get_data(as_text=True)
+    db.expire_all()
+    assert contest.vote_policy is VotePolicy.daily_quota
+    # the other vote settings may still change
+    form = contest_form(vote_policy="daily_quota", votes_per_day="5", vote_counts="live")
+    assert client.post(f"/admin/contests/{contest.id}/edit", data=form).status_code == 302
+    db.expire_all()
+    assert contest.vote_counts is VoteCountDisplay.live

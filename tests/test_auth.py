@@ -16,23 +16,10 @@ from contest.auth.tokens import RESET_PASSWORD_SALT, VERIFY_EMAIL_SALT
 from contest.extensions import limiter
 from contest.mail.models import OutboundEmail
 from contest.timeutil import vn_today
-from tests.support import PASSWORD, create_user, login, make_test_config
+from tests.support import PASSWORD, create_user, login, make_test_config, signup_data
 
 EN = {"Accept-Language": "en"}
 NEW_PASSWORD = "a brand new passphrase"
-
-
-def signup_data(**overrides) -> dict:
-    data = {
-        "email": "lan@example.com",
-        "password": PASSWORD,
-        "password_confirm": PASSWORD,
-        "full_name": "Nguyễn Thị Lan",
-        "country": "VN",
-        "birth_year": "1995",
-    }
-    data.update(overrides)
-    return data
 
 
 def emails_to(db, recipient: str) -> list[OutboundEmail]:

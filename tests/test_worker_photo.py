@@ -7,6 +7,7 @@ Celery worker runs, without a broker (tests/test_worker_e2e.py drives a real wor
 from __future__ import annotations
 
 import io
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -205,6 +206,34 @@ def test_truncated_jpeg_fails_as_damaged_and_leaves_no_rendition(
     assert not list(any_storage.keys("public/"))
 
 
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("PHOTO_RENDER_MAX_MEMORY_MB", 60),  # the progressive decode alone needs 88.5 MB
+        ("PHOTO_RENDER_TIMEOUT_S", 0.01),
+    ],
+)
+def test_a_photo_over_the_decode_limits_fails_as_damaged_and_leaves_nothing(
+    app, db, submit, any_storage, real_photo, tmp_path, monkeypatch, setting, value
+):
+    """The decode child is stopped; the worker refuses the photo and keeps no file of it."""
+    temp_root = tmp_path / "tmp"
+    temp_root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp_root))  # where the job's working folder goes
+    monkeypatch.setitem(app.config, setting, value)
+    job = submit(real_photo)
+
+    run_job(app, job.id)
+
+    db.expire_all()
+    entry = db.get(Entry, job.entry_id)
+    assert (entry.status, entry.failure_code) == (EntryStatus.failed, "damaged_file")
+    assert db.get(ProcessingJob, job.id).state is JobState.failed
+    assert renditions_of(db, entry.id) == {}
+    assert not list(any_storage.keys("public/"))
+    assert list(temp_root.iterdir()) == []
+
+
 def test_photo_below_the_minimum_size_fails_with_its_dimensions(app, db, submit, any_storage, photo_category):
     photo_category.min_bytes = None  # so that the pixel rule, not the byte rule, refuses it
     db.commit()
@@ -355,8 +384,10 @@ def jpeg_decodes(monkeypatch) -> list[tuple[int, int]]:
 
 
 def test_the_job_decodes_each_photo_once_at_reduced_scale(
-    app, db, submit, any_storage, real_photo, jpeg_decodes
+    app, db, submit, any_storage, real_photo, jpeg_decodes, monkeypatch
 ):
+    # The spy sees this process only: the decode child's work, run in the worker's process.
+    monkeypatch.setitem(app.config, "PHOTO_RENDER_IN_CHILD", False)
     job = submit(real_photo)
 
     run_job(app, job.id)

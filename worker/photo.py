@@ -24,11 +24,12 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+import PIL.WebPImagePlugin  # noqa: F401  the WebP encoder, without Image.init() importing every plugin
 from PIL import Image, ImageChops, ImageCms
 
-from contest.entries.failures import MediaRejected
-from contest.entries.models import AssetKind
-from contest.entries.validation import decode, open_photo, sniff_format
+from contest.entries.kinds import AssetKind
+from contest.entries.photo_files import decode, open_photo, sniff_format
+from contest.entries.rejection import MediaRejected
 from worker.renditions import Rendition, file_sha256
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ def render_photo(
 def render(source: Path, out_dir: Path, *, found: str | None = None, position: int = 0) -> RenderedPhoto:
     """Decode ``source`` once (with the one plugin of its format) and write its renditions.
 
-    ``found`` is the format check_photo_header read; raises MediaRejected("damaged_file")
+    ``found`` is the format the header check read (read_photo_header); raises MediaRejected("damaged_file")
     when the pixels cannot be decoded.
     """
     with open_photo(source, found or sniff_format(source) or "jpeg") as image:
@@ -93,7 +94,7 @@ def render(source: Path, out_dir: Path, *, found: str | None = None, position: i
 
 
 def _refuse_bomb(image: Image.Image) -> None:
-    """Backstop for callers that skipped check_photo_header: never decode past Pillow's pixel limit."""
+    """Backstop for callers that skipped the header check: never decode past Pillow's pixel limit."""
     width, height = image.size
     if Image.MAX_IMAGE_PIXELS and width * height > Image.MAX_IMAGE_PIXELS:
         raise MediaRejected(

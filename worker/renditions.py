@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from contest.entries.models import AssetKind
+from contest.entries.kinds import AssetKind
 
 
 @dataclass(frozen=True)

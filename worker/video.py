@@ -405,7 +405,7 @@ def _run(args: list[str], folder: Path, timeout_s: float, beat, beat_every_s: fl
     with stderr_path.open("wb") as stderr:
         process = subprocess.Popen(
             args, cwd=folder, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )  # fmt: skip
         try:
             _wait(process, started, timeout_s, beat, beat_every_s)
@@ -436,6 +436,6 @@ def _wait(process: subprocess.Popen, started: float, timeout_s: float, beat, bea
             last_beat = now
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """In the child, before exec: be killed when the worker that started us dies."""
     _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)

@@ -1,4 +1,4 @@
-"""Organizer forms: contest settings and category rules.
+"""Organizer forms: contest settings, category rules, list filters, moderation and vote review.
 
 Phase dates are typed in Vietnam time and sizes in MB; contest.admin.services converts them.
 """
@@ -13,6 +13,7 @@ from wtforms import (
     DateField,
     DateTimeLocalField,
     DecimalField,
+    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -20,6 +21,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -31,9 +33,12 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
+from contest.admin.moderation import LISTED_STATUSES
 from contest.admin.services import FORMATS_BY_KIND
-from contest.contests.models import CategoryKind
+from contest.contests.models import CategoryKind, VoteCountDisplay, VotePolicy
 from contest.entries.flags import FLAG_LABELS
+from contest.entries.models import EntryStatus
+from contest.voting.clusters import CLUSTER_LABELS
 
 # What a datetime-local input sends (some browsers add seconds); the first is how it is shown.
 VN_MINUTE_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
@@ -101,7 +106,51 @@ class ContestForm(FlaskForm):
         description=_l("Leave empty for no overall limit."),
     )
     is_published = BooleanField(_l("Published (shown on the public site)"))
+    vote_policy = SelectField(
+        _l("How often an account may vote"),
+        choices=[
+            SelectChoice(VotePolicy.once_per_entry.value, _l("Once per entry for the whole contest")),
+            SelectChoice(VotePolicy.once_per_entry_per_day.value, _l("Once per entry each day")),
+            SelectChoice(
+                VotePolicy.daily_quota.value, _l("A number of votes each day in all (one per entry)")
+            ),
+        ],
+        description=_l("Days are counted in Vietnam time. It cannot change once votes have been cast."),
+    )
+    votes_per_day = IntegerField(
+        _l("Votes per day"),
+        validators=[Optional(), NumberRange(min=1, max=1000)],
+        description=_l("Only for the daily number of votes."),
+    )
+    vote_counts = SelectField(
+        _l("Vote counts"),
+        choices=[
+            SelectChoice(VoteCountDisplay.live.value, _l("Shown as votes come in")),
+            SelectChoice(VoteCountDisplay.after_close.value, _l("Hidden until voting closes")),
+        ],
+    )
+    audience_prize_places = IntegerField(
+        _l("Audience prize places per category"),
+        validators=[InputRequired(), NumberRange(min=0, max=10)],
+        description=_l("0: no audience prize."),
+    )
+    monthly_prize_winners = IntegerField(
+        _l("Monthly vote prize winners per month"),
+        validators=[InputRequired(), NumberRange(min=0, max=10)],
+        description=_l("0: no monthly prize. An entry wins it at most once."),
+    )
     submit = SubmitField(_l("Save contest"))
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        # Not an inline validator: Optional() stops those on an empty field.
+        if self.vote_policy.data == VotePolicy.daily_quota.value and not self.votes_per_day.data:
+            self.votes_per_day.errors = [
+                *self.votes_per_day.errors,
+                _("Enter how many votes an account has each day."),
+            ]
+            return False
+        return valid
 
     def validate_submission_closes_at(self, field) -> None:
         _check_window(self.submission_opens_at.data, field.data, _l("Submission must close after it opens."))
@@ -223,3 +272,122 @@ class FlagFilterForm(FlaskForm):
             ("", _("All kinds")),
             *((kind.value, label) for kind, label in FLAG_LABELS.items()),
         ]
+
+
+def _contest_choices(contests) -> list[tuple[int, str]]:
+    return [(contest.id, contest.title) for contest in contests]
+
+
+class _ListFilterForm(FlaskForm):
+    """A read-only list filter in the query string (a GET form): which contest, which page."""
+
+    class Meta:
+        csrf = False
+
+    contest = SelectField(_l("Contest"), coerce=int)
+    page = IntegerField(
+        default=1, validators=[Optional(), NumberRange(min=1, max=100_000)], widget=HiddenInput()
+    )
+
+    def __init__(self, *args, contests=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.contest.choices = _contest_choices(contests)
+
+
+# --- moderation -------------------------------------------------------------------------
+class EntryQueueForm(_ListFilterForm):
+    """The moderation list: contest, status (the queue by default), category."""
+
+    status = SelectField(_l("Status"), default=EntryStatus.pending_review.value)
+    category = SelectField(_l("Category"), coerce=int, default=0)
+
+    def __init__(self, *args, status_labels=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.status.choices = [
+            (status.value, (status_labels or {}).get(status, status.value)) for status in LISTED_STATUSES
+        ]
+        self.category.choices = [(0, _("All categories"))]
+
+    def offer_categories(self, categories) -> None:
+        """The chosen contest's categories (set before validating)."""
+        self.category.choices = [(0, _("All categories")), *((c.id, c.name) for c in categories)]
+
+
+def _required_reason(message):
+    return [
+        DataRequired(message),
+        Length(max=1000, message=_l("Please keep the reason under %(max)d characters.")),
+    ]
+
+
+class _ActionForm(FlaskForm):
+    """A POST button on an organizer list; ``next`` brings the organizer back to the same list."""
+
+    next = HiddenField()
+
+
+class ApproveForm(_ActionForm):
+    submit = SubmitField(_l("Approve"))
+
+
+class RejectForm(_ActionForm):
+    reason = StringField(
+        _l("Reason for rejecting"),
+        filters=[_strip],
+        validators=_required_reason(_l("Please say why the entry is rejected.")),
+        description=_l("Kept in the audit log."),
+    )
+    submit = SubmitField(_l("Reject"))
+
+
+# --- vote review --------------------------------------------------------------------------
+class ClusterFilterForm(_ListFilterForm):
+    kind = SelectField(_l("Kind of cluster"), default="")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind.choices = [
+            ("", _("All kinds")),
+            *((kind.value, label) for kind, label in CLUSTER_LABELS.items()),
+        ]
+
+
+class VoteFilterForm(_ListFilterForm):
+    entry = StringField(_l("Entry code"), filters=[_upper], validators=[Optional(), Length(max=24)])
+    voter = StringField(
+        _l("Voter's e-mail address"), filters=[_strip], validators=[Optional(), Length(max=254)]
+    )
+    state = SelectField(_l("Votes"), default="all")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.state.choices = [("all", _("All votes")), ("valid", _("Counted")), ("voided", _("Voided"))]
+
+
+class VoidForm(_ActionForm):
+    reason = StringField(
+        _l("Reason for voiding"),
+        filters=[_strip],
+        validators=_required_reason(_l("Please say why the votes are voided.")),
+        description=_l("Kept in the audit log."),
+    )
+    submit = SubmitField(_l("Void"))
+
+
+class RestoreForm(_ActionForm):
+    reason = StringField(
+        _l("Reason for restoring"),
+        filters=[_strip],
+        validators=_required_reason(_l("Please say why the vote counts again.")),
+        description=_l("Kept in the audit log."),
+    )
+    submit = SubmitField(_l("Restore"))
+
+
+class AuditFilterForm(_ListFilterForm):
+    action = SelectField(_l("Action"), default="")
+
+    def __init__(self, *args, actions=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.contest.choices = [(0, _("All contests")), *self.contest.choices]
+        self.action.choices = [("", _("All actions")), *((action, label) for action, label in actions)]

@@ -19,9 +19,10 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from contest.auth.models import User
-from contest.contests.models import Category, CategoryKind, Contest
+from contest.contests.models import Category, CategoryKind, Contest, VoteCountDisplay, VotePolicy
 from contest.entries.models import Entry, EntryStatus
 from contest.timeutil import from_vn_local, to_vn
+from contest.voting.models import Vote
 
 log = logging.getLogger("contest.admin")
 
@@ -54,6 +55,11 @@ CONTEST_FIELDS = (
     "min_entrant_age",
     "max_entries_per_person",
     "is_published",
+    "vote_policy",
+    "votes_per_day",
+    "vote_counts",
+    "audience_prize_places",
+    "monthly_prize_winners",
 )
 CATEGORY_FIELDS = (
     "name_vi",
@@ -164,6 +170,11 @@ def update_contest(session: Session, contest: Contest, values: Mapping[str, Any]
     for name in CONTEST_MOMENTS:
         wanted[name] = _instant(getattr(contest, name), wanted[name])
     _check_code_prefix(session, contest, wanted["code_prefix"])
+    wanted["vote_policy"] = VotePolicy(wanted["vote_policy"])
+    wanted["vote_counts"] = VoteCountDisplay(wanted["vote_counts"])
+    if wanted["vote_policy"] is not VotePolicy.daily_quota:
+        wanted["votes_per_day"] = None
+    _check_vote_policy(session, contest, wanted["vote_policy"], wanted["votes_per_day"])
     changes = _apply(contest, wanted)
     session.flush()
     _log_changes(actor, f"contest {contest.id} ({contest.slug})", changes)
@@ -177,6 +188,14 @@ def _instant(current: datetime | None, typed: datetime | None) -> datetime | Non
     if typed == vn_wall_clock(current):
         return current
     return from_vn_local(typed)
+
+
+def _check_vote_policy(session: Session, contest: Contest, policy: VotePolicy, per_day: int | None) -> None:
+    """Votes already cast were counted under the policy: it cannot change under them."""
+    if (policy, per_day) == (contest.vote_policy, contest.votes_per_day):
+        return
+    if session.scalar(select(Vote.id).where(Vote.contest_id == contest.id).limit(1)) is not None:
+        raise SettingsRejected("vote_policy", _l("The voting rules cannot change once votes have been cast."))
 
 
 def _check_code_prefix(session: Session, contest: Contest, prefix: str) -> None:

@@ -19,6 +19,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from contest.auth.emails import is_disposable
 from contest.auth.services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, normalize_email
 from contest.timeutil import vn_today
 
@@ -132,6 +133,18 @@ class RegisterForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.country.choices = country_choices(str(get_locale() or "vi"))
+
+    def validate_email(self, field) -> None:
+        if field.data and is_disposable(
+            field.data,
+            extra=current_app.config["DISPOSABLE_EMAIL_DOMAINS_EXTRA"],
+            allowed=current_app.config["DISPOSABLE_EMAIL_DOMAINS_ALLOWED"],
+        ):
+            raise ValidationError(
+                _l(
+                    "Addresses of throw-away mail services cannot be used. Please use your own e-mail address."
+                )
+            )
 
     def validate_birth_year(self, field: YearField) -> None:
         if field.data is None:  # not a number: the field already says so

@@ -7,9 +7,10 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from contest.auth.emails import canonical_email
 from contest.db import Base, now_utc, str_enum
 
 
@@ -28,6 +29,9 @@ class User(UserMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     # Stored normalised (trimmed, lower case): one mailbox is one account.
     email: Mapped[str] = mapped_column(String(254), unique=True, nullable=False)
+    # The mailbox behind the address (Gmail ignores dots, many providers ignore +tags):
+    # unique, so that one mailbox is one account. See contest.auth.emails.canonical_email.
+    email_canonical: Mapped[str] = mapped_column(String(254), unique=True, nullable=False)
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     full_name: Mapped[str] = mapped_column(String(120), nullable=False)
     country: Mapped[str] = mapped_column(String(2), nullable=False, default="VN")
@@ -42,6 +46,11 @@ class User(UserMixin, Base):
     email_verified_at: Mapped[datetime | None] = mapped_column(nullable=True)
     created_at: Mapped[datetime] = mapped_column(nullable=False, default=now_utc)
     last_login_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    @validates("email")
+    def _set_canonical_email(self, _key: str, email: str) -> str:
+        self.email_canonical = canonical_email(email)
+        return email
 
     @property
     def is_active(self) -> bool:  # Flask-Login: inactive accounts cannot log in

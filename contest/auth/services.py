@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from contest.auth.emails import canonical_email
 from contest.auth.models import Role, User
 from contest.auth.tokens import (
     TokenProblem,
@@ -50,7 +51,8 @@ def normalize_email(raw: str) -> str:
 
 
 def find_user(session: Session, email: str) -> User | None:
-    return session.scalar(select(User).where(User.email == normalize_email(email)))
+    """The account of the mailbox behind ``email``, whichever spelling of it is given."""
+    return session.scalar(select(User).where(User.email_canonical == canonical_email(email)))
 
 
 def _external_url(endpoint: str, **values) -> str:

@@ -12,6 +12,7 @@ from contest.auth import services
 from contest.auth.forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
 from contest.auth.models import User
 from contest.auth.tokens import TokenRejected
+from contest.botcheck import get_bot_check
 from contest.extensions import db, limiter, login_manager
 from contest.urls import safe_next
 
@@ -51,7 +52,10 @@ def register():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = RegisterForm()
-    if form.validate_on_submit():
+    bot_check = get_bot_check()
+    # Checked before the form, whatever its state: a CAPTCHA service's answer is spent once read.
+    human = not form.is_submitted() or bot_check.verify(request.form, request.remote_addr)
+    if form.validate_on_submit() and human:
         try:
             user = services.register_entrant(
                 db.session,
@@ -81,7 +85,14 @@ def register():
                 "success",
             )
             return redirect(url_for("auth.unverified"))
-    return render_template("auth/register.html", form=form)
+    bot_error = (
+        None
+        if human
+        else _(
+            "The check that you are a person did not pass: the answer was wrong or came too late. Please try again."
+        )
+    )
+    return render_template("auth/register.html", form=form, bot_check=bot_check.widget(), bot_error=bot_error)
 
 
 @bp.get("/unverified")

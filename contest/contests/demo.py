@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contest.auth.models import Role
-from contest.contests.models import Category, CategoryKind, Contest, Place
+from contest.contests.models import Category, CategoryKind, Contest, Place, VoteCountDisplay, VotePolicy
 from contest.db import now_utc
 
 DEMO_SLUG = "happy-nghean-2025"
@@ -51,6 +51,7 @@ RULES_VI = """\
 5. Video: tệp MP4 (hoặc MOV quay từ điện thoại), dài tối đa 5 phút, dung lượng tối đa 200 MB.
 6. Tác phẩm phải là của chính người gửi, chưa đoạt giải ở cuộc thi khác; người gửi đồng ý cho Ban Tổ chức sử dụng tác phẩm để quảng bá.
 7. Mỗi thể loại có giải Nhất, Nhì, Ba; khoảng 100 tác phẩm vào vòng chung khảo.
+8. Bình chọn: tài khoản đã đăng nhập và xác nhận e-mail được bình chọn mỗi tác phẩm một lần mỗi ngày; tác phẩm có nhiều lượt bình chọn nhất của mỗi thể loại nhận giải Khán giả, tác phẩm nhiều lượt nhất mỗi tháng nhận giải bình chọn tháng (mỗi tác phẩm chỉ nhận một lần). Lượt bình chọn từ tài khoản ảo bị hủy.
 """
 
 RULES_EN = """\
@@ -61,6 +62,7 @@ RULES_EN = """\
 5. Video: an MP4 file (or a MOV from a phone) of at most 5 minutes and at most 200 MB.
 6. Works must be the entrant's own and not awarded in another contest; entrants allow the organizers to use them for promotion.
 7. Each category awards a 1st, 2nd and 3rd prize; about 100 works reach the final round.
+8. Public vote: logged-in accounts with a confirmed e-mail address vote once a day per entry; the most voted entry of each category wins the audience prize, and the most voted entry of each month a monthly prize (an entry wins it once). Votes from fake accounts are voided.
 """
 
 
@@ -131,6 +133,12 @@ def build_demo_contest(session: Session, now: datetime | None = None) -> tuple[C
         voting_closes_at=now + timedelta(days=90),
         results_at=now + timedelta(days=100),
         min_entrant_age=15,
+        # The national contest's public vote: one vote per entry and day, counts shown live,
+        # an audience prize per category and a monthly vote prize.
+        vote_policy=VotePolicy.once_per_entry_per_day,
+        vote_counts=VoteCountDisplay.live,
+        audience_prize_places=1,
+        monthly_prize_winners=1,
         categories=_categories(),
         places=[
             Place(code=code, name_vi=vi, name_en=en, position=i)

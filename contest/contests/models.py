@@ -24,6 +24,19 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from contest.db import Base, now_utc, str_enum
 
 
+class VotePolicy(enum.StrEnum):
+    """How often one account may vote (contest configuration; days are Vietnam days)."""
+
+    once_per_entry = "once_per_entry"
+    once_per_entry_per_day = "once_per_entry_per_day"
+    daily_quota = "daily_quota"  # votes_per_day votes a day in all, one per entry and day
+
+
+class VoteCountDisplay(enum.StrEnum):
+    live = "live"
+    after_close = "after_close"
+
+
 class CategoryKind(enum.StrEnum):
     photo = "photo"
     photo_series = "photo_series"
@@ -43,6 +56,13 @@ class Contest(Base):
         CheckConstraint("submission_opens_at < submission_closes_at", name="submission_window"),
         CheckConstraint("voting_opens_at < voting_closes_at", name="voting_window"),
         CheckConstraint("min_entrant_age BETWEEN 0 AND 120", name="min_entrant_age_range"),
+        CheckConstraint("votes_per_day IS NULL OR votes_per_day >= 1", name="votes_per_day_positive"),
+        CheckConstraint(
+            "vote_policy != 'daily_quota' OR votes_per_day IS NOT NULL",
+            name="daily_quota_needs_votes_per_day",
+        ),
+        CheckConstraint("audience_prize_places >= 0", name="audience_prize_places_range"),
+        CheckConstraint("monthly_prize_winners >= 0", name="monthly_prize_winners_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -64,6 +84,20 @@ class Contest(Base):
     min_entrant_age: Mapped[int] = mapped_column(Integer, nullable=False, default=15)
     max_entries_per_person: Mapped[int | None] = mapped_column(Integer, nullable=True)
     is_published: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    # Public vote: policy, how counts are shown, audience prizes (0 = no such prize).
+    vote_policy: Mapped[VotePolicy] = mapped_column(
+        str_enum(VotePolicy, "vote_policy", length=30),
+        nullable=False,
+        default=VotePolicy.once_per_entry_per_day,
+    )
+    votes_per_day: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    vote_counts: Mapped[VoteCountDisplay] = mapped_column(
+        str_enum(VoteCountDisplay, "vote_count_display"), nullable=False, default=VoteCountDisplay.live
+    )
+    # Audience prize per category at the close: how many places (1 = the most voted entry).
+    audience_prize_places: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    # Monthly vote prize over the whole contest: winners per month (a past winner cannot win again).
+    monthly_prize_winners: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     # Last number handed out for entry codes; see next_entry_number().
     entry_counter: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     created_at: Mapped[datetime] = mapped_column(nullable=False, default=now_utc)
@@ -94,6 +128,10 @@ class Contest(Base):
     def voting_open(self, at: datetime | None = None) -> bool:
         at = at or now_utc()
         return self.voting_opens_at <= at < self.voting_closes_at
+
+    def vote_counts_visible(self, at: datetime | None = None) -> bool:
+        """Whether the public sees vote counts now (organizers always do)."""
+        return self.vote_counts is VoteCountDisplay.live or (at or now_utc()) >= self.voting_closes_at
 
     def next_entry_code(self, session: Session) -> str:
         """Hand out the next public entry code; concurrent callers get distinct numbers."""

@@ -5,23 +5,10 @@ from __future__ import annotations
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 
+from contest.entries.rejection import FAILURE_CODES, MediaRejected
 from contest.templating import filesize
 
-
-class MediaRejected(Exception):
-    """The file breaks a rule of its category; ``code`` is a key of MESSAGES."""
-
-    def __init__(self, code: str, **params) -> None:
-        if code not in MESSAGES:
-            raise ValueError(f"unknown failure code {code!r}")
-        super().__init__(code, params)
-        self.code = code
-        self.params = params
-
-    @property
-    def message(self) -> str:
-        return failure_message(self.code, self.params)
-
+__all__ = ["MESSAGES", "MediaRejected", "failure_message", "series_item_message"]
 
 MESSAGES = {
     "empty_file": _l("The file is empty."),
@@ -58,6 +45,8 @@ MESSAGES = {
         "The video is %(width)s × %(height)s pixels; its long side may be at most %(max)s pixels."
     ),
 }
+if set(MESSAGES) != FAILURE_CODES:  # a code without a message, or a message without its code
+    raise RuntimeError(f"failure codes and messages differ: {sorted(set(MESSAGES) ^ FAILURE_CODES)}")
 
 # Parameters that hold a number of bytes or pixels, shown formatted for the reader.
 _BYTES = {"size", "min", "max"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import date, datetime
 
 from sqlalchemy import (
@@ -10,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -18,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from contest.db import Base, now_utc, str_enum
+from contest.entries.kinds import AssetKind  # defined there, without SQLAlchemy
 
 
 class EntryStatus(enum.StrEnum):
@@ -63,20 +66,6 @@ class InvalidTransition(ValueError):
     pass
 
 
-class AssetKind(enum.StrEnum):
-    original = "original"
-    thumb_jpeg = "thumb_jpeg"
-    thumb_webp = "thumb_webp"
-    display_jpeg = "display_jpeg"
-    display_webp = "display_webp"
-    # Video: one row per rung of the ladder (label "1080p", "720p" ...), a poster and
-    # a few frames (label "1", "2" ...).
-    video_mp4 = "video_mp4"
-    poster_jpeg = "poster_jpeg"
-    poster_webp = "poster_webp"
-    frame_jpeg = "frame_jpeg"
-
-
 class FlagKind(enum.StrEnum):
     """What the worker noticed for the organizers; a flag never rejects an entry."""
 
@@ -86,8 +75,18 @@ class FlagKind(enum.StrEnum):
     edited_with_software = "edited_with_software"
 
 
+def new_shuffle_key() -> int:
+    return secrets.randbelow(2**31)
+
+
 class Entry(Base):
     __tablename__ = "entries"
+    # The gallery's three orders, per contest and per category (approved entries only).
+    __table_args__ = tuple(
+        Index(f"ix_entries_{scope}_status_{order}", scope, "status", order)
+        for scope in ("contest_id", "category_id")
+        for order in ("approved_at", "vote_count", "shuffle_key")
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(24), unique=True, nullable=False)
@@ -111,6 +110,11 @@ class Entry(Base):
     declarations_accepted_at: Mapped[datetime | None] = mapped_column(nullable=True)
     created_at: Mapped[datetime] = mapped_column(nullable=False, default=now_utc)
     submitted_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Valid (not voided) public votes, kept by contest.voting.services in the vote's transaction.
+    vote_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    # A fixed random number: the gallery's "random" order starts at a point drawn per visitor.
+    shuffle_key: Mapped[int] = mapped_column(Integer, nullable=False, default=new_shuffle_key)
     updated_at: Mapped[datetime] = mapped_column(nullable=False, default=now_utc, onupdate=now_utc)
 
     contest = relationship("Contest")
@@ -127,6 +131,8 @@ class Entry(Base):
         if new not in TRANSITIONS[self.status]:
             raise InvalidTransition(f"{self.code}: {self.status.value} -> {new.value}")
         self.status = new
+        if new is EntryStatus.approved and self.approved_at is None:
+            self.approved_at = now_utc()
         if new is not EntryStatus.failed:
             self.failure_code = None
             self.failure_params = None

@@ -10,76 +10,39 @@ The format is read from the content, never from the file name.
 
 from __future__ import annotations
 
-import functools
 import mmap
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from flask_babel import ngettext
-from PIL import Image
 
 from contest.contests.models import Category
 from contest.entries.failures import MediaRejected
+from contest.entries.photo_files import (
+    PHOTO_FORMATS,
+    PhotoInfo,
+    PhotoRules,
+    check_size,
+    decode,
+    open_photo,
+    read_photo_header,
+    sniff_format,
+)
 
-# Our format names -> Pillow's plugin names and the MIME type we store.
-PHOTO_FORMATS = {
-    "jpeg": ("JPEG", "image/jpeg"),
-    "png": ("PNG", "image/png"),
-    "webp": ("WEBP", "image/webp"),
-    "heif": ("HEIF", "image/heif"),
-}
-# Errors Pillow's plugins raise on a header or data they cannot read.
-DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, TypeError)
-
-
-@dataclass(frozen=True)
-class PhotoInfo:
-    format: str
-    mime_type: str
-    width: int
-    height: int
-    bytes: int
-
-
-def sniff_format(path: str | os.PathLike) -> str | None:
-    """What the first bytes say the file is ("jpeg", "png", "mp4", "text", ...) or None."""
-    with open(path, "rb") as f:
-        head = f.read(64)
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "webp"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "gif"
-    if head[:4] in (b"II*\x00", b"MM\x00*"):
-        return "tiff"
-    if head[4:8] == b"ftyp":
-        brand = head[8:12]
-        if brand in (b"heic", b"heix", b"mif1", b"msf1", b"heim", b"heis", b"hevc", b"hevx"):
-            return "heif"
-        if brand == b"qt  ":
-            return "mov"
-        return "mp4"
-    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if stripped.startswith((b"<svg", b"<?xml", b"<!doctype", b"<html")):
-        return "markup"
-    if head and all(32 <= b < 127 or b in (9, 10, 13) for b in head):
-        return "text"
-    return None
-
-
-def check_size(num_bytes: int, category: Category) -> None:
-    if num_bytes == 0:
-        raise MediaRejected("empty_file")
-    if category.min_bytes and num_bytes < category.min_bytes:
-        raise MediaRejected("too_small_bytes", size=num_bytes, min=category.min_bytes)
-    if category.max_bytes and num_bytes > category.max_bytes:
-        raise MediaRejected("too_large_bytes", size=num_bytes, max=category.max_bytes)
+# The pure file checks live in contest.entries.photo_files (the worker's decode child
+# imports them without Flask); their names stay importable from here.
+__all__ = [
+    "PHOTO_FORMATS",
+    "PhotoInfo",
+    "check_photo",
+    "check_photo_header",
+    "check_size",
+    "decode",
+    "jpeg_is_complete",
+    "open_photo",
+    "series_count_problem",
+    "sniff_format",
+]
 
 
 def check_photo(
@@ -103,65 +66,7 @@ def check_photo(
 
 def check_photo_header(path: str | os.PathLike, category: Category, *, max_pixels: int) -> PhotoInfo:
     """Bytes, format, pixel count and long edge, read from the header: nothing is decoded."""
-    path = Path(path)
-    num_bytes = path.stat().st_size
-    check_size(num_bytes, category)
-    allowed = [f for f in category.allowed_formats if f in PHOTO_FORMATS]
-    found = sniff_format(path)
-    if found not in allowed:
-        if found in (None, "text", "markup"):
-            raise MediaRejected("not_recognised", allowed=allowed)
-        raise MediaRejected("unsupported_format", found=found, allowed=allowed)
-    with open_photo(path, found) as image:
-        width, height = image.size
-    if width * height > max_pixels:
-        raise MediaRejected(
-            "too_many_pixels", megapixels=round(width * height / 1e6, 1), max=round(max_pixels / 1e6)
-        )
-    if category.min_long_edge_px and max(width, height) < category.min_long_edge_px:
-        raise MediaRejected("too_small_pixels", width=width, height=height, min=category.min_long_edge_px)
-    return PhotoInfo(found, PHOTO_FORMATS[found][1], width, height, num_bytes)
-
-
-@contextmanager
-def open_photo(path: str | os.PathLike, found: str) -> Iterator[Image.Image]:
-    """The photo at ``path`` opened by the plugin of ``found`` only: its header read, nothing decoded.
-
-    The plugin is called directly rather than through Image.open, whose decompression-bomb
-    guard would refuse a huge image before its size is known: check_photo_header refuses
-    it with the real numbers instead, before any pixel is decoded. Pillow's guard stays on
-    for every other Image.open in the process.
-    """
-    plugin = PHOTO_FORMATS[found][0]
-    if plugin == "HEIF":
-        _register_heif()
-    Image.init()
-    factory, _accept = Image.OPEN[plugin]
-    try:
-        image = factory(os.fspath(path))
-    except DECODE_ERRORS as exc:
-        raise MediaRejected("damaged_file") from exc
-    try:
-        yield image
-    finally:
-        image.close()
-
-
-@functools.cache
-def _register_heif() -> None:
-    """Teach Pillow HEIF/HEIC (iPhones), once per process, on the first HEIF photo."""
-    from pillow_heif import register_heif_opener
-
-    # The HEIF plugin would also decode the embedded thumbnails and depth maps: we never use them.
-    register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
-
-
-def decode(image: Image.Image) -> None:
-    """Decode every pixel (at the scale set by draft()): a truncated or corrupt file fails here."""
-    try:
-        image.load()
-    except DECODE_ERRORS as exc:
-        raise MediaRejected("damaged_file") from exc
+    return read_photo_header(path, PhotoRules.of(category), max_pixels=max_pixels)
 
 
 def jpeg_is_complete(path: Path) -> bool:

@@ -4,24 +4,78 @@ A single photo and a photo series run the same steps; a series processes its pho
 the entrant's order (positions 0..n-1) and is ready only when every photo is. Renditions
 are written to local files first and uploaded only once every photo of the entry has been
 rendered, so a photo refused half-way leaves no object in storage.
+
+Each original's file work (header checks, the one decode, renditions, fingerprints) runs in
+a short-lived child process (worker.render_child) under limits: address space
+(PHOTO_RENDER_MAX_MEMORY_MB), CPU seconds and wall time (PHOTO_RENDER_TIMEOUT_S), no core
+file; it dies with the worker. A photo that crashes the decoder, or needs more memory or
+time than allowed, is refused as "damaged_file"; a child killed from outside (the kernel's
+OOM killer, an operator) or failing for another reason is an error, retried like any other.
 """
 
 from __future__ import annotations
 
+import json
+import logging
+import math
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
 from flask import current_app
 
+from contest.config import ROOT
 from contest.contests.models import Category
 from contest.entries.failures import MediaRejected
-from contest.entries.models import MediaAsset
-from contest.entries.validation import check_photo_header
+from contest.entries.models import AssetKind, MediaAsset
+from contest.entries.photo_files import PhotoRules
 from contest.storage import ObjectMissing, copy_to_tempfile
-from worker.inspect import difference_hash, exif_hints
+from worker import render_child
 from worker.jobs.base import MediaAttempt, OriginalFacts
-from worker.photo import RenderedPhoto, render
-from worker.renditions import Rendition, file_sha256
+from worker.renditions import Rendition
+from worker.video import die_with_parent
+
+log = logging.getLogger(__name__)
+# How a decoder that met a hostile file ends (SIGXCPU: the CPU limit).
+_DECODE_SIGNALS = frozenset(
+    {
+        signal.SIGSEGV,
+        signal.SIGBUS,
+        signal.SIGABRT,
+        signal.SIGFPE,
+        signal.SIGILL,
+        signal.SIGSYS,
+        signal.SIGXCPU,
+    }
+)
+# The child needs none of the worker's secrets (database, storage credentials): only these.
+_CHILD_ENVIRONMENT = ("PATH", "PYTHONPATH", "LANG", "LC_ALL", "LC_CTYPE")
+
+
+class PhotoRenderFailed(RuntimeError):
+    """The decode child failed for a reason that is not the photo's (retried like any error)."""
+
+
+@dataclass(frozen=True)
+class RenderLimits:
+    """What the decode child may use: wall and CPU seconds, address space in MB."""
+
+    timeout_s: float
+    max_memory_mb: int
+
+    @classmethod
+    def from_config(cls, config: dict) -> RenderLimits | None:
+        """None when PHOTO_RENDER_IN_CHILD is off: the work then runs in the worker's process."""
+        if not config["PHOTO_RENDER_IN_CHILD"]:
+            return None
+        return cls(config["PHOTO_RENDER_TIMEOUT_S"], config["PHOTO_RENDER_MAX_MEMORY_MB"])
 
 
 class PhotoAttempt(MediaAttempt):
@@ -50,7 +104,7 @@ class PhotoAttempt(MediaAttempt):
                     return self.reject(self.refusal(exc, original))
                 finally:
                     source.unlink(missing_ok=True)  # a series keeps one original on disk at a time
-                renditions += rendered.renditions
+                renditions += rendered
                 facts.append(fact)
                 self.beat()
             assets = [self.upload(rendition) for rendition in renditions]
@@ -58,32 +112,152 @@ class PhotoAttempt(MediaAttempt):
 
     def render_one(
         self, original: MediaAsset, source: Path, out_dir: Path
-    ) -> tuple[RenderedPhoto, OriginalFacts]:
-        max_pixels = current_app.config["MAX_IMAGE_PIXELS"]
+    ) -> tuple[list[Rendition], OriginalFacts]:
+        config = current_app.config
         return render_original(
-            source, self.category, out_dir, position=original.position, max_pixels=max_pixels
+            source,
+            self.category,
+            out_dir,
+            position=original.position,
+            max_pixels=config["MAX_IMAGE_PIXELS"],
+            limits=RenderLimits.from_config(config),
         )
 
 
 def render_original(
-    source: Path, category: Category, out_dir: Path, *, position: int, max_pixels: int
-) -> tuple[RenderedPhoto, OriginalFacts]:
+    source: Path,
+    category: Category,
+    out_dir: Path,
+    *,
+    position: int,
+    max_pixels: int,
+    limits: RenderLimits | None,
+) -> tuple[list[Rendition], OriginalFacts]:
     """One original's work: header checks, one decode, four renditions, the facts to record.
 
-    Pure file work (no database, no storage): the benchmark runs exactly this.
+    Pure file work (no database, no storage), in a decode child under ``limits`` (in this
+    process when None); the benchmark runs exactly this. ``out_dir`` is removed on failure.
     """
-    info = check_photo_header(source, category, max_pixels=max_pixels)
-    rendered = render(source, out_dir, found=info.format, position=position)
-    facts = OriginalFacts(
-        position=position,
-        sha256=file_sha256(source),
-        width=info.width,
-        height=info.height,
-        # For the organizers' duplicate and eligibility flags, from the same single decode.
-        phash=difference_hash(rendered.display),
-        details={"exif": exif_hints(rendered.exif)},
+    rules = PhotoRules.of(category)
+    try:
+        if limits is None:
+            result = render_child.render_original_files(
+                source, out_dir, rules, position=position, max_pixels=max_pixels
+            )
+        else:
+            asked = render_child.request(source, out_dir, rules, position=position, max_pixels=max_pixels)
+            result = run_render_child(asked, limits)
+        return _renditions(result, out_dir), _facts(result, position)
+    except BaseException:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        raise
+
+
+def run_render_child(asked: str, limits: RenderLimits) -> dict:
+    """Run ``python -m worker.render_child`` on the request ``asked``; its JSON result.
+
+    MediaRejected("damaged_file") when the photo crashed the decoder or overran a limit;
+    PhotoRenderFailed when the child failed for another reason.
+    """
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "worker.render_child", asked],
+            cwd=ROOT,
+            env={name: os.environ[name] for name in _CHILD_ENVIRONMENT if name in os.environ},
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=limits.timeout_s,
+            preexec_fn=partial(_limit_child, limits),
+            check=False,
+        )
+    except subprocess.TimeoutExpired:  # run() has killed the child
+        log.warning("photo decode ran longer than %s s: refused", limits.timeout_s)
+        raise MediaRejected("damaged_file") from None
+    if done.returncode == render_child.EXIT_OUT_OF_MEMORY or -done.returncode in _DECODE_SIGNALS:
+        log.warning(
+            "photo decode ended with %s (memory limit %s MB): refused; %s",
+            _ending(done.returncode),
+            limits.max_memory_mb,
+            _tail(done.stderr),
+        )
+        raise MediaRejected("damaged_file")
+    if done.returncode != 0:
+        raise PhotoRenderFailed(
+            f"photo decode child ended with {_ending(done.returncode)}: {_tail(done.stderr)}"
+        )
+    try:
+        return json.loads(done.stdout)
+    except ValueError as exc:
+        raise PhotoRenderFailed(f"photo decode child printed no result: {_tail(done.stderr)}") from exc
+
+
+def _limit_child(limits: RenderLimits) -> None:
+    """In the child, before exec: the decode's limits, and death with the worker."""
+    cpu_s = math.ceil(limits.timeout_s)
+    _lower(resource.RLIMIT_AS, limits.max_memory_mb * 1024 * 1024)
+    _lower(resource.RLIMIT_CPU, cpu_s, hard=cpu_s + 1)  # the soft limit sends SIGXCPU
+    _lower(resource.RLIMIT_CORE, 0)  # no core file of a hostile decode
+    die_with_parent()
+
+
+def _lower(limit: int, soft: int, *, hard: int | None = None) -> None:
+    """Set ``limit`` to ``soft`` (and ``hard``, default the same), never above the current hard limit."""
+    _current_soft, current_hard = resource.getrlimit(limit)
+    hard = soft if hard is None else hard
+    if current_hard != resource.RLIM_INFINITY:
+        soft, hard = min(soft, current_hard), min(hard, current_hard)
+    resource.setrlimit(limit, (soft, hard))
+
+
+def _ending(returncode: int) -> str:
+    if returncode < 0:
+        try:
+            return signal.Signals(-returncode).name
+        except ValueError:
+            return f"signal {-returncode}"
+    if returncode == render_child.EXIT_OUT_OF_MEMORY:
+        return "out of memory"
+    return f"exit status {returncode}"
+
+
+def _tail(stderr: bytes) -> str:
+    return stderr[-2000:].decode(errors="replace").strip()
+
+
+def _renditions(result: dict, out_dir: Path) -> list[Rendition]:
+    """The renditions the child wrote (MediaRejected when it refused the photo)."""
+    if "rejected" in result:
+        raise MediaRejected(result["rejected"], **result["params"])
+    return [_rendition(item, out_dir) for item in result["renditions"]]
+
+
+def _rendition(item: dict, out_dir: Path) -> Rendition:
+    path = out_dir / item["file"]
+    # Only a plain file of out_dir is uploaded, whatever a (compromised) child says.
+    if path.parent != out_dir or path.is_symlink() or not path.is_file():
+        raise PhotoRenderFailed(f"the decode child reported a file outside its folder: {item['file']!r}")
+    return Rendition(
+        kind=AssetKind(item["kind"]),
+        path=path,
+        mime_type=item["mime_type"],
+        width=item["width"],
+        height=item["height"],
+        bytes=item["bytes"],
+        sha256=item["sha256"],
+        position=item["position"],
     )
-    return rendered, facts
+
+
+def _facts(result: dict, position: int) -> OriginalFacts:
+    facts = result["facts"]
+    return OriginalFacts(
+        position=position,
+        sha256=facts["sha256"],
+        width=facts["width"],
+        height=facts["height"],
+        phash=facts["phash"],
+        details=facts["details"],
+    )
 
 
 class PhotoSeriesAttempt(PhotoAttempt):

@@ -1,0 +1,185 @@
+"""The organizers' review of votes: suspicious clusters, votes by entry or voter, the audit log.
+
+Voiding and restoring go through contest.voting.services (counters and audit events in
+the same transaction); functions here flush, the view commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from contest.audit.models import AuditEvent
+from contest.auth.emails import canonical_email
+from contest.auth.models import User
+from contest.entries.models import Entry
+from contest.voting import clusters as vote_clusters
+from contest.voting import services as voting
+from contest.voting.clusters import Cluster, ClusterKind
+from contest.voting.models import Vote
+
+VOTES_PER_PAGE = 50
+EVENTS_PER_PAGE = 50
+
+ACTION_LABELS = {
+    "entry.approved": _l("Entry approved"),
+    "entry.rejected": _l("Entry rejected"),
+    "vote.voided": _l("Vote voided"),
+    "vote.restored": _l("Vote restored"),
+}
+
+
+# --- clusters ---------------------------------------------------------------------------
+def clusters(session: Session, contest_id: int, kind: ClusterKind | None = None) -> list[Cluster]:
+    return vote_clusters.detect(session, contest_id, [kind] if kind else None)
+
+
+def entries_of(session: Session, entry_ids: set[int]) -> dict[int, Entry]:
+    if not entry_ids:
+        return {}
+    found = session.scalars(select(Entry).where(Entry.id.in_(entry_ids)).options(selectinload(Entry.assets)))
+    return {entry.id: entry for entry in found}
+
+
+def votes_by_id(session: Session, vote_ids: tuple[int, ...] | list[int], *, lock: bool = False) -> list[Vote]:
+    """The votes, oldest first, with their voters and entries (locked for a change if ``lock``)."""
+    votes: list[Vote] = []
+    ordered = sorted(vote_ids)  # one order for every locker: no deadlock between two organizers
+    for first in range(0, len(ordered), 1000):
+        query = (
+            select(Vote)
+            .where(Vote.id.in_(ordered[first : first + 1000]))
+            .options(selectinload(Vote.voter), selectinload(Vote.entry))
+        )
+        if lock:  # and read again: another organizer may have changed them meanwhile
+            query = query.order_by(Vote.id).with_for_update(of=Vote).execution_options(populate_existing=True)
+        votes += session.scalars(query)
+    return sorted(votes, key=lambda v: (v.created_at, v.id))
+
+
+def void_cluster(session: Session, cluster: Cluster, actor: User, reason: str) -> int:
+    """Void the cluster's votes that still count; returns how many.
+
+    The votes are locked first: two organizers voiding at once take each vote back once.
+    """
+    votes = votes_by_id(session, cluster.vote_ids, lock=True)
+    return voting.void_votes(session, votes, actor=actor, reason=reason, cluster=cluster.id)
+
+
+# --- votes by entry or voter ------------------------------------------------------------
+@dataclass(frozen=True)
+class VotePage:
+    votes: list[Vote]
+    page: int
+    has_next: bool
+    entry: Entry | None = None
+    voter: User | None = None
+    unknown: bool = False  # the entry code or e-mail address matches nothing
+
+
+def votes_page(
+    session: Session,
+    contest_id: int,
+    *,
+    entry_code: str = "",
+    voter_email: str = "",
+    state: str = "all",
+    page: int = 1,
+    per_page: int = VOTES_PER_PAGE,
+) -> VotePage:
+    """The contest's votes, newest first, for one entry and/or one voter, counted or voided."""
+    query = select(Vote).where(Vote.contest_id == contest_id)
+    entry = voter = None
+    if entry_code:
+        entry = session.scalar(select(Entry).where(Entry.contest_id == contest_id, Entry.code == entry_code))
+        if entry is None:
+            return VotePage([], page, False, unknown=True)
+        query = query.where(Vote.entry_id == entry.id)
+    if voter_email:
+        voter = session.scalar(select(User).where(User.email_canonical == canonical_email(voter_email)))
+        if voter is None:
+            return VotePage([], page, False, entry=entry, unknown=True)
+        query = query.where(Vote.voter_id == voter.id)
+    if state == "valid":
+        query = query.where(Vote.voided_at.is_(None))
+    elif state == "voided":
+        query = query.where(Vote.voided_at.is_not(None))
+    votes = list(
+        session.scalars(
+            query.options(selectinload(Vote.voter), selectinload(Vote.entry), selectinload(Vote.voided_by))
+            .order_by(Vote.created_at.desc(), Vote.id.desc())
+            .offset((page - 1) * per_page)
+            .limit(per_page + 1)
+        )
+    )
+    return VotePage(votes[:per_page], page, len(votes) > per_page, entry=entry, voter=voter)
+
+
+def void_vote(session: Session, vote: Vote, actor: User, reason: str) -> int:
+    return voting.void_votes(session, [vote], actor=actor, reason=reason)
+
+
+def restore_vote(session: Session, vote: Vote, actor: User, reason: str) -> int:
+    return voting.restore_votes(session, [vote], actor=actor, reason=reason)
+
+
+# --- audit log --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AuditPage:
+    events: list[AuditEvent]
+    page: int
+    has_next: bool
+
+
+def audit_page(
+    session: Session,
+    *,
+    contest_id: int | None = None,
+    action: str = "",
+    page: int = 1,
+    per_page: int = EVENTS_PER_PAGE,
+) -> AuditPage:
+    """Audit events, newest first."""
+    query = select(AuditEvent).options(selectinload(AuditEvent.actor))
+    if contest_id:
+        query = query.where(AuditEvent.contest_id == contest_id)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    events = list(
+        session.scalars(
+            query.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+            .offset((page - 1) * per_page)
+            .limit(per_page + 1)
+        )
+    )
+    return AuditPage(events[:per_page], page, len(events) > per_page)
+
+
+def audit_actions(session: Session) -> list[tuple[str, str]]:
+    """Every action in the log (the known ones first), with its label."""
+    seen = set(session.scalars(select(AuditEvent.action).distinct()))
+    known = [(action, str(label)) for action, label in ACTION_LABELS.items()]
+    return known + [(action, action) for action in sorted(seen - ACTION_LABELS.keys())]
+
+
+def subjects(session: Session, events: list[AuditEvent]) -> dict[tuple[str, int], str]:
+    """A readable name for each event's subject: the entry's code, the vote's entry code."""
+    entry_ids = {e.subject_id for e in events if e.subject_type == "entry" and e.subject_id}
+    entry_ids |= {
+        (e.details or {}).get("entry_id") for e in events if e.subject_type == "vote" and e.details
+    } - {None}
+    codes = (
+        dict(session.execute(select(Entry.id, Entry.code).where(Entry.id.in_(entry_ids))).all())
+        if entry_ids
+        else {}
+    )
+    names = {}
+    for event in events:
+        if event.subject_type == "entry":
+            names[("entry", event.subject_id)] = codes.get(event.subject_id, "")
+        elif event.subject_type == "vote":
+            names[("vote", event.subject_id)] = codes.get((event.details or {}).get("entry_id"), "")
+    return names

@@ -1,0 +1,329 @@
+"""Casting, voiding and counting public votes.
+
+Rules (contest configuration): only verified, active accounts; only approved entries of
+the contest; only inside the voting window; at most what the contest's VotePolicy allows,
+which the database enforces (see contest.voting.models). Each valid vote adds one to its
+entry's ``vote_count`` and to the entry's count for the month, in the vote's transaction,
+so that no page ever counts rows; voiding a vote takes both back. ``recount`` rebuilds the
+counters from the votes, and the official tally at the close reads the votes themselves.
+
+Functions flush; the caller commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from contest.audit.services import record
+from contest.auth.models import User
+from contest.contests.models import Contest, VotePolicy
+from contest.db import now_utc
+from contest.entries.models import Entry, EntryStatus
+from contest.timeutil import vn_today
+from contest.voting.models import MonthlyVoteCount, Vote
+from contest.voting.signals import VoteSignals, hashed
+
+REFUSALS = {
+    "not_open": _l("Voting has not opened yet."),
+    "closed": _l("Voting has closed."),
+    "not_verified": _l("Please confirm your e-mail address before you vote."),
+    "not_votable": _l("This entry cannot receive votes."),
+    "already_voted": _l("You have already voted for this entry."),
+    "already_voted_today": _l(
+        "You have already voted for this entry today. You can vote for it again tomorrow."
+    ),
+    "daily_quota_used": _l("You have used your %(count)d votes for today. You can vote again tomorrow."),
+}
+
+
+class VoteRefused(Exception):
+    """The vote breaks a rule; ``message`` says which in the user's language."""
+
+    def __init__(self, code: str, **params) -> None:
+        super().__init__(code, params)
+        self.code = code
+        self.params = params
+
+    @property
+    def message(self) -> str:
+        return str(REFUSALS[self.code]) % self.params if self.params else str(REFUSALS[self.code])
+
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+# --- casting ---------------------------------------------------------------------------
+def cast_vote(
+    session: Session,
+    *,
+    contest: Contest,
+    entry: Entry,
+    voter: User,
+    signals: VoteSignals,
+    secret: str,
+    at: datetime | None = None,
+) -> Vote:
+    """Record ``voter``'s vote for ``entry``; raises VoteRefused. Concurrent calls count once."""
+    at = at or now_utc()
+    _check(contest, entry, voter, at)
+    day = vn_today(at)
+    vote = Vote(
+        contest_id=contest.id,
+        entry_id=entry.id,
+        voter_id=voter.id,
+        created_at=at,
+        day=day,
+        period="" if contest.vote_policy is VotePolicy.once_per_entry else day.isoformat(),
+        account_age_s=max(0, int((at - voter.created_at).total_seconds())),
+        since_view_ms=_since(signals.viewed_at, at),
+        **hashed(secret, signals),
+    )
+    _insert(session, contest, vote)
+    _count(session, vote, +1)
+    return vote
+
+
+def _check(contest: Contest, entry: Entry, voter: User, at: datetime) -> None:
+    if at < contest.voting_opens_at:
+        raise VoteRefused("not_open")
+    if at >= contest.voting_closes_at:
+        raise VoteRefused("closed")
+    if not voter.is_verified or not voter.is_active:
+        raise VoteRefused("not_verified")
+    if entry.contest_id != contest.id or entry.status is not EntryStatus.approved:
+        raise VoteRefused("not_votable")
+
+
+def _since(viewed_at: datetime | None, at: datetime) -> int | None:
+    if viewed_at is None or viewed_at > at:
+        return None
+    return min(int((at - viewed_at).total_seconds() * 1000), 2**31 - 1)
+
+
+def _insert(session: Session, contest: Contest, vote: Vote) -> None:
+    """Insert under the policy's unique constraints; a lost race reads as the rule it broke."""
+    quota = contest.votes_per_day if contest.vote_policy is VotePolicy.daily_quota else None
+    for _attempt in range(quota or 1):
+        if quota:
+            used = _votes_on(session, contest.id, vote.voter_id, vote.day)
+            if used >= quota:
+                raise VoteRefused("daily_quota_used", count=quota)
+            vote.slot = used + 1
+        try:
+            with session.begin_nested():
+                session.add(vote)
+                session.flush()
+            return
+        except IntegrityError:
+            if vote in session:
+                session.expunge(vote)
+            if _already(session, vote):
+                raise VoteRefused(
+                    "already_voted"
+                    if contest.vote_policy is VotePolicy.once_per_entry
+                    else "already_voted_today"
+                ) from None
+            # Another vote took this slot of the day at the same moment: count again.
+    raise VoteRefused("daily_quota_used", count=quota)
+
+
+def _votes_on(session: Session, contest_id: int, voter_id: int, day: date) -> int:
+    return session.scalar(
+        select(func.count(Vote.id)).where(
+            Vote.contest_id == contest_id, Vote.voter_id == voter_id, Vote.day == day
+        )
+    )
+
+
+def _already(session: Session, vote: Vote) -> bool:
+    return (
+        session.scalar(
+            select(Vote.id).where(
+                Vote.entry_id == vote.entry_id, Vote.voter_id == vote.voter_id, Vote.period == vote.period
+            )
+        )
+        is not None
+    )
+
+
+def _count(session: Session, vote: Vote, delta: int) -> None:
+    """Move the entry's counters by ``delta`` (in SQL: concurrent votes do not overwrite each other)."""
+    session.execute(
+        update(Entry).where(Entry.id == vote.entry_id).values(vote_count=Entry.vote_count + delta)
+    )
+    month = month_of(vote.day)
+    key = and_(MonthlyVoteCount.entry_id == vote.entry_id, MonthlyVoteCount.month == month)
+    moved = session.execute(
+        update(MonthlyVoteCount).where(key).values(votes=MonthlyVoteCount.votes + delta)
+    ).rowcount
+    if moved == 0 and delta > 0:
+        try:
+            with session.begin_nested():
+                session.execute(
+                    insert(MonthlyVoteCount).values(
+                        entry_id=vote.entry_id, month=month, contest_id=vote.contest_id, votes=delta
+                    )
+                )
+        except IntegrityError:  # the month's first two votes arrived together
+            session.execute(update(MonthlyVoteCount).where(key).values(votes=MonthlyVoteCount.votes + delta))
+
+
+# --- what a voter sees ------------------------------------------------------------------
+def voted_today(
+    session: Session, contest: Contest, voter_id: int, entry_ids: list[int], at: datetime | None = None
+) -> set[int]:
+    """Which of ``entry_ids`` the voter can no longer vote for now (under the contest's policy)."""
+    if not entry_ids:
+        return set()
+    query = select(Vote.entry_id).where(Vote.voter_id == voter_id, Vote.entry_id.in_(entry_ids))
+    if contest.vote_policy is not VotePolicy.once_per_entry:
+        query = query.where(Vote.period == vn_today(at).isoformat())
+    return set(session.scalars(query))
+
+
+def votes_left_today(
+    session: Session, contest: Contest, voter_id: int, at: datetime | None = None
+) -> int | None:
+    """Under "N votes a day", how many the voter has left today; None under other policies."""
+    if contest.vote_policy is not VotePolicy.daily_quota:
+        return None
+    return max(0, contest.votes_per_day - _votes_on(session, contest.id, voter_id, vn_today(at)))
+
+
+def votes_of(session: Session, contest: Contest, voter_id: int) -> list[Vote]:
+    return list(
+        session.scalars(
+            select(Vote)
+            .where(Vote.contest_id == contest.id, Vote.voter_id == voter_id)
+            .order_by(Vote.created_at.desc())
+        )
+    )
+
+
+# --- voiding ----------------------------------------------------------------------------
+def void_votes(
+    session: Session, votes: list[Vote], *, actor: User, reason: str, cluster: str | None = None
+) -> int:
+    """Void the valid ones of ``votes`` with ``reason``; returns how many were voided."""
+    return _set_validity(session, votes, valid=False, actor=actor, reason=reason, cluster=cluster)
+
+
+def restore_votes(
+    session: Session, votes: list[Vote], *, actor: User, reason: str, cluster: str | None = None
+) -> int:
+    """Count voided ``votes`` again (a mistake undone); returns how many were restored."""
+    return _set_validity(session, votes, valid=True, actor=actor, reason=reason, cluster=cluster)
+
+
+def _set_validity(
+    session: Session, votes: list[Vote], *, valid: bool, actor: User, reason: str, cluster: str | None
+) -> int:
+    """Void or restore each vote not already so, its counters and an audit event with ``reason``."""
+    reason = reason.strip()
+    if not reason:
+        raise ValueError("a reason is required to void or restore a vote")
+    at = now_utc()
+    changed = 0
+    for vote in votes:
+        if vote.is_valid == valid:
+            continue
+        if valid:
+            vote.voided_at = vote.voided_by_id = vote.void_reason = None
+        else:
+            vote.voided_at, vote.voided_by_id, vote.void_reason = at, actor.id, reason
+        _count(session, vote, +1 if valid else -1)
+        details = {"entry_id": vote.entry_id, "voter_id": vote.voter_id}
+        record(
+            session,
+            actor_id=actor.id,
+            action="vote.restored" if valid else "vote.voided",
+            subject_type="vote",
+            subject_id=vote.id,
+            contest_id=vote.contest_id,
+            reason=reason,
+            details={**details, "cluster": cluster} if cluster else details,
+        )
+        changed += 1
+    session.flush()
+    return changed
+
+
+# --- counts and tallies -----------------------------------------------------------------
+def recount(session: Session, contest: Contest) -> int:
+    """Rebuild the contest's counters from its valid votes; returns the number of entries changed."""
+    valid = (Vote.contest_id == contest.id) & Vote.voided_at.is_(None)
+    counts = dict(
+        session.execute(select(Vote.entry_id, func.count(Vote.id)).where(valid).group_by(Vote.entry_id)).all()
+    )
+    changed = 0
+    for entry_id, current in session.execute(
+        select(Entry.id, Entry.vote_count).where(Entry.contest_id == contest.id)
+    ):
+        if counts.get(entry_id, 0) != current:
+            session.execute(
+                update(Entry).where(Entry.id == entry_id).values(vote_count=counts.get(entry_id, 0))
+            )
+            changed += 1
+    session.execute(delete(MonthlyVoteCount).where(MonthlyVoteCount.contest_id == contest.id))
+    month = _month_sql(session)
+    rows = session.execute(
+        select(Vote.entry_id, month.label("month"), func.count(Vote.id))
+        .where(valid)
+        .group_by(Vote.entry_id, month)
+    ).all()
+    for entry_id, month_value, votes in rows:
+        session.add(
+            MonthlyVoteCount(
+                entry_id=entry_id, month=_as_date(month_value), contest_id=contest.id, votes=votes
+            )
+        )
+    session.flush()
+    return changed
+
+
+def _month_sql(session: Session):
+    """The first day of a vote's (Vietnam) month, in SQL."""
+    if session.get_bind().dialect.name == "sqlite":
+        return func.strftime("%Y-%m-01", Vote.day)
+    return func.date_trunc("month", Vote.day)
+
+
+def _as_date(value) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+@dataclass(frozen=True)
+class Standing:
+    entry_id: int
+    category_id: int
+    code: str
+    votes: int
+    last_vote_at: datetime | None = None  # tie-break: who reached the count first
+
+
+def official_tally(session: Session, contest: Contest) -> list[Standing]:
+    """Valid votes per approved entry, cast inside the voting window, read from the votes themselves."""
+    rows = session.execute(
+        select(Vote.entry_id, Entry.category_id, Entry.code, func.count(Vote.id), func.max(Vote.created_at))
+        .join(Entry, Entry.id == Vote.entry_id)
+        .where(
+            Vote.contest_id == contest.id,
+            Vote.voided_at.is_(None),
+            Vote.created_at >= contest.voting_opens_at,
+            Vote.created_at < contest.voting_closes_at,
+            Entry.status == EntryStatus.approved,
+        )
+        .group_by(Vote.entry_id, Entry.category_id, Entry.code)
+    ).all()
+    return [Standing(*row) for row in rows]

@@ -1,0 +1,50 @@
+"""What is kept of a vote's circumstances for review: keyed hashes, never the address itself."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+from dataclasses import dataclass
+from datetime import datetime
+
+# The network a client address belongs to: a home or office line (IPv4 /24), a site (IPv6 /48).
+IPV4_PREFIX, IPV6_PREFIX = 24, 48
+
+
+@dataclass(frozen=True)
+class VoteSignals:
+    """The request's facts about a vote, before hashing."""
+
+    address: str = ""
+    user_agent: str = ""
+    viewed_at: datetime | None = None  # when the entry page was served to this voter
+
+
+def keyed_hash(secret: str, purpose: str, value: str) -> str:
+    """16 hex digits of HMAC-SHA256: equal inputs match, the input cannot be read back."""
+    if not value:
+        return ""
+    digest = hmac.new(secret.encode(), f"{purpose}\0{value}".encode(), hashlib.sha256)
+    return digest.hexdigest()[:16]
+
+
+def network_of(address: str) -> str:
+    """The address's network prefix as text ("203.0.113.0/24"), or "" if it is not an address."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return ""
+    if ip.version == 6 and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    prefix = IPV4_PREFIX if ip.version == 4 else IPV6_PREFIX
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+
+
+def hashed(secret: str, signals: VoteSignals) -> dict[str, str]:
+    """The Vote columns for these signals."""
+    return {
+        "ip_hash": keyed_hash(secret, "ip", signals.address),
+        "net_hash": keyed_hash(secret, "net", network_of(signals.address)),
+        "ua_hash": keyed_hash(secret, "ua", signals.user_agent.strip()),
+    }

@@ -1,0 +1,219 @@
+"""Voting: the vote button on an entry page, the voter's own votes, the audience ranking."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import func, select
+
+from contest.auth.policy import organizer_required
+from contest.botcheck import bot_check_passes, vote_bot_check_widget
+from contest.contests.models import Contest, current_contest
+from contest.entries.models import Entry, EntryStatus
+from contest.extensions import db, limiter
+from contest.voting import services, tally
+from contest.voting.forms import VoteForm
+from contest.voting.models import Vote
+from contest.voting.services import VoteRefused
+from contest.voting.signals import VoteSignals
+
+bp = Blueprint("voting", __name__)
+
+VIEW_TOKEN_SALT = "entry-view"
+VIEW_TOKEN_MAX_AGE_S = 24 * 3600
+
+
+# --- the vote box (used by the entry page) -----------------------------------------------
+def _view_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=VIEW_TOKEN_SALT)
+
+
+def view_token(entry: Entry) -> str:
+    """A signed note of when this entry's page was served (a signal kept with the vote)."""
+    return _view_serializer().dumps(entry.id)
+
+
+def viewed_at(token: str | None, entry: Entry) -> datetime | None:
+    if not token:
+        return None
+    try:
+        entry_id, signed_at = _view_serializer().loads(
+            token, max_age=VIEW_TOKEN_MAX_AGE_S, return_timestamp=True
+        )
+    except BadSignature:
+        return None
+    return signed_at.astimezone(UTC) if entry_id == entry.id else None
+
+
+def vote_box(contest: Contest, entry: Entry) -> dict:
+    """What the vote button shows for the current visitor: its state, the count, the form."""
+    return {
+        "entry": entry,
+        "state": _state(contest, entry),
+        "count": entry.vote_count if contest.vote_counts_visible() else None,
+        "closes_at": contest.voting_closes_at,
+        "opens_at": contest.voting_opens_at,
+        "votes_left": (
+            services.votes_left_today(db.session, contest, current_user.id)
+            if current_user.is_authenticated
+            else None
+        ),
+        "form": VoteForm(formdata=None, view_token=view_token(entry)),
+        "bot_check": vote_bot_check_widget(),
+        "action": url_for("voting.vote", code=entry.code),
+        "login_url": url_for("auth.login", next=request.path),
+    }
+
+
+def _state(contest: Contest, entry: Entry) -> str:
+    if entry.status is not EntryStatus.approved:
+        return "not_votable"
+    if not contest.voting_open():
+        return "not_open" if datetime.now(UTC) < contest.voting_opens_at else "closed"
+    if not current_user.is_authenticated:
+        return "login"
+    if not current_user.is_verified:
+        return "not_verified"
+    if entry.id in services.voted_today(db.session, contest, current_user.id, [entry.id]):
+        return "voted"
+    if services.votes_left_today(db.session, contest, current_user.id) == 0:
+        return "daily_quota_used"
+    return "open"
+
+
+# --- casting a vote ----------------------------------------------------------------------
+def _voter_key() -> str:
+    return f"voter:{current_user.get_id()}"
+
+
+def _vote_limit() -> str:
+    return current_app.config["VOTE_RATE_LIMIT"]
+
+
+def _address_limit() -> str:
+    return current_app.config["VOTE_RATE_LIMIT_PER_ADDRESS"]
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best_match(["application/json", "text/html"]) == "application/json"
+
+
+@bp.post("/e/<code>/vote")
+@limiter.limit(_vote_limit, key_func=_voter_key)
+@limiter.limit(_address_limit)
+def vote(code: str):
+    contest = current_contest(db.session)
+    entry = _public_entry(contest, code)
+    if not current_user.is_authenticated:
+        login_url = url_for("auth.login", next=url_for("gallery.entry", code=entry.code))
+        if _wants_json():
+            return jsonify(ok=False, message=_("Please log in to vote."), login_url=login_url), 401
+        return redirect(login_url)
+    form = VoteForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if not bot_check_passes(request):
+        message = _("Please answer the check question correctly to vote.")
+        return _answer(contest, entry, ok=False, message=message, status=400)
+    signals = VoteSignals(
+        address=request.remote_addr or "",
+        user_agent=request.user_agent.string,
+        viewed_at=viewed_at(form.view_token.data, entry),
+    )
+    try:
+        services.cast_vote(
+            db.session,
+            contest=contest,
+            entry=entry,
+            voter=current_user,
+            signals=signals,
+            secret=current_app.config["SECRET_KEY"],
+        )
+    except VoteRefused as refused:
+        db.session.rollback()
+        return _answer(contest, entry, ok=False, message=refused.message, status=409)
+    db.session.commit()
+    return _answer(contest, entry, ok=True, message=_("Thank you: your vote is counted."), status=200)
+
+
+def _public_entry(contest: Contest | None, code: str) -> Entry:
+    if contest is None:
+        abort(404)
+    entry = db.session.scalar(select(Entry).where(Entry.contest_id == contest.id, Entry.code == code.upper()))
+    if entry is None or entry.status is not EntryStatus.approved:
+        abort(404)
+    return entry
+
+
+def _answer(contest: Contest, entry: Entry, *, ok: bool, message: str, status: int):
+    if _wants_json():
+        db.session.refresh(entry)
+        count = entry.vote_count if contest.vote_counts_visible() else None
+        return jsonify(ok=ok, message=message, count=count, state=_state(contest, entry)), status
+    flash(message, "success" if ok else "error")
+    return redirect(url_for("gallery.entry", code=entry.code))
+
+
+@bp.get("/e/<code>/votes.json")
+def count(code: str):
+    """The entry's count for the page to refresh now and then (None while counts are hidden)."""
+    contest = current_contest(db.session)
+    entry = _public_entry(contest, code)
+    response = jsonify(count=entry.vote_count if contest.vote_counts_visible() else None)
+    response.headers["Cache-Control"] = "public, max-age=10"
+    return response
+
+
+# --- the voter's own votes -------------------------------------------------------------
+@bp.get("/votes/mine")
+@login_required
+def mine():
+    contest = current_contest(db.session)
+    votes = services.votes_of(db.session, contest, current_user.id) if contest else []
+    left = services.votes_left_today(db.session, contest, current_user.id) if contest else None
+    return render_template("voting/mine.html", contest=contest, votes=votes, votes_left=left)
+
+
+# --- audience ranking --------------------------------------------------------------------
+@bp.get("/ranking")
+def ranking():
+    contest = current_contest(db.session)
+    if contest is None:
+        abort(404)
+    visible = contest.vote_counts_visible()
+    columns = (
+        [
+            (category, tally.live_ranking(db.session, contest, category, limit=10))
+            for category in contest.categories
+        ]
+        if visible
+        else []
+    )
+    months = tally.monthly_awards(db.session, contest) if visible else []
+    return render_template(
+        "voting/ranking.html", contest=contest, visible=visible, columns=columns, months=months
+    )
+
+
+@bp.get("/admin/audience")
+@organizer_required
+def audience():
+    """The official audience tally, read from the valid votes themselves."""
+    contest = current_contest(db.session) or abort(404)
+    totals = db.session.execute(
+        select(func.count(), func.count().filter(Vote.voided_at.is_not(None))).where(
+            Vote.contest_id == contest.id
+        )
+    ).one()
+    return render_template(
+        "voting/audience.html",
+        contest=contest,
+        awards=tally.category_awards(db.session, contest),
+        months=tally.monthly_awards(db.session, contest),
+        total_votes=totals[0],
+        voided_votes=totals[1],
+    )

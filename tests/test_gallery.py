@@ -1,0 +1,774 @@
+"""The public gallery and the entry page, through real requests.
+
+Real databases (SQLite and PostgreSQL), real rendition files (JPEG and WebP made with
+Pillow, real MP4 footage) stored through the storage and served back by the app.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+from datetime import timedelta
+from html.parser import HTMLParser
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from PIL import Image
+from sqlalchemy import event
+
+from contest.contests.models import Category, CategoryKind, Contest, Place, VoteCountDisplay
+from contest.db import now_utc
+from contest.entries.models import AssetKind, Entry, EntryStatus, MediaAsset
+from contest.gallery.services import PER_PAGE
+from contest.gallery.share import qr_svg
+from contest.gallery.views import SEED_SESSION_KEY
+from contest.storage import new_key
+from tests.support import category, create_user, log_in, make_entry, real_video_source
+
+EN = {"Accept-Language": "en"}
+BASE = "http://127.0.0.1:5000"  # PUBLIC_BASE_URL's default: the tests' configuration keeps it
+
+
+# --- helpers ------------------------------------------------------------------------------
+def set_seed(client, seed: int) -> None:
+    with client.session_transaction() as session:
+        session[SEED_SESSION_KEY] = seed
+
+
+def text_of(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+_IMAGES: dict[tuple, bytes] = {}
+
+
+def image_bytes(size: tuple[int, int], fmt: str, color: tuple[int, int, int]) -> bytes:
+    """A real small image: a colour gradient saved by Pillow as JPEG or WebP."""
+    key = (size, fmt, color)
+    if key not in _IMAGES:
+        image = Image.linear_gradient("L").resize(size).convert("RGB")
+        image = Image.blend(image, Image.new("RGB", size, color), 0.5)
+        out = io.BytesIO()
+        image.save(out, format=fmt, quality=80)
+        _IMAGES[key] = out.getvalue()
+    return _IMAGES[key]
+
+
+PHOTO_RENDITIONS = [
+    (AssetKind.thumb_jpeg, "thumb.jpg", "JPEG", "image/jpeg", (400, 300)),
+    (AssetKind.thumb_webp, "thumb.webp", "WEBP", "image/webp", (400, 300)),
+    (AssetKind.display_jpeg, "display.jpg", "JPEG", "image/jpeg", (1600, 1200)),
+    (AssetKind.display_webp, "display.webp", "WEBP", "image/webp", (1600, 1200)),
+]
+POSTER_RENDITIONS = [
+    (AssetKind.poster_jpeg, "poster.jpg", "JPEG", "image/jpeg", (1280, 720)),
+    (AssetKind.poster_webp, "poster.webp", "WEBP", "image/webp", (1280, 720)),
+]
+
+
+def store(
+    db, storage, entry: Entry, kind: AssetKind, name: str, data: bytes, mime: str, **fields
+) -> MediaAsset:
+    key = new_key("public/r", f"/{name}")
+    size = storage.save(key, io.BytesIO(data), content_type=mime)
+    asset = MediaAsset(entry_id=entry.id, kind=kind, storage_key=key, mime_type=mime, bytes=size, **fields)
+    db.add(asset)
+    return asset
+
+
+def add_photo_renditions(db, storage, entry: Entry, position: int = 0) -> dict[AssetKind, MediaAsset]:
+    color = (40 * position % 256, 120, 200)
+    assets = {
+        kind: store(
+            db,
+            storage,
+            entry,
+            kind,
+            name,
+            image_bytes(size, fmt, color),
+            mime,
+            position=position,
+            width=size[0],
+            height=size[1],
+        )
+        for kind, name, fmt, mime, size in PHOTO_RENDITIONS
+    }
+    db.commit()
+    return assets
+
+
+def add_video_renditions(db, storage, entry: Entry) -> dict[str, MediaAsset]:
+    assets = {
+        kind.value: store(
+            db,
+            storage,
+            entry,
+            kind,
+            name,
+            image_bytes(size, fmt, (200, 90, 30)),
+            mime,
+            width=size[0],
+            height=size[1],
+        )
+        for kind, name, fmt, mime, size in POSTER_RENDITIONS
+    }
+    footage = real_video_source().read_bytes()
+    for label, width, height in (("1080p", 1920, 1080), ("480p", 854, 480), ("720p", 1280, 720)):
+        assets[label] = store(
+            db,
+            storage,
+            entry,
+            AssetKind.video_mp4,
+            f"{label}.mp4",
+            footage,
+            "video/mp4",
+            label=label,
+            width=width,
+            height=height,
+            duration_s=5.3,
+        )
+    db.commit()
+    return assets
+
+
+class TagCollector(HTMLParser):
+    """Every start tag of a page with its attributes, in order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str]]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, {name: value or "" for name, value in attrs}))
+
+
+def tags(response, tag: str, **match) -> list[dict[str, str]]:
+    parser = TagCollector()
+    parser.feed(response.get_data(as_text=True))
+    return [a for t, a in parser.tags if t == tag and all(a.get(k) == v for k, v in match.items())]
+
+
+def meta(response, key: str) -> str | None:
+    """The content of <meta property=key> (Open Graph) or <meta name=key> (Twitter)."""
+    found = tags(response, "meta", property=key) or tags(response, "meta", name=key)
+    return found[0]["content"] if found else None
+
+
+def listed_codes(response) -> list[str]:
+    """The entry codes of the gallery's cards, in page order."""
+    return [
+        a["href"].rsplit("/", 1)[1] for a in tags(response, "a") if "gallery-card-link" in a.get("class", "")
+    ]
+
+
+def gallery(client, **params):
+    response = client.get("/gallery", query_string=params, headers=EN)
+    assert response.status_code == 200
+    return response
+
+
+# --- fixtures -----------------------------------------------------------------------------
+@pytest.fixture
+def author(db):
+    return create_user(db, "author@example.com", full_name="Trần Thị Hoa")
+
+
+@pytest.fixture
+def stranger(db):
+    return create_user(db, "stranger@example.com", full_name="Lê Văn Bình")
+
+
+@pytest.fixture
+def url_of(app, storage):
+    """The URL the pages give for a stored rendition."""
+
+    def url(asset: MediaAsset) -> str:
+        with app.test_request_context():
+            return storage.url(asset.storage_key)
+
+    return url
+
+
+@pytest.fixture
+def older_contest(db, contest) -> Contest:
+    """Last year's edition: published, but not the current one."""
+    start = contest.submission_opens_at - timedelta(days=365)
+    older = Contest(
+        slug="happy-nghean-2024",
+        code_prefix="HNA24",
+        title_vi="Nghệ An Hạnh phúc 2024",
+        title_en="Happy Nghe An 2024",
+        submission_opens_at=start,
+        submission_closes_at=start + timedelta(days=60),
+        voting_opens_at=start + timedelta(days=10),
+        voting_closes_at=start + timedelta(days=90),
+        categories=[Category(slug="photo", kind=CategoryKind.photo, name_vi="Ảnh", name_en="Photo")],
+        places=[Place(code="vinh", name_vi="Thành phố Vinh", name_en="Vinh City")],
+    )
+    db.add(older)
+    db.commit()
+    return older
+
+
+# --- the gallery: what is listed --------------------------------------------------------------
+def test_only_approved_entries_of_the_current_contest_are_listed(client, db, contest, older_contest, author):
+    shown = make_entry(db, contest, author, title="Bình minh Cửa Lò")
+    hidden = [
+        make_entry(db, contest, author, status=status, title=f"Hidden {status.value}")
+        for status in (
+            EntryStatus.submitted,
+            EntryStatus.processing,
+            EntryStatus.pending_review,
+            EntryStatus.rejected,
+            EntryStatus.withdrawn,
+            EntryStatus.failed,
+        )
+    ]
+    last_year = make_entry(db, older_contest, author, title="Last year's entry")
+
+    response = gallery(client)
+
+    assert listed_codes(response) == [shown.code]
+    page = text_of(response)
+    assert "Bình minh Cửa Lò" in page and "Trần Thị Hoa" in page and "Vinh City" in page
+    for entry in [*hidden, last_year]:
+        assert entry.code not in page and entry.title not in page
+
+
+def test_empty_gallery_says_so(client, contest):
+    response = gallery(client)
+    assert listed_codes(response) == []
+    assert "No entry is public yet." in text_of(response)
+
+
+def test_filter_by_category_slug_or_id_and_by_place(client, db, contest, author):
+    photo = make_entry(db, contest, author, place_code="vinh")
+    series = make_entry(db, contest, author, kind=CategoryKind.photo_series, place_code="cua-lo")
+    video = make_entry(db, contest, author, kind=CategoryKind.video, place_code="cua-lo")
+    video_category = category(contest, CategoryKind.video)
+
+    assert set(listed_codes(gallery(client, category="photo-series"))) == {series.code}
+    assert set(listed_codes(gallery(client, category=str(video_category.id)))) == {video.code}
+    assert set(listed_codes(gallery(client, place="cua-lo"))) == {series.code, video.code}
+    assert set(listed_codes(gallery(client, place="vinh"))) == {photo.code}
+    assert set(listed_codes(gallery(client, place="cua-lo", category="video"))) == {video.code}
+    # Unknown values are ignored rather than answered with an error.
+    assert set(listed_codes(gallery(client, category="nope", place="atlantis"))) == {
+        photo.code,
+        series.code,
+        video.code,
+    }
+    # A category given by id is shown selected by its slug.
+    selected = tags(gallery(client, category=str(video_category.id)), "option", value="video")
+    assert selected and "selected" in selected[0]
+
+
+def test_search_by_exact_code_any_case(client, db, contest, author):
+    wanted = make_entry(db, contest, author, title="Chợ quê")
+    # Another entry whose title contains the code must not be listed with it.
+    make_entry(db, contest, author, title=f"Not {wanted.code}")
+
+    response = gallery(client, q=f"  {wanted.code.lower()} ")
+
+    assert listed_codes(response) == [wanted.code]
+    assert f"The entry with code {wanted.code}:" in text_of(response)
+
+
+def test_search_title_or_author_case_insensitive(client, db, contest, author, stranger):
+    rice = make_entry(db, contest, author, title="Cánh đồng lúa Đô Lương")
+    sea = make_entry(db, contest, stranger, title="Biển Cửa Lò")
+    make_entry(db, contest, author, title="Rejected đồng", status=EntryStatus.rejected)
+
+    # Vietnamese capitals fold like ASCII ones, on SQLite as on PostgreSQL.
+    assert listed_codes(gallery(client, q="ĐỒNG LÚA")) == [rice.code]
+    assert listed_codes(gallery(client, q="đô lương")) == [rice.code]
+    assert listed_codes(gallery(client, q="lê văn")) == [sea.code]
+    assert set(listed_codes(gallery(client, q="a"))) == {rice.code, sea.code}
+    # LIKE's wildcards are matched as text.
+    assert listed_codes(gallery(client, q="%")) == []
+    assert listed_codes(gallery(client, q="_")) == []
+    nothing = gallery(client, q="không có")
+    assert listed_codes(nothing) == [] and "No entry matches your search." in text_of(nothing)
+    # A code that is not an entry's is searched as text.
+    assert listed_codes(gallery(client, q="HNA25-9999")) == []
+
+
+def test_sort_newest(client, db, contest, author):
+    # Keys whose random order (from any start) is not the newest-first order.
+    entries = [
+        make_entry(db, contest, author, minutes_ago=minutes, shuffle_key=key)
+        for minutes, key in ((30, 3000), (10, 2000), (20, 1000))
+    ]
+    expected = [e.code for e in sorted(entries, key=lambda e: e.approved_at, reverse=True)]
+    assert listed_codes(gallery(client, sort="newest")) == expected
+
+
+def test_sort_by_votes_while_counts_are_live(client, db, contest, author):
+    entries = [
+        make_entry(db, contest, author, vote_count=count, shuffle_key=key)
+        for count, key in ((5, 1000), (120, 2000), (0, 3000), (42, 4000))
+    ]
+    expected = [e.code for e in sorted(entries, key=lambda e: e.vote_count, reverse=True)]
+
+    response = gallery(client, sort="votes")
+
+    assert listed_codes(response) == expected
+    assert tags(response, "option", value="votes")
+    page = text_of(response)
+    assert "120 votes" in page and "42 votes" in page
+
+
+def test_votes_order_and_counts_hidden_until_the_close(client, db, contest, author):
+    contest.vote_counts = VoteCountDisplay.after_close
+    db.commit()
+    entries = [
+        make_entry(db, contest, author, vote_count=count, shuffle_key=key)
+        for count, key in ((5, 100), (120, 300), (42, 200))
+    ]
+    set_seed(client, 0)
+
+    response = gallery(client, sort="votes")
+
+    # Ignored: the random order from the visitor's seed, not the (secret) counts.
+    by_key = [e.code for e in sorted(entries, key=lambda e: e.shuffle_key)]
+    assert listed_codes(response) == by_key
+    assert not tags(response, "option", value="votes")
+    assert tags(response, "option", value="random")[0].get("selected") is not None
+    assert "gallery-votes" not in response.get_data(as_text=True)
+
+
+def test_votes_order_offered_again_after_the_close(client, db, contest, author):
+    contest.vote_counts = VoteCountDisplay.after_close
+    contest.voting_opens_at = now_utc() - timedelta(days=20)
+    contest.voting_closes_at = now_utc() - timedelta(days=1)
+    db.commit()
+    low, high = make_entry(db, contest, author, vote_count=1), make_entry(db, contest, author, vote_count=9)
+    assert listed_codes(gallery(client, sort="votes")) == [high.code, low.code]
+
+
+# --- the random order ------------------------------------------------------------------------
+@pytest.fixture
+def forty_entries(db, contest, author) -> list[Entry]:
+    # Keys spread over the whole range, in a scrambled creation order.
+    keys = [(i * 7919 % 40) * 50_000_000 + 12_345 for i in range(40)]
+    return [
+        make_entry(db, contest, author, shuffle_key=key, title=f"Entry {i}") for i, key in enumerate(keys)
+    ]
+
+
+def wrapped_order(entries: list[Entry], seed: int) -> list[str]:
+    ordered = sorted(entries, key=lambda e: (e.shuffle_key, e.id))
+    return [e.code for e in ordered if e.shuffle_key >= seed] + [
+        e.code for e in ordered if e.shuffle_key < seed
+    ]
+
+
+def test_random_order_is_stable_per_visitor_and_differs_between_visitors(app, db, forty_entries):
+    first, second = app.test_client(), app.test_client()
+    set_seed(first, 1_000_000_000)
+    set_seed(second, 1_500_000_000)
+
+    first_page = listed_codes(gallery(first))
+    second_page = listed_codes(gallery(second))
+
+    assert first_page == wrapped_order(forty_entries, 1_000_000_000)[:PER_PAGE]
+    assert second_page == wrapped_order(forty_entries, 1_500_000_000)[:PER_PAGE]
+    assert first_page[0] != second_page[0] and first_page != second_page
+    # The same visitor sees the same order on every visit.
+    assert listed_codes(gallery(first)) == first_page
+    assert listed_codes(gallery(first, sort="random")) == first_page
+
+
+def test_random_order_wraps_around_and_covers_every_entry_once(client, forty_entries):
+    seed = 1_234_567_890  # entries with keys above it come first, then those below it
+    set_seed(client, seed)
+
+    page_one = gallery(client)
+    page_two = gallery(client, page=2)
+    page_three = gallery(client, page=3)
+
+    seen = listed_codes(page_one) + listed_codes(page_two)
+    assert seen == wrapped_order(forty_entries, seed)
+    assert len(seen) == len(set(seen)) == 40
+    assert listed_codes(page_three) == []
+    assert tags(page_one, "a", rel="next") and not tags(page_two, "a", rel="next")
+
+
+def test_random_order_page_after_the_wrap(client, db, contest, author):
+    """The second page starts inside the keys below the seed (the first part is counted)."""
+    high = [make_entry(db, contest, author, shuffle_key=2_000_000_000 + i) for i in range(3)]
+    low = [make_entry(db, contest, author, shuffle_key=i) for i in range(PER_PAGE + 5)]
+    set_seed(client, 1_999_999_999)
+
+    assert listed_codes(gallery(client)) == [e.code for e in high + low][:PER_PAGE]
+    assert listed_codes(gallery(client, page=2)) == [e.code for e in low[PER_PAGE - 3 :]]
+
+
+def test_a_new_visitor_gets_a_seed_kept_in_the_session(client, db, contest, author):
+    for _ in range(3):
+        make_entry(db, contest, author)
+    gallery(client)
+    with client.session_transaction() as session:
+        seed = session[SEED_SESSION_KEY]
+    assert isinstance(seed, int) and 0 <= seed < 2**31
+    gallery(client, page=2)
+    with client.session_transaction() as session:
+        assert session[SEED_SESSION_KEY] == seed
+
+
+def test_a_broken_seed_is_replaced(client, db, contest, author):
+    make_entry(db, contest, author)
+    set_seed(client, -5)
+    gallery(client)
+    with client.session_transaction() as session:
+        assert 0 <= session[SEED_SESSION_KEY] < 2**31
+
+
+# --- pages ------------------------------------------------------------------------------------
+def test_pagination_with_previous_and_next(client, db, contest, author):
+    entries = [make_entry(db, contest, author, minutes_ago=i) for i in range(PER_PAGE + 6)]
+
+    first = gallery(client, sort="newest", place="vinh")
+    second = gallery(client, sort="newest", place="vinh", page=2)
+
+    assert listed_codes(first) == [e.code for e in entries[:PER_PAGE]]
+    assert listed_codes(second) == [e.code for e in entries[PER_PAGE:]]
+    next_link = tags(first, "a", rel="next")[0]["href"]
+    assert parse_qs(urlsplit(next_link).query) == {"sort": ["newest"], "place": ["vinh"], "page": ["2"]}
+    assert not tags(first, "a", rel="prev")
+    previous_link = tags(second, "a", rel="prev")[0]["href"]
+    assert parse_qs(urlsplit(previous_link).query) == {"sort": ["newest"], "place": ["vinh"]}
+    assert not tags(second, "a", rel="next")
+    assert "Page 2" in text_of(second)
+    assert gallery(client, page="abc").status_code == 200
+
+
+def test_gallery_queries_do_not_grow_with_the_page(app, client, db, contest, author, storage):
+    """No N+1: a full page costs as many queries as a page of one entry."""
+    engine = app.extensions["db"].engine
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    def queries_for_page() -> int:
+        statements.clear()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            gallery(client, sort="newest")
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        return len([s for s in statements if s.lstrip().upper().startswith("SELECT")])
+
+    first = make_entry(db, contest, author)
+    add_photo_renditions(db, storage, first)
+    one = queries_for_page()
+    for _ in range(PER_PAGE):
+        add_photo_renditions(db, storage, make_entry(db, contest, author))
+    assert queries_for_page() == one
+
+
+def test_page_cache_reuses_a_result_per_filter_and_language(app, client, db, contest, author, monkeypatch):
+    monkeypatch.setitem(app.config, "GALLERY_CACHE_S", 3600)
+    cache = app.extensions["gallery_cache"]
+    cache.clear()
+    try:
+        first = make_entry(db, contest, author)
+        assert listed_codes(gallery(client, sort="newest")) == [first.code]
+        second = make_entry(db, contest, author)
+        # The same query within the lifetime: the stored result.
+        assert listed_codes(gallery(client, sort="newest")) == [first.code]
+        # Another filter or another language is another result.
+        assert set(listed_codes(gallery(client, sort="newest", place="vinh"))) == {first.code, second.code}
+        vi = client.get("/gallery?sort=newest")
+        assert set(listed_codes(vi)) == {first.code, second.code}
+    finally:
+        cache.clear()
+
+
+# --- cards ------------------------------------------------------------------------------------
+def test_cards_use_webp_and_jpeg_srcsets(client, db, contest, author, storage, url_of):
+    photo = make_entry(db, contest, author, title="Hoa sen")
+    assets = add_photo_renditions(db, storage, photo)
+
+    response = gallery(client)
+
+    webp = tags(response, "source", type="image/webp")
+    assert len(webp) == 1
+    assert webp[0]["srcset"] == (
+        f"{url_of(assets[AssetKind.thumb_webp])} 400w, {url_of(assets[AssetKind.display_webp])} 1600w"
+    )
+    assert "50vw" in webp[0]["sizes"]
+    image = tags(response, "img", alt="Hoa sen")[0]
+    assert image["src"] == url_of(assets[AssetKind.thumb_jpeg])
+    assert image["srcset"].endswith(f"{url_of(assets[AssetKind.display_jpeg])} 1600w")
+    assert (image["width"], image["height"]) == ("400", "300")
+    assert (
+        client.get(image["src"]).data == storage.path(assets[AssetKind.thumb_jpeg].storage_key).read_bytes()
+    )
+
+
+def test_series_and_video_cards(client, db, contest, author, storage, url_of):
+    series = make_entry(db, contest, author, kind=CategoryKind.photo_series, title="Bốn mùa")
+    for position in range(4):
+        add_photo_renditions(db, storage, series, position)
+    video = make_entry(db, contest, author, kind=CategoryKind.video, title="Lễ hội")
+    poster = add_video_renditions(db, storage, video)
+
+    response = gallery(client)
+    page = text_of(response)
+
+    assert "4 photos" in page
+    assert len(tags(response, "source", type="image/webp")) == 2
+    video_image = tags(response, "img", alt="Lễ hội")[0]
+    assert video_image["src"] == url_of(poster["poster_jpeg"])
+    assert len(tags(response, "li", **{"class": "gallery-card gallery-card-video"})) == 1
+    assert 'class="badge badge-play"' in response.get_data(as_text=True)
+
+
+# --- the entry page ------------------------------------------------------------------------
+def test_photo_page_shows_the_display_image_with_zoom(client, db, contest, author, storage, url_of):
+    photo = make_entry(
+        db,
+        contest,
+        author,
+        title="Bình minh trên biển",
+        description="Thuyền về bến.\nSáng sớm.",
+        place_code="cua-lo",
+    )
+    assets = add_photo_renditions(db, storage, photo)
+
+    response = client.get(f"/e/{photo.code}", headers=EN)
+
+    assert response.status_code == 200
+    page = text_of(response)
+    for text in ("Bình minh trên biển", "Thuyền về bến.", "Trần Thị Hoa", "Cua Lo Town", "Photo", photo.code):
+        assert text in page
+    assert "Jun 1, 2024" in page
+    zoom = tags(response, "a", **{"data-zoom": ""})
+    assert len(zoom) == 1 and zoom[0]["href"] == url_of(assets[AssetKind.display_jpeg])
+    source = tags(response, "source", type="image/webp")[0]
+    assert source["srcset"].endswith(f"{url_of(assets[AssetKind.display_webp])} 1600w")
+    assert "1068px" in source["sizes"]
+    assert tags(response, "script", src="/static/js/gallery.js")
+    assert tags(response, "section", **{"class": "vote-box"}) or "data-vote-box" in response.get_data(
+        as_text=True
+    )
+
+
+def test_series_page_has_a_carousel_with_counters(client, db, contest, author, storage, url_of):
+    series = make_entry(db, contest, author, kind=CategoryKind.photo_series, title="Mùa vàng")
+    assets = [add_photo_renditions(db, storage, series, position) for position in range(3)]
+
+    response = client.get(f"/e/{series.code}", headers=EN)
+
+    page = text_of(response)
+    slides = tags(response, "li", **{"data-series-slide": ""})
+    assert [s["id"] for s in slides] == ["photo-1", "photo-2", "photo-3"]
+    assert re.findall(r'class="series-counter">(\d / \d)<', page) == ["1 / 3", "2 / 3", "3 / 3"]
+    assert [a["href"] for a in tags(response, "a", **{"data-series-go": ""})] == [
+        "#photo-2",
+        "#photo-1",
+        "#photo-3",
+        "#photo-2",
+    ]
+    zooms = [a["href"] for a in tags(response, "a", **{"data-zoom": ""})]
+    assert zooms == [url_of(a[AssetKind.display_jpeg]) for a in assets]
+    assert "Mùa vàng, photo 2" in page
+
+
+def test_video_page_has_a_player_with_poster_and_renditions(client, db, contest, author, storage, url_of):
+    video = make_entry(db, contest, author, kind=CategoryKind.video, title="Lễ hội đền Cuông")
+    assets = add_video_renditions(db, storage, video)
+
+    response = client.get(f"/e/{video.code}", headers=EN)
+
+    player = tags(response, "video")
+    assert len(player) == 1
+    assert {"controls", "playsinline"} <= set(player[0]) and player[0]["preload"] == "metadata"
+    assert player[0]["poster"] == url_of(assets["poster_jpeg"])
+    sources = tags(response, "source", type="video/mp4")
+    assert [s["data-label"] for s in sources] == ["720p", "1080p", "480p"]
+    assert [s["src"] for s in sources] == [url_of(assets[label]) for label in ("720p", "1080p", "480p")]
+    links = [a["href"] for a in tags(response, "a", type="video/mp4")]
+    assert links == [s["src"] for s in sources]
+    assert client.get(sources[0]["src"]).data == real_video_source().read_bytes()
+
+
+def test_open_graph_and_twitter_tags(client, db, contest, author, storage):
+    photo = make_entry(db, contest, author, title="Làng sen quê Bác", description="Mùa sen nở. " * 40)
+    add_photo_renditions(db, storage, photo)
+
+    response = client.get(f"/e/{photo.code}", headers=EN)
+
+    canonical = f"{BASE}/e/{photo.code}"
+    image = f"{BASE}/e/{photo.code}/og.jpg"
+    assert meta(response, "og:type") == "article"
+    assert meta(response, "og:title") == "Làng sen quê Bác"
+    assert meta(response, "og:url") == canonical
+    assert meta(response, "og:image") == image
+    assert meta(response, "og:image:type") == "image/jpeg"
+    assert (meta(response, "og:image:width"), meta(response, "og:image:height")) == ("1600", "1200")
+    assert meta(response, "og:image:alt") == "Làng sen quê Bác"
+    assert meta(response, "og:site_name") == "Happy Nghe An"
+    assert meta(response, "og:locale") == "en_US"
+    description = meta(response, "og:description")
+    assert description.startswith("Mùa sen nở.") and description.endswith("…") and len(description) <= 200
+    assert meta(response, "twitter:card") == "summary_large_image"
+    assert meta(response, "twitter:title") == "Làng sen quê Bác"
+    assert meta(response, "twitter:description") == description
+    assert meta(response, "twitter:image") == image
+    assert tags(response, "link", rel="canonical")[0]["href"] == canonical
+    # In Vietnamese, the same tags say so.
+    assert meta(client.get(f"/e/{photo.code}"), "og:locale") == "vi_VN"
+
+
+def test_description_falls_back_to_author_and_place(client, db, contest, author, storage):
+    photo = make_entry(db, contest, author, title="Không lời", place_code="nam-dan")
+    add_photo_renditions(db, storage, photo)
+    response = client.get(f"/e/{photo.code}", headers=EN)
+    assert meta(response, "og:description") == "By Trần Thị Hoa, Nam Dan District. Happy Nghe An 2025"
+
+
+def test_share_links_and_qr_code(client, db, contest, author, storage, app):
+    photo = make_entry(db, contest, author)
+    add_photo_renditions(db, storage, photo)
+    canonical = f"{BASE}/e/{photo.code}"
+
+    response = client.get(f"/e/{photo.code}", headers=EN)
+
+    facebook = tags(response, "a", **{"class": "button share-facebook"})[0]["href"]
+    assert facebook.startswith("https://www.facebook.com/sharer/sharer.php?")
+    assert parse_qs(urlsplit(facebook).query) == {"u": [canonical]}
+    zalo = tags(response, "button", **{"data-share-zalo": ""})[0]
+    assert zalo["data-url"] == canonical
+    assert tags(response, "input", id="share-url")[0]["value"] == canonical
+    assert tags(response, "button", **{"data-copy-link": ""})
+    with app.app_context():
+        expected_qr = str(qr_svg(canonical))
+    assert expected_qr.startswith("<svg") and expected_qr in response.get_data(as_text=True)
+
+
+def test_og_image_redirects_to_the_display_jpeg(client, db, contest, author, storage):
+    photo = make_entry(db, contest, author)
+    assets = add_photo_renditions(db, storage, photo)
+
+    response = client.get(f"/e/{photo.code.lower()}/og.jpg")
+
+    assert response.status_code == 302
+    assert response.headers["Cache-Control"] == "public, max-age=300"
+    assert response.location.startswith(f"{BASE}/media/public/")
+    served = client.get(response.location)
+    expected = storage.path(assets[AssetKind.display_jpeg].storage_key).read_bytes()
+    assert served.status_code == 200 and served.mimetype == "image/jpeg"
+    assert served.data == expected
+    with Image.open(io.BytesIO(served.data)) as image:
+        assert (image.format, image.size) == ("JPEG", (1600, 1200))
+
+
+def test_og_image_of_a_series_and_a_video(client, db, contest, author, storage):
+    series = make_entry(db, contest, author, kind=CategoryKind.photo_series)
+    first = add_photo_renditions(db, storage, series, 0)
+    add_photo_renditions(db, storage, series, 1)
+    video = make_entry(db, contest, author, kind=CategoryKind.video)
+    poster = add_video_renditions(db, storage, video)
+
+    series_image = client.get(client.get(f"/e/{series.code}/og.jpg").location)
+    video_image = client.get(client.get(f"/e/{video.code}/og.jpg").location)
+
+    assert series_image.data == storage.path(first[AssetKind.display_jpeg].storage_key).read_bytes()
+    assert video_image.data == storage.path(poster["poster_jpeg"].storage_key).read_bytes()
+    video_page = client.get(f"/e/{video.code}", headers=EN)
+    assert (meta(video_page, "og:image:width"), meta(video_page, "og:image:height")) == ("1280", "720")
+
+
+def test_og_image_missing_or_not_public_is_404(client, db, contest, author, storage):
+    no_renditions = make_entry(db, contest, author)
+    pending = make_entry(db, contest, author, status=EntryStatus.pending_review)
+    add_photo_renditions(db, storage, pending)
+    assert client.get(f"/e/{no_renditions.code}/og.jpg").status_code == 404
+    assert client.get(f"/e/{pending.code}/og.jpg").status_code == 404
+    assert client.get("/e/HNA25-9999/og.jpg").status_code == 404
+
+
+def test_short_link_is_case_insensitive(client, db, contest, author):
+    entry = make_entry(db, contest, author)
+    response = client.get(f"/e/{entry.code.lower()}", headers=EN)
+    assert response.status_code == 301
+    assert urlsplit(response.location).path == f"/e/{entry.code}"
+    assert client.get(response.location, headers=EN).status_code == 200
+    assert client.get("/e/HNA25-9999", headers=EN).status_code == 404
+    assert client.get("/e/hna25-9999", headers=EN, follow_redirects=True).status_code == 404
+
+
+@pytest.mark.parametrize("status", [EntryStatus.pending_review, EntryStatus.rejected, EntryStatus.withdrawn])
+@pytest.mark.parametrize("viewer", ["anonymous", "stranger", "judge"])
+def test_non_public_entry_is_404_to_others(request, client, db, contest, author, status, viewer):
+    entry = make_entry(db, contest, author, status=status)
+    if viewer != "anonymous":
+        log_in(client, request.getfixturevalue(viewer))
+    response = client.get(f"/e/{entry.code}", headers=EN)
+    assert response.status_code == 404
+    assert entry.title not in text_of(response)
+
+
+@pytest.mark.parametrize("viewer", ["author", "organizer"])
+def test_author_and_organizers_preview_a_non_public_entry(
+    request, client, db, contest, author, storage, viewer
+):
+    entry = make_entry(db, contest, author, status=EntryStatus.pending_review, title="Chờ duyệt")
+    add_photo_renditions(db, storage, entry)
+    log_in(client, request.getfixturevalue(viewer))
+
+    response = client.get(f"/e/{entry.code}", headers=EN)
+
+    assert response.status_code == 200
+    page = text_of(response)
+    assert "This entry is not public" in page and "Awaiting review" in page and "Chờ duyệt" in page
+    assert response.headers["X-Robots-Tag"] == "noindex"
+    assert "no-store" in response.headers["Cache-Control"]
+    assert "Vote for this entry" not in page
+
+
+def test_public_entry_has_no_preview_banner(client, db, contest, author):
+    entry = make_entry(db, contest, author)
+    log_in(client, author)
+    response = client.get(f"/e/{entry.code}", headers=EN)
+    assert response.status_code == 200
+    assert "This entry is not public" not in text_of(response)
+    assert "X-Robots-Tag" not in response.headers
+
+
+# --- access and languages ----------------------------------------------------------------------
+PUBLIC_ROUTES = ["/gallery", "/e/{code}", "/e/{code}/og.jpg"]
+
+
+@pytest.mark.parametrize("route", PUBLIC_ROUTES)
+@pytest.mark.parametrize("role", ["anonymous", "entrant", "judge", "organizer"])
+def test_access_matrix(request, client, db, contest, author, storage, route, role):
+    entry = make_entry(db, contest, author)
+    add_photo_renditions(db, storage, entry)
+    if role != "anonymous":
+        log_in(client, request.getfixturevalue(role))
+    response = client.get(route.format(code=entry.code), headers=EN)
+    assert response.status_code == (302 if route.endswith("og.jpg") else 200)
+
+
+def test_no_contest_no_gallery(client, db):
+    assert client.get("/gallery", headers=EN).status_code == 404
+
+
+def test_pages_in_vietnamese_by_default_and_in_english_on_request(client, db, contest, author):
+    entry = make_entry(db, contest, author, place_code="vinh")
+
+    vi_gallery, en_gallery = client.get("/gallery"), client.get("/gallery", headers=EN)
+    vi_entry, en_entry = client.get(f"/e/{entry.code}"), client.get(f"/e/{entry.code}", headers=EN)
+
+    assert '<html lang="vi">' in vi_gallery.get_data(as_text=True)
+    assert '<html lang="en">' in en_gallery.get_data(as_text=True)
+    assert "Thành phố Vinh" in text_of(vi_gallery) and "Ảnh đơn" in text_of(vi_gallery)
+    assert "Vinh City" in text_of(en_gallery) and "All categories" in text_of(en_gallery)
+    assert "Địa điểm" in text_of(vi_entry) and "Ngày chụp" in text_of(vi_entry)
+    assert "Place" in text_of(en_entry) and "Date taken" in text_of(en_entry)
+    assert "Thành phố Vinh" in text_of(vi_entry) and "Vinh City" in text_of(en_entry)
