@@ -17,12 +17,18 @@ from contest.storage import ObjectMissing, StorageError, new_key
 from tests.support import downgrade, migrate, new_database
 
 
+def _not_a_search_index(obj, name, type_, reflected, compare_to) -> bool:
+    """PostgreSQL's trigram indexes (migration 0004) are not in the models' metadata."""
+    return not (type_ == "index" and name and name.endswith("_trgm"))
+
+
 def test_models_and_migrations_agree(database_url):
     engine = make_engine(database_url)
     with engine.connect() as connection:
-        diff = compare_metadata(
-            MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": _not_a_search_index}
         )
+        diff = compare_metadata(context, Base.metadata)
     engine.dispose()
     assert diff == []
 

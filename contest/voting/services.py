@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, delete, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from contest.audit.services import record
@@ -60,6 +61,14 @@ def month_of(day: date) -> date:
 
 
 # --- casting ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Counted:
+    """A vote just recorded: its id and the entry's count after it."""
+
+    vote_id: int
+    entry_count: int
+
+
 def cast_vote(
     session: Session,
     *,
@@ -71,23 +80,40 @@ def cast_vote(
     at: datetime | None = None,
 ) -> Vote:
     """Record ``voter``'s vote for ``entry``; raises VoteRefused. Concurrent calls count once."""
+    counted = record_vote(
+        session, contest=contest, entry=entry, voter=voter, signals=signals, secret=secret, at=at
+    )
+    return session.get(Vote, counted.vote_id)
+
+
+def record_vote(
+    session: Session,
+    *,
+    contest: Contest,
+    entry: Entry,
+    voter: User,
+    signals: VoteSignals,
+    secret: str,
+    at: datetime | None = None,
+) -> Counted:
+    """cast_vote's work in three statements (insert, two counters), for the vote button."""
     at = at or now_utc()
     _check(contest, entry, voter, at)
     day = vn_today(at)
-    vote = Vote(
-        contest_id=contest.id,
-        entry_id=entry.id,
-        voter_id=voter.id,
-        created_at=at,
-        day=day,
-        period="" if contest.vote_policy is VotePolicy.once_per_entry else day.isoformat(),
-        account_age_s=max(0, int((at - voter.created_at).total_seconds())),
-        since_view_ms=_since(signals.viewed_at, at),
+    row = {
+        "contest_id": contest.id,
+        "entry_id": entry.id,
+        "voter_id": voter.id,
+        "created_at": at,
+        "day": day,
+        "period": "" if contest.vote_policy is VotePolicy.once_per_entry else day.isoformat(),
+        "slot": None,
+        "account_age_s": max(0, int((at - voter.created_at).total_seconds())),
+        "since_view_ms": _since(signals.viewed_at, at),
         **hashed(secret, signals),
-    )
-    _insert(session, contest, vote)
-    _count(session, vote, +1)
-    return vote
+    }
+    vote_id = _insert(session, contest, row)
+    return Counted(vote_id, _count(session, entry.id, contest.id, day, +1))
 
 
 def _check(contest: Contest, entry: Entry, voter: User, at: datetime) -> None:
@@ -107,30 +133,33 @@ def _since(viewed_at: datetime | None, at: datetime) -> int | None:
     return min(int((at - viewed_at).total_seconds() * 1000), 2**31 - 1)
 
 
-def _insert(session: Session, contest: Contest, vote: Vote) -> None:
-    """Insert under the policy's unique constraints; a lost race reads as the rule it broke."""
+def _upsert(session: Session):
+    """INSERT ... ON CONFLICT for this database (PostgreSQL and SQLite both have it)."""
+    return sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+
+
+def _insert(session: Session, contest: Contest, row: dict) -> int:
+    """Insert under the policy's unique constraints; a conflict reads as the rule it broke.
+
+    ON CONFLICT DO NOTHING: a concurrent click that lost the race finds nothing inserted
+    and no error (no savepoint needed), then learns which rule it met.
+    """
     quota = contest.votes_per_day if contest.vote_policy is VotePolicy.daily_quota else None
     for _attempt in range(quota or 1):
         if quota:
-            used = _votes_on(session, contest.id, vote.voter_id, vote.day)
+            used = _votes_on(session, contest.id, row["voter_id"], row["day"])
             if used >= quota:
                 raise VoteRefused("daily_quota_used", count=quota)
-            vote.slot = used + 1
-        try:
-            with session.begin_nested():
-                session.add(vote)
-                session.flush()
-            return
-        except IntegrityError:
-            if vote in session:
-                session.expunge(vote)
-            if _already(session, vote):
-                raise VoteRefused(
-                    "already_voted"
-                    if contest.vote_policy is VotePolicy.once_per_entry
-                    else "already_voted_today"
-                ) from None
-            # Another vote took this slot of the day at the same moment: count again.
+            row["slot"] = used + 1
+        statement = _upsert(session)(Vote).values(**row).on_conflict_do_nothing().returning(Vote.id)
+        vote_id = session.connection().execute(statement).scalar()
+        if vote_id is not None:
+            return vote_id
+        if _already(session, row):
+            raise VoteRefused(
+                "already_voted" if contest.vote_policy is VotePolicy.once_per_entry else "already_voted_today"
+            )
+        # Another vote took this slot of the day at the same moment: count again.
     raise VoteRefused("daily_quota_used", count=quota)
 
 
@@ -142,37 +171,51 @@ def _votes_on(session: Session, contest_id: int, voter_id: int, day: date) -> in
     )
 
 
-def _already(session: Session, vote: Vote) -> bool:
+def _already(session: Session, row: dict) -> bool:
     return (
         session.scalar(
             select(Vote.id).where(
-                Vote.entry_id == vote.entry_id, Vote.voter_id == vote.voter_id, Vote.period == vote.period
+                Vote.entry_id == row["entry_id"],
+                Vote.voter_id == row["voter_id"],
+                Vote.period == row["period"],
             )
         )
         is not None
     )
 
 
-def _count(session: Session, vote: Vote, delta: int) -> None:
-    """Move the entry's counters by ``delta`` (in SQL: concurrent votes do not overwrite each other)."""
-    session.execute(
-        update(Entry).where(Entry.id == vote.entry_id).values(vote_count=Entry.vote_count + delta)
+def _count(session: Session, entry_id: int, contest_id: int, day: date, delta: int) -> int:
+    """Move the entry's counters by ``delta`` in SQL (concurrent votes never overwrite each other).
+
+    Returns the entry's new count. ``updated_at`` is kept: a vote is not an edit of the entry.
+    """
+    # Core statements on the session's connection: the ORM's bookkeeping for bulk updates
+    # costs more than the statements themselves on this hot path.
+    connection = session.connection()
+    count = connection.execute(
+        update(Entry)
+        .where(Entry.id == entry_id)
+        .values(vote_count=Entry.vote_count + delta, updated_at=Entry.updated_at)
+        .returning(Entry.vote_count)
+    ).scalar_one()
+    month = month_of(day)
+    if delta < 0:  # a voided vote: its month's row exists
+        connection.execute(
+            update(MonthlyVoteCount)
+            .where(MonthlyVoteCount.entry_id == entry_id, MonthlyVoteCount.month == month)
+            .values(votes=MonthlyVoteCount.votes + delta)
+        )
+        return count
+    upsert = _upsert(session)(MonthlyVoteCount).values(
+        entry_id=entry_id, month=month, contest_id=contest_id, votes=delta
     )
-    month = month_of(vote.day)
-    key = and_(MonthlyVoteCount.entry_id == vote.entry_id, MonthlyVoteCount.month == month)
-    moved = session.execute(
-        update(MonthlyVoteCount).where(key).values(votes=MonthlyVoteCount.votes + delta)
-    ).rowcount
-    if moved == 0 and delta > 0:
-        try:
-            with session.begin_nested():
-                session.execute(
-                    insert(MonthlyVoteCount).values(
-                        entry_id=vote.entry_id, month=month, contest_id=vote.contest_id, votes=delta
-                    )
-                )
-        except IntegrityError:  # the month's first two votes arrived together
-            session.execute(update(MonthlyVoteCount).where(key).values(votes=MonthlyVoteCount.votes + delta))
+    connection.execute(
+        upsert.on_conflict_do_update(
+            index_elements=[MonthlyVoteCount.entry_id, MonthlyVoteCount.month],
+            set_={"votes": MonthlyVoteCount.votes + upsert.excluded.votes},
+        )
+    )
+    return count
 
 
 # --- what a voter sees ------------------------------------------------------------------
@@ -238,7 +281,7 @@ def _set_validity(
             vote.voided_at = vote.voided_by_id = vote.void_reason = None
         else:
             vote.voided_at, vote.voided_by_id, vote.void_reason = at, actor.id, reason
-        _count(session, vote, +1 if valid else -1)
+        _count(session, vote.entry_id, vote.contest_id, vote.day, +1 if valid else -1)
         details = {"entry_id": vote.entry_id, "voter_id": vote.voter_id}
         record(
             session,
@@ -313,17 +356,30 @@ class Standing:
 
 
 def official_tally(session: Session, contest: Contest) -> list[Standing]:
-    """Valid votes per approved entry, cast inside the voting window, read from the votes themselves."""
-    rows = session.execute(
-        select(Vote.entry_id, Entry.category_id, Entry.code, func.count(Vote.id), func.max(Vote.created_at))
-        .join(Entry, Entry.id == Vote.entry_id)
+    """Valid votes per approved entry, cast inside the voting window, read from the votes themselves.
+
+    The votes are counted per entry first and only then joined to the entries: joined
+    first, the database would visit two million vote rows through the entry index in
+    random order (4 s instead of under 1 s on the benchmark's data).
+    """
+    per_entry = (
+        select(
+            Vote.entry_id.label("entry_id"),
+            func.count(Vote.id).label("votes"),
+            func.max(Vote.created_at).label("last_vote_at"),
+        )
         .where(
             Vote.contest_id == contest.id,
             Vote.voided_at.is_(None),
             Vote.created_at >= contest.voting_opens_at,
             Vote.created_at < contest.voting_closes_at,
-            Entry.status == EntryStatus.approved,
         )
-        .group_by(Vote.entry_id, Entry.category_id, Entry.code)
+        .group_by(Vote.entry_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Entry.id, Entry.category_id, Entry.code, per_entry.c.votes, per_entry.c.last_vote_at)
+        .join(per_entry, per_entry.c.entry_id == Entry.id)
+        .where(Entry.status == EntryStatus.approved)
     ).all()
     return [Standing(*row) for row in rows]

@@ -106,8 +106,7 @@ def _wants_json() -> bool:
 @limiter.limit(_vote_limit, key_func=_voter_key)
 @limiter.limit(_address_limit)
 def vote(code: str):
-    contest = current_contest(db.session)
-    entry = _public_entry(contest, code)
+    entry, contest = _votable_entry(code)
     if not current_user.is_authenticated:
         login_url = url_for("auth.login", next=url_for("gallery.entry", code=entry.code))
         if _wants_json():
@@ -125,7 +124,7 @@ def vote(code: str):
         viewed_at=viewed_at(form.view_token.data, entry),
     )
     try:
-        services.cast_vote(
+        counted = services.record_vote(
             db.session,
             contest=contest,
             entry=entry,
@@ -137,7 +136,25 @@ def vote(code: str):
         db.session.rollback()
         return _answer(contest, entry, ok=False, message=refused.message, status=409)
     db.session.commit()
-    return _answer(contest, entry, ok=True, message=_("Thank you: your vote is counted."), status=200)
+    message = _("Thank you: your vote is counted.")
+    if _wants_json():  # the count comes back from the vote's own UPDATE: no further query
+        count = counted.entry_count if contest.vote_counts_visible() else None
+        return jsonify(ok=True, message=message, count=count, state="voted")
+    return _answer(contest, entry, ok=True, message=message, status=200)
+
+
+def _votable_entry(code: str) -> tuple[Entry, Contest]:
+    """The approved entry and its contest, in one query (the vote button's hot path)."""
+    found = db.session.execute(
+        select(Entry, Contest)
+        .join(Contest, Contest.id == Entry.contest_id)
+        .where(
+            Entry.code == code.upper(), Entry.status == EntryStatus.approved, Contest.is_published.is_(True)
+        )
+    ).first()
+    if found is None:
+        abort(404)
+    return found.Entry, found.Contest
 
 
 def _public_entry(contest: Contest | None, code: str) -> Entry:
