@@ -167,4 +167,126 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount(
         "entrant@demo.happynghean.vn", "demo-entrant-2025", Role.entrant, "Nguyễn Thị Hoa", birth_year=1995
     ),
+    # The authors of the demo gallery's entries (DEMO_ENTRIES).
+    DemoAccount(
+        "minh@demo.happynghean.vn", "demo-minh-2025", Role.entrant, "Hoàng Văn Minh", birth_year=1986
+    ),
+    DemoAccount("mai@demo.happynghean.vn", "demo-mai-2025", Role.entrant, "Trần Thị Mai", birth_year=1999),
+    DemoAccount("huy@demo.happynghean.vn", "demo-huy-2025", Role.entrant, "Lê Quang Huy", birth_year=1978),
+    # A verified account with no entry, to vote in the demo gallery.
+    DemoAccount(
+        "voter@demo.happynghean.vn", "demo-voter-2025", Role.entrant, "Phan Thị Lan", birth_year=2001
+    ),
+)
+
+
+# --- the demo gallery ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DemoPicture:
+    """A picture ``seed-demo`` draws (worker.demo_gallery): a kind of landscape in a light."""
+
+    landscape: str  # beach, forest, village, tea_hills, city, river, terraces
+    light: str  # dawn, day, dusk, night
+
+
+@dataclass(frozen=True)
+class DemoEntry:
+    """An approved entry of the demo gallery; found again by its author and title (seed-demo runs twice)."""
+
+    title: str
+    description: str
+    category: str  # a category slug of _categories()
+    place: str  # a place code of NGHE_AN_PLACES
+    author: str  # the e-mail of a DEMO_ACCOUNTS entrant
+    taken_on: date
+    pictures: tuple[DemoPicture, ...]  # one per photo; a video pans across its one picture
+
+
+DEMO_ENTRIES: tuple[DemoEntry, ...] = (
+    DemoEntry(
+        "Bình minh trên biển Cửa Lò",
+        "Sáng sớm, những chiếc thuyền thúng nằm chờ trên bãi cát khi mặt trời vừa nhô lên khỏi "
+        "mặt biển Cửa Lò. Bãi biển dài, nước trong xanh và hàng phi lao rì rào chào ngày mới.",
+        "photo",
+        "cua-lo",
+        "minh@demo.happynghean.vn",
+        date(2024, 6, 14),
+        (DemoPicture("beach", "dawn"),),
+    ),
+    DemoEntry(
+        "Sương sớm trên rừng Pù Mát",
+        "Vườn quốc gia Pù Mát ở Con Cuông giữ những cánh rừng nguyên sinh rộng nhất Bắc Trung Bộ. "
+        "Buổi sớm, sương mù nằm giữa những dãy núi trùng điệp.",
+        "photo",
+        "con-cuong",
+        "mai@demo.happynghean.vn",
+        date(2023, 11, 2),
+        (DemoPicture("forest", "dawn"),),
+    ),
+    DemoEntry(
+        "Sen nở ở làng Kim Liên",
+        "Tháng Sáu, đầm sen trước những mái nhà tranh ở làng Sen, xã Kim Liên, quê nội Chủ tịch "
+        "Hồ Chí Minh, nở hồng một góc trời Nam Đàn.",
+        "photo",
+        "nam-dan",
+        "huy@demo.happynghean.vn",
+        date(2025, 6, 8),
+        (DemoPicture("village", "day"),),
+    ),
+    DemoEntry(
+        "Đồi chè Thanh Chương",
+        "Những hàng chè xanh mướt chạy vòng quanh các quả đồi ở Thanh Chương; nắng sớm vừa lên "
+        "thì người hái chè đã có mặt trên đồi.",
+        "photo",
+        "thanh-chuong",
+        "huy@demo.happynghean.vn",
+        date(2024, 4, 20),
+        (DemoPicture("tea_hills", "day"),),
+    ),
+    DemoEntry(
+        "Thành Vinh lên đèn",
+        "Hoàng hôn vừa tắt, phố phường thành phố Vinh sáng rực ánh đèn bên những tòa nhà mới.",
+        "photo",
+        "vinh",
+        "minh@demo.happynghean.vn",
+        date(2024, 9, 2),
+        (DemoPicture("city", "night"),),
+    ),
+    DemoEntry(
+        "Một ngày ở làng chài Quỳnh Lưu",
+        "Ba khoảnh khắc trên bãi biển Quỳnh Lưu: bình minh thuyền về, trưa nắng trên cát, "
+        "và hoàng hôn khi làng chài chuẩn bị ra khơi.",
+        "photo-series",
+        "quynh-luu",
+        "minh@demo.happynghean.vn",
+        date(2024, 7, 21),
+        (DemoPicture("beach", "dawn"), DemoPicture("beach", "day"), DemoPicture("beach", "dusk")),
+    ),
+    DemoEntry(
+        "Mùa lúa chín trên ruộng bậc thang Kỳ Sơn",
+        "Ruộng bậc thang của đồng bào Mông và Khơ Mú ở Kỳ Sơn vào mùa lúa chín, từ sáng sớm đến chiều muộn.",
+        "photo-series",
+        "ky-son",
+        "mai@demo.happynghean.vn",
+        date(2023, 9, 30),
+        (DemoPicture("terraces", "dawn"), DemoPicture("terraces", "day"), DemoPicture("forest", "dusk")),
+    ),
+    DemoEntry(
+        "Hoàng hôn trên biển Diễn Thành",
+        "Vài giây sóng vỗ bờ khi mặt trời lặn trên bãi biển Diễn Thành, Diễn Châu.",
+        "video",
+        "dien-chau",
+        "mai@demo.happynghean.vn",
+        date(2025, 5, 17),
+        (DemoPicture("beach", "dusk"),),
+    ),
+    DemoEntry(
+        "Chiều trên dòng sông Lam",
+        "Dòng sông Lam hiền hòa chảy qua Đô Lương giữa hai bờ bãi ngô xanh, dưới chân những dãy núi xa.",
+        "video",
+        "do-luong",
+        "huy@demo.happynghean.vn",
+        date(2024, 10, 12),
+        (DemoPicture("river", "day"),),
+    ),
 )
