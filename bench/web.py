@@ -15,7 +15,7 @@ database made for the bench (``contest_bench``, dropped and created again at eac
     most of all, further pages, newest and most voted, category and place filters, searches
     by title word, author name and entry code), each request with the session cookie of one
     of 200 visitors, so a visitor's random order (a seed kept in their session) is stable
-    as it is in a browser; the gallery's own result cache is on (GALLERY_CACHE_S, 15 s);
+    as it is in a browser; the gallery's caches are on (GALLERY_CACHE_S, 15 s; contest.gallery.cache);
   - an entry page (``/e/<code>``) over all entries, same visitors (reported, no target);
   - votes: ``POST /e/<code>/vote`` (``Accept: application/json``) as 400 verified voters
     logged in beforehand through the real login form (their session cookies and CSRF tokens
@@ -42,7 +42,9 @@ BOT_CHECK=none, JOB_DISPATCH=off, local storage; rate limits stay on (in memory,
 embedded default) with raised figures (VOTE_RATE_LIMIT, VOTE_RATE_LIMIT_PER_ADDRESS,
 LOGIN_RATE_LIMIT), so their cost is in every vote.
 
-``python -m bench.web`` runs it alone.
+``python -m bench.web`` runs it alone; ``python -m bench.web small`` runs one phase, and
+``BENCH_WEB_PAGES=gallery,entry`` limits the small phase to those pages (with /healthz, same
+settings), for a quick check of one page while working on it.
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WRK_ARGS = ("--threads=2", "--connections=16", "--duration=10s", "--timeout=5s")
 WARM_UP_ARGS = ("--threads=2", "--connections=16", "--duration=2s", "--timeout=5s")
 WORKERS = 2
-DB_NAME = "contest_bench"
+DB_NAME = os.environ.get("BENCH_DB_NAME", "contest_bench")  # another name: runs side by side
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 SMALL = Shape(entries=3_000, authors=1_000, voters=1_500, votes=60_000)
 LARGE = Shape(entries=100_000, authors=30_000, voters=50_000, votes=2_000_000)
@@ -467,32 +469,59 @@ def median(runs: dict[str, list[dict]], name: str, figure: str) -> float:
     return statistics.median(r[figure] for r in runs[name])
 
 
+SMALL_PAGES = ("gallery", "entry", "vote")
+
+
+def small_pages() -> tuple[str, ...]:
+    """The pages of the small phase: all, or those named in BENCH_WEB_PAGES (a quick check)."""
+    asked = [name.strip() for name in os.environ.get("BENCH_WEB_PAGES", "").split(",") if name.strip()]
+    unknown = set(asked) - set(SMALL_PAGES)
+    if unknown:
+        raise SystemExit(f"BENCH_WEB_PAGES: unknown page(s) {sorted(unknown)}; known: {SMALL_PAGES}")
+    return tuple(name for name in SMALL_PAGES if name in asked) or SMALL_PAGES
+
+
 def small_phase(tmp: Path) -> dict:
+    pages = small_pages()
     url = recreate_database()
     loaded = prepare(url, SMALL, tmp)
     env = server_env(url, tmp)
-    entries = view_tokens(env, loaded)
     started = datetime.now(UTC)
     with gunicorn(env, tmp, "small") as server:
         cookies = visitor_cookies(server, VISITORS)
-        voters = logged_in_voters(server, loaded.voter_emails)
-        scripts = {
-            "healthz": healthz_script(tmp),
-            "gallery": pages_script(tmp, "gallery", gallery_paths(loaded), cookies),
-            "entry": pages_script(tmp, "entry", entry_paths(loaded), cookies),
-            "vote": vote_script(tmp, voters, entries),
-        }
+        scripts = {"healthz": healthz_script(tmp)}
+        if "gallery" in pages:
+            scripts["gallery"] = pages_script(tmp, "gallery", gallery_paths(loaded), cookies)
+        if "entry" in pages:
+            scripts["entry"] = pages_script(tmp, "entry", entry_paths(loaded), cookies)
+        if "vote" in pages:
+            voters = logged_in_voters(server, loaded.voter_emails)
+            scripts["vote"] = vote_script(tmp, voters, view_tokens(env, loaded))
         runs = measure_rounds(server, scripts)
+    figures = {"healthz_rps": median(runs, "healthz", "rps")}
+    if "gallery" in pages:
+        figures |= {
+            "gallery_rps": median(runs, "gallery", "rps"),
+            "gallery_rps_ratio": ratio(runs, "gallery"),
+            "gallery_p99_ms": median(runs, "gallery", "p99_ms"),
+        }
+    if "entry" in pages:
+        figures |= {
+            "entry_page_rps_ratio": ratio(runs, "entry"),
+            "entry_page_p99_ms": median(runs, "entry", "p99_ms"),
+        }
+    if "vote" in pages:
+        figures |= vote_figures(runs, server, url, loaded, started)
+    return figures
+
+
+def vote_figures(
+    runs: dict[str, list[dict]], server: Server, url: str, loaded: Loaded, started: datetime
+) -> dict:
     answered = answered_votes(server.access_log)
     in_db = votes_since(url, loaded.contest_id, started)
     consistent = in_db == answered["200"] and counts_consistent(libpq(url), loaded.contest_id)
     return {
-        "healthz_rps": median(runs, "healthz", "rps"),
-        "gallery_rps": median(runs, "gallery", "rps"),
-        "gallery_rps_ratio": ratio(runs, "gallery"),
-        "gallery_p99_ms": median(runs, "gallery", "p99_ms"),
-        "entry_page_rps_ratio": ratio(runs, "entry"),
-        "entry_page_p99_ms": median(runs, "entry", "p99_ms"),
         "vote_rps": median(runs, "vote", "rps"),
         "vote_rps_ratio": ratio(runs, "vote"),
         "vote_p99_ms": median(runs, "vote", "p99_ms"),

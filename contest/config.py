@@ -90,7 +90,8 @@ def load_settings(env: dict | None = None) -> dict:
         # Throw-away mail domains refused at sign-up, on top of the maintained list, and exceptions.
         "DISPOSABLE_EMAIL_DOMAINS_EXTRA": _domains(env.get("DISPOSABLE_EMAIL_DOMAINS_EXTRA", "")),
         "DISPOSABLE_EMAIL_DOMAINS_ALLOWED": _domains(env.get("DISPOSABLE_EMAIL_DOMAINS_ALLOWED", "")),
-        # Seconds a gallery page's query result is reused by one web process.
+        # Seconds one web process reuses the public gallery and entry pages it made for anonymous
+        # visitors, and what the gallery's filters found (contest.gallery.cache).
         "GALLERY_CACHE_S": _int(env, "GALLERY_CACHE_S", 15),
         "MIN_ACCOUNT_AGE": _int(env, "MIN_ACCOUNT_AGE", 15),
         "EMAIL_TOKEN_MAX_AGE_S": _int(env, "EMAIL_TOKEN_MAX_AGE_S", 3 * 24 * 3600),

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import html
 import io
+import itertools
 import re
-from datetime import timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, timedelta
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,17 +24,47 @@ from sqlalchemy import event
 from contest.contests.models import Category, CategoryKind, Contest, Place, VoteCountDisplay
 from contest.db import now_utc
 from contest.entries.models import AssetKind, Entry, EntryStatus, MediaAsset
-from contest.gallery.services import PER_PAGE
+from contest.gallery.cache import TTLCache
+from contest.gallery.services import PER_PAGE, RANDOM_ORDER_BUCKETS, SEED_SPACE, order_buckets, random_start
 from contest.gallery.share import qr_svg
 from contest.gallery.views import SEED_SESSION_KEY
 from contest.storage import new_key
 from tests.support import category, create_user, log_in, make_entry, real_video_source
 
 EN = {"Accept-Language": "en"}
+DAY = date(2025, 6, 1)  # the random order's starting points turn each day: the tests pin it
 BASE = "http://127.0.0.1:5000"  # PUBLIC_BASE_URL's default: the tests' configuration keeps it
 
 
 # --- helpers ------------------------------------------------------------------------------
+@pytest.fixture(autouse=True)
+def fixed_day(monkeypatch):
+    monkeypatch.setattr("contest.gallery.views.vn_today", lambda: DAY)
+
+
+@dataclass(frozen=True)
+class Reads:
+    """How the gallery reads a page: by its own query, or cut from the whole set of a filter
+    that finds few entries (what it does for sets up to SMALL_SET)."""
+
+    mode: str
+
+    def buckets(self, size: int) -> int:
+        """The random order's starting points for a set of ``size`` entries."""
+        return RANDOM_ORDER_BUCKETS if self.mode == "by_page" else order_buckets(size)
+
+
+@pytest.fixture(params=["by_page", "whole_set"])
+def reads(request, monkeypatch) -> Reads:
+    if request.param == "by_page":
+        monkeypatch.setattr("contest.gallery.services.SMALL_SET", 0)
+    return Reads(request.param)
+
+
+def start_of(seed: int, buckets: int = RANDOM_ORDER_BUCKETS) -> int:
+    return random_start(seed, DAY, buckets)
+
+
 def set_seed(client, seed: int) -> None:
     with client.session_transaction() as session:
         session[SEED_SESSION_KEY] = seed
@@ -212,7 +246,9 @@ def older_contest(db, contest) -> Contest:
 
 
 # --- the gallery: what is listed --------------------------------------------------------------
-def test_only_approved_entries_of_the_current_contest_are_listed(client, db, contest, older_contest, author):
+def test_only_approved_entries_of_the_current_contest_are_listed(
+    client, db, contest, older_contest, author, reads
+):
     shown = make_entry(db, contest, author, title="Bình minh Cửa Lò")
     hidden = [
         make_entry(db, contest, author, status=status, title=f"Hidden {status.value}")
@@ -242,7 +278,7 @@ def test_empty_gallery_says_so(client, contest):
     assert "No entry is public yet." in text_of(response)
 
 
-def test_filter_by_category_slug_or_id_and_by_place(client, db, contest, author):
+def test_filter_by_category_slug_or_id_and_by_place(client, db, contest, author, reads):
     photo = make_entry(db, contest, author, place_code="vinh")
     series = make_entry(db, contest, author, kind=CategoryKind.photo_series, place_code="cua-lo")
     video = make_entry(db, contest, author, kind=CategoryKind.video, place_code="cua-lo")
@@ -264,7 +300,7 @@ def test_filter_by_category_slug_or_id_and_by_place(client, db, contest, author)
     assert selected and "selected" in selected[0]
 
 
-def test_search_by_exact_code_any_case(client, db, contest, author):
+def test_search_by_exact_code_any_case(client, db, contest, author, reads):
     wanted = make_entry(db, contest, author, title="Chợ quê")
     # Another entry whose title contains the code must not be listed with it.
     make_entry(db, contest, author, title=f"Not {wanted.code}")
@@ -275,7 +311,7 @@ def test_search_by_exact_code_any_case(client, db, contest, author):
     assert f"The entry with code {wanted.code}:" in text_of(response)
 
 
-def test_search_title_or_author_case_insensitive(client, db, contest, author, stranger):
+def test_search_title_or_author_case_insensitive(client, db, contest, author, stranger, reads):
     rice = make_entry(db, contest, author, title="Cánh đồng lúa Đô Lương")
     sea = make_entry(db, contest, stranger, title="Biển Cửa Lò")
     make_entry(db, contest, author, title="Rejected đồng", status=EntryStatus.rejected)
@@ -294,7 +330,7 @@ def test_search_title_or_author_case_insensitive(client, db, contest, author, st
     assert listed_codes(gallery(client, q="HNA25-9999")) == []
 
 
-def test_sort_newest(client, db, contest, author):
+def test_sort_newest(client, db, contest, author, reads):
     # Keys whose random order (from any start) is not the newest-first order.
     entries = [
         make_entry(db, contest, author, minutes_ago=minutes, shuffle_key=key)
@@ -304,7 +340,7 @@ def test_sort_newest(client, db, contest, author):
     assert listed_codes(gallery(client, sort="newest")) == expected
 
 
-def test_sort_by_votes_while_counts_are_live(client, db, contest, author):
+def test_sort_by_votes_while_counts_are_live(client, db, contest, author, reads):
     entries = [
         make_entry(db, contest, author, vote_count=count, shuffle_key=key)
         for count, key in ((5, 1000), (120, 2000), (0, 3000), (42, 4000))
@@ -319,7 +355,7 @@ def test_sort_by_votes_while_counts_are_live(client, db, contest, author):
     assert "120 votes" in page and "42 votes" in page
 
 
-def test_votes_order_and_counts_hidden_until_the_close(client, db, contest, author):
+def test_votes_order_and_counts_hidden_until_the_close(client, db, contest, author, reads):
     contest.vote_counts = VoteCountDisplay.after_close
     db.commit()
     entries = [
@@ -338,7 +374,7 @@ def test_votes_order_and_counts_hidden_until_the_close(client, db, contest, auth
     assert "gallery-votes" not in response.get_data(as_text=True)
 
 
-def test_votes_order_offered_again_after_the_close(client, db, contest, author):
+def test_votes_order_offered_again_after_the_close(client, db, contest, author, reads):
     contest.vote_counts = VoteCountDisplay.after_close
     contest.voting_opens_at = now_utc() - timedelta(days=20)
     contest.voting_closes_at = now_utc() - timedelta(days=1)
@@ -357,31 +393,77 @@ def forty_entries(db, contest, author) -> list[Entry]:
     ]
 
 
-def wrapped_order(entries: list[Entry], seed: int) -> list[str]:
+def wrapped_order(entries: list[Entry], start: int) -> list[str]:
     ordered = sorted(entries, key=lambda e: (e.shuffle_key, e.id))
-    return [e.code for e in ordered if e.shuffle_key >= seed] + [
-        e.code for e in ordered if e.shuffle_key < seed
+    return [e.code for e in ordered if e.shuffle_key >= start] + [
+        e.code for e in ordered if e.shuffle_key < start
     ]
 
 
-def test_random_order_is_stable_per_visitor_and_differs_between_visitors(app, db, forty_entries):
+def seed_starting_near(target: int, buckets: int) -> tuple[int, int]:
+    """A seed whose random order starts at ``target`` or above it (the nearest) on DAY, and that start."""
+    seed = min(range(buckets), key=lambda s: (start_of(s, buckets) - target) % SEED_SPACE)
+    return seed, start_of(seed, buckets)
+
+
+def test_random_order_is_stable_per_visitor_and_differs_between_visitors(app, db, forty_entries, reads):
     first, second = app.test_client(), app.test_client()
-    set_seed(first, 1_000_000_000)
-    set_seed(second, 1_500_000_000)
+    set_seed(first, 2)
+    set_seed(second, 3)
+    buckets = reads.buckets(40)
 
     first_page = listed_codes(gallery(first))
     second_page = listed_codes(gallery(second))
 
-    assert first_page == wrapped_order(forty_entries, 1_000_000_000)[:PER_PAGE]
-    assert second_page == wrapped_order(forty_entries, 1_500_000_000)[:PER_PAGE]
+    assert first_page == wrapped_order(forty_entries, start_of(2, buckets))[:PER_PAGE]
+    assert second_page == wrapped_order(forty_entries, start_of(3, buckets))[:PER_PAGE]
     assert first_page[0] != second_page[0] and first_page != second_page
     # The same visitor sees the same order on every visit.
     assert listed_codes(gallery(first)) == first_page
     assert listed_codes(gallery(first, sort="random")) == first_page
 
 
-def test_random_order_wraps_around_and_covers_every_entry_once(client, forty_entries):
-    seed = 1_234_567_890  # entries with keys above it come first, then those below it
+def test_visitors_share_one_of_the_bucket_orders(app, db, forty_entries, reads):
+    """Seeds that pick the same starting point see the same pages (what makes them cacheable)."""
+    first, second = app.test_client(), app.test_client()
+    set_seed(first, 5)
+    set_seed(second, 5 + 7 * RANDOM_ORDER_BUCKETS)
+    assert listed_codes(gallery(first)) == listed_codes(gallery(second))
+
+
+def test_the_starting_points_are_evenly_spread_and_shared_by_smaller_sets():
+    starts = sorted({start_of(seed) for seed in range(3 * RANDOM_ORDER_BUCKETS)})
+    assert len(starts) == RANDOM_ORDER_BUCKETS
+    assert {b - a for a, b in itertools.pairwise(starts)} == {SEED_SPACE // RANDOM_ORDER_BUCKETS}
+    # A small set's few points are some of the large set's: a seed keeps its place among them.
+    for buckets in (1, 2, 4, 8, 16):
+        assert {start_of(seed, buckets) for seed in range(64)} < set(starts)
+
+
+@pytest.mark.parametrize(
+    ("size", "buckets"),
+    [(0, 1), (1, 1), (24, 1), (25, 2), (48, 2), (49, 4), (96, 4), (97, 8), (143, 8), (400, 32), (None, 32)],
+)
+def test_a_set_gets_about_one_starting_point_per_page(size, buckets):
+    assert order_buckets(size) == buckets
+
+
+def test_the_starting_points_turn_each_day(client, forty_entries, monkeypatch, reads):
+    set_seed(client, 3)
+    today = listed_codes(gallery(client))
+    tomorrow = DAY + timedelta(days=1)
+    monkeypatch.setattr("contest.gallery.views.vn_today", lambda: tomorrow)
+
+    turned = listed_codes(gallery(client))
+
+    assert turned == wrapped_order(forty_entries, random_start(3, tomorrow, reads.buckets(40)))[:PER_PAGE]
+    assert turned != today
+
+
+def test_random_order_wraps_around_and_covers_every_entry_once(client, forty_entries, reads):
+    keys = sorted(e.shuffle_key for e in forty_entries)
+    seed, start = seed_starting_near(keys[1] + 1, reads.buckets(40))  # keys above it first, then below
+    assert keys[0] < start < keys[-1]
     set_seed(client, seed)
 
     page_one = gallery(client)
@@ -389,17 +471,18 @@ def test_random_order_wraps_around_and_covers_every_entry_once(client, forty_ent
     page_three = gallery(client, page=3)
 
     seen = listed_codes(page_one) + listed_codes(page_two)
-    assert seen == wrapped_order(forty_entries, seed)
+    assert seen == wrapped_order(forty_entries, start)
     assert len(seen) == len(set(seen)) == 40
     assert listed_codes(page_three) == []
     assert tags(page_one, "a", rel="next") and not tags(page_two, "a", rel="next")
 
 
-def test_random_order_page_after_the_wrap(client, db, contest, author):
-    """The second page starts inside the keys below the seed (the first part is counted)."""
-    high = [make_entry(db, contest, author, shuffle_key=2_000_000_000 + i) for i in range(3)]
+def test_random_order_page_after_the_wrap(client, db, contest, author, reads):
+    """The second page starts inside the keys below the start (the first part is counted)."""
+    seed, start = seed_starting_near(2**30, reads.buckets(3 + PER_PAGE + 5))
+    high = [make_entry(db, contest, author, shuffle_key=start + i) for i in range(3)]
     low = [make_entry(db, contest, author, shuffle_key=i) for i in range(PER_PAGE + 5)]
-    set_seed(client, 1_999_999_999)
+    set_seed(client, seed)
 
     assert listed_codes(gallery(client)) == [e.code for e in high + low][:PER_PAGE]
     assert listed_codes(gallery(client, page=2)) == [e.code for e in low[PER_PAGE - 3 :]]
@@ -426,7 +509,7 @@ def test_a_broken_seed_is_replaced(client, db, contest, author):
 
 
 # --- pages ------------------------------------------------------------------------------------
-def test_pagination_with_previous_and_next(client, db, contest, author):
+def test_pagination_with_previous_and_next(client, db, contest, author, reads):
     entries = [make_entry(db, contest, author, minutes_ago=i) for i in range(PER_PAGE + 6)]
 
     first = gallery(client, sort="newest", place="vinh")
@@ -469,22 +552,308 @@ def test_gallery_queries_do_not_grow_with_the_page(app, client, db, contest, aut
     assert queries_for_page() == one
 
 
-def test_page_cache_reuses_a_result_per_filter_and_language(app, client, db, contest, author, monkeypatch):
+def test_result_cache_serves_logged_in_visitors_per_filter(app, client, db, contest, author, cache_on):
+    """Logged-in visitors get their own page, built from the shared query results."""
+    log_in(client, author)
+    first = make_entry(db, contest, author)
+    assert listed_codes(gallery(client, sort="newest")) == [first.code]
+    second = make_entry(db, contest, author)
+    # The same query within the lifetime: the stored result.
+    assert listed_codes(gallery(client, sort="newest")) == [first.code]
+    # Another filter is another result.
+    assert set(listed_codes(gallery(client, sort="newest", place="vinh"))) == {first.code, second.code}
+    # The stored rows show in the visitor's language.
+    with client.session_transaction() as session:
+        session["lang"] = "vi"
+    assert "Thành phố Vinh" in text_of(client.get("/gallery?sort=newest"))
+
+
+# --- the page cache (anonymous visitors) -----------------------------------------------------
+@pytest.fixture
+def cache_on(app, monkeypatch):
+    """The gallery's caches on (the tests' configuration has them off), empty before and after."""
     monkeypatch.setitem(app.config, "GALLERY_CACHE_S", 3600)
-    cache = app.extensions["gallery_cache"]
-    cache.clear()
+    caches = app.extensions["gallery_cache"]
+    caches.clear()
+    yield caches
+    caches.clear()
+
+
+@contextmanager
+def sql_statements(app) -> Iterator[list[str]]:
+    """The SQL statements the application runs inside the block."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    engine = app.extensions["db"].engine
+    event.listen(engine, "before_cursor_execute", record)
     try:
-        first = make_entry(db, contest, author)
-        assert listed_codes(gallery(client, sort="newest")) == [first.code]
-        second = make_entry(db, contest, author)
-        # The same query within the lifetime: the stored result.
-        assert listed_codes(gallery(client, sort="newest")) == [first.code]
-        # Another filter or another language is another result.
-        assert set(listed_codes(gallery(client, sort="newest", place="vinh"))) == {first.code, second.code}
-        vi = client.get("/gallery?sort=newest")
-        assert set(listed_codes(vi)) == {first.code, second.code}
+        yield seen
     finally:
-        cache.clear()
+        event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def photo(db, contest, author, storage) -> Entry:
+    entry = make_entry(db, contest, author, title="Hoa sen")
+    add_photo_renditions(db, storage, entry)
+    return entry
+
+
+def test_an_anonymous_repeat_is_served_from_the_page_cache(app, client, db, contest, author, photo, cache_on):
+    first_gallery, first_entry = gallery(client), client.get(f"/e/{photo.code}", headers=EN)
+    later = make_entry(db, contest, author)
+
+    with sql_statements(app) as seen:
+        again_gallery, again_entry = gallery(client), client.get(f"/e/{photo.code}", headers=EN)
+
+    assert seen == []
+    assert again_gallery.data == first_gallery.data and again_entry.data == first_entry.data
+    assert listed_codes(again_gallery) == [photo.code]  # the new entry shows once the copy expires
+    assert later.code not in again_gallery.get_data(as_text=True)
+    for response in (again_gallery, again_entry):
+        assert response.cache_control.public and 0 < response.cache_control.max_age <= 3600
+        assert {"Cookie", "Accept-Language"} <= set(response.vary)
+        assert response.get_etag()[0]
+
+
+def test_a_visitors_first_answer_sets_their_cookie_and_is_private(client, photo, cache_on):
+    first = gallery(client)  # draws the visitor's seed: a Set-Cookie
+    assert "Set-Cookie" in first.headers
+    assert first.cache_control.private and not first.cache_control.public
+
+
+def test_a_cached_page_answers_a_conditional_request(app, client, photo, cache_on):
+    etag = client.get(f"/e/{photo.code}", headers=EN).get_etag()[0]
+    with sql_statements(app) as seen:
+        response = client.get(f"/e/{photo.code}", headers={**EN, "If-None-Match": f'"{etag}"'})
+    assert response.status_code == 304 and response.data == b""
+    assert seen == []
+
+
+@pytest.mark.parametrize("page", ["/gallery", "/e/{code}"])
+def test_a_logged_in_visitor_never_gets_the_anonymous_page(app, db, photo, stranger, cache_on, page):
+    anonymous, voter = app.test_client(), app.test_client()
+    log_in(voter, stranger)
+    path = page.format(code=photo.code)
+
+    before = anonymous.get(path, headers=EN)
+    with sql_statements(app) as seen:
+        own = voter.get(path, headers=EN)
+    after = anonymous.get(path, headers=EN)
+
+    assert seen, "the logged-in visitor's page is made for them"
+    assert "Log out" in text_of(own) and "Log out" not in text_of(before) + text_of(after)
+    assert own.cache_control.private and not own.cache_control.public
+    assert after.data == before.data
+    if page == "/e/{code}":
+        assert "Vote for this entry" in text_of(own) and 'name="csrf_token"' in text_of(own)
+        assert "Log in to vote" in text_of(after) and "Vote for this entry" not in text_of(after)
+
+
+@pytest.mark.parametrize("page", ["/gallery", "/e/{code}"])
+def test_a_logged_in_visitors_page_is_never_kept_for_others(app, db, photo, stranger, cache_on, page):
+    anonymous, voter = app.test_client(), app.test_client()
+    log_in(voter, stranger)
+    path = page.format(code=photo.code)
+
+    voter.get(path, headers=EN)
+    seen_by_anonymous = text_of(anonymous.get(path, headers=EN))
+
+    assert "Log out" not in seen_by_anonymous and "My entries" not in seen_by_anonymous
+    assert "csrf_token" not in seen_by_anonymous
+
+
+def test_anonymous_pages_hold_nothing_of_the_session(app, photo, cache_on):
+    first, second = app.test_client(), app.test_client()
+    token = "5e0b8f0d8a1c4f2e9b7d6c5a4f3e2d1c0b9a8f7e"
+    with first.session_transaction() as session:
+        session["csrf_token"] = token  # as after a form page: what the old language forms embedded
+    set_seed(first, 7)
+    set_seed(second, 7 + RANDOM_ORDER_BUCKETS)  # another visitor, same order
+
+    for path in ("/gallery", f"/e/{photo.code}", "/gallery?q=sen&page=1"):
+        mine, theirs = first.get(path, headers=EN), second.get(path, headers=EN)
+        assert mine.data == theirs.data  # the second visitor's copy is the first one's
+        page = mine.get_data(as_text=True)
+        assert "csrf_token" not in page and token not in page
+
+
+def test_a_flashed_message_is_never_shared(app, photo, cache_on):
+    flashed, other = app.test_client(), app.test_client()
+    set_seed(flashed, 3)
+    set_seed(other, 3)
+    with flashed.session_transaction() as session:
+        session["_flashes"] = [("success", "Your vote counts: thank you!")]
+
+    assert "Your vote counts: thank you!" in text_of(flashed.get("/gallery", headers=EN))
+    assert "Your vote counts: thank you!" not in text_of(other.get("/gallery", headers=EN))
+
+
+def test_cache_keys_separate_languages(app, photo, cache_on):
+    visitor = app.test_client()
+    set_seed(visitor, 3)
+    for path in ("/gallery", f"/e/{photo.code}"):
+        english = visitor.get(path, headers=EN)
+        vietnamese = visitor.get(path)
+        assert '<html lang="en">' in english.get_data(as_text=True)
+        assert '<html lang="vi">' in vietnamese.get_data(as_text=True)
+        assert '<html lang="en">' in visitor.get(path, headers=EN).get_data(as_text=True)
+
+
+def test_cache_keys_separate_random_order_buckets(app, forty_entries, cache_on):
+    first, second, third = app.test_client(), app.test_client(), app.test_client()
+    set_seed(first, 2)
+    set_seed(second, 3)
+    set_seed(third, 2 + RANDOM_ORDER_BUCKETS)
+    buckets = order_buckets(40)  # 40 entries: read whole, 2 pages, 2 starting points
+
+    first_page, second_page = listed_codes(gallery(first)), listed_codes(gallery(second))
+    with sql_statements(app) as seen:
+        third_page = listed_codes(gallery(third))
+
+    assert first_page == wrapped_order(forty_entries, start_of(2, buckets))[:PER_PAGE]
+    assert second_page == wrapped_order(forty_entries, start_of(3, buckets))[:PER_PAGE]
+    assert first_page != second_page
+    assert third_page == first_page and seen == []
+
+
+def test_an_exact_code_search_is_one_page_for_every_order(app, forty_entries, cache_on):
+    first, second = app.test_client(), app.test_client()
+    set_seed(first, 3)
+    set_seed(second, 17)
+    code = forty_entries[5].code
+
+    assert listed_codes(gallery(first, q=code.lower())) == [code]
+    with sql_statements(app) as seen:
+        assert listed_codes(gallery(second, q=code.lower())) == [code]
+    assert seen == []
+
+
+def test_the_entry_page_copy_ends_when_voting_closes(client, db, contest, photo, cache_on):
+    contest.voting_closes_at = now_utc() + timedelta(seconds=30)
+    db.commit()
+    client.get(f"/e/{photo.code}", headers=EN)  # the visitor's first answer sets their cookie
+
+    again = client.get(f"/e/{photo.code}", headers=EN)
+
+    assert again.cache_control.public and again.cache_control.max_age <= 30
+
+
+def test_the_cards_are_rendered_once_for_every_page_they_appear_in(app, client, forty_entries, cache_on):
+    set_seed(client, 3)
+    gallery(client, sort="newest")
+    with sql_statements(app) as seen:
+        gallery(client, sort="newest", place="vinh")  # the same 24 cards, another page
+    assert not [s for s in seen if "media_assets" in s]
+
+
+def test_the_page_follows_when_vote_counts_become_public(app, client, db, contest, author, cache_on):
+    contest.vote_counts = VoteCountDisplay.after_close
+    db.commit()
+    make_entry(db, contest, author, vote_count=7)
+    assert "gallery-votes" not in gallery(client).get_data(as_text=True)
+
+    contest.voting_closes_at = now_utc() - timedelta(minutes=1)
+    contest.voting_opens_at = now_utc() - timedelta(days=9)
+    db.commit()
+    cache_on.data.clear()  # the contest's copy expires (its pages are still kept)
+
+    assert "7 votes" in text_of(gallery(client))
+
+
+def test_a_large_set_is_read_page_by_page_with_the_cache_on(
+    app, client, db, contest, author, cache_on, monkeypatch
+):
+    monkeypatch.setattr("contest.gallery.services.SMALL_SET", 3)
+    entries = [make_entry(db, contest, author, minutes_ago=i) for i in range(PER_PAGE + 2)]
+    assert listed_codes(gallery(client, sort="newest")) == [e.code for e in entries[:PER_PAGE]]
+    assert listed_codes(gallery(client, sort="newest", page=2)) == [e.code for e in entries[PER_PAGE:]]
+
+
+@pytest.mark.parametrize("sort", ["newest", "votes"])
+def test_ties_are_ordered_by_the_newest_entry(client, db, contest, author, reads, sort):
+    entries = [make_entry(db, contest, author, vote_count=3) for _ in range(4)]
+    same_time = entries[0].approved_at
+    for entry in entries:
+        entry.approved_at = same_time
+    db.commit()
+    assert listed_codes(gallery(client, sort=sort)) == [e.code for e in reversed(entries)]
+
+
+def test_ttl_cache_forgets_expired_items(monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr("contest.gallery.cache.time.monotonic", lambda: now[0])
+    cache = TTLCache()
+    cache.put("a", 1, ttl_s=10)
+    assert cache.get("a") == 1
+    now[0] += 10
+    assert cache.get("a") is None and len(cache) == 0
+
+
+def test_ttl_cache_is_bounded_by_count_and_by_size():
+    by_count = TTLCache(max_items=2)
+    for key in "abc":
+        by_count.put(key, key, ttl_s=60)
+    assert [by_count.get(key) for key in "abc"] == [None, "b", "c"]
+
+    by_size = TTLCache(max_bytes=100)
+    by_size.put("a", "a", ttl_s=60, size=40)
+    by_size.put("b", "b", ttl_s=60, size=40)
+    by_size.get("a")  # used: "b" is now the least recently used
+    by_size.put("c", "c", ttl_s=60, size=40)
+    assert [by_size.get(key) for key in "abc"] == ["a", None, "c"]
+    by_size.put("big", "big", ttl_s=60, size=101)  # larger than the whole cache: not kept
+    assert [by_size.get(key) for key in ("a", "c", "big")] == ["a", "c", None]
+
+
+def test_ttl_cache_computes_without_keeping_while_off():
+    cache, calls = TTLCache(), []
+    for _ in range(2):
+        cache.get_or_compute("k", 0, lambda: calls.append(1))
+    assert len(calls) == 2 and len(cache) == 0
+    for _ in range(2):
+        cache.get_or_compute("k", 60, lambda: calls.append(1) or "v")
+    assert len(calls) == 3 and cache.get("k") == "v"
+
+
+# --- the language switch -----------------------------------------------------------------------
+def test_the_language_switch_is_a_link_back_to_the_page(client, photo):
+    page = client.get("/gallery?sort=newest&place=vinh", headers=EN)
+
+    links = {a["hreflang"]: a["href"] for a in tags(page, "a") if "hreflang" in a}
+
+    assert set(links) == {"vi", "en"}
+    target = urlsplit(links["vi"])
+    assert target.path == "/language/vi"
+    assert parse_qs(target.query) == {"next": ["/gallery?sort=newest&place=vinh"]}
+    assert not tags(page, "form", action="/language/vi")
+
+
+def test_the_entry_pages_language_links_ignore_its_query_string(client, photo):
+    page = client.get(f"/e/{photo.code}?fbclid=abc123", headers=EN)
+    links = [a["href"] for a in tags(page, "a") if "hreflang" in a]
+    assert links and all(parse_qs(urlsplit(link).query) == {"next": [f"/e/{photo.code}"]} for link in links)
+
+
+def test_language_switch_by_get(client, contest):
+    response = client.get("/language/en?next=/rules")
+    assert response.status_code == 302 and response.headers["Location"] == "/rules"
+    assert '<html lang="en">' in client.get("/rules").get_data(as_text=True)
+    client.get("/language/vi", query_string={"next": "/gallery?sort=newest"})
+    assert '<html lang="vi">' in client.get("/rules", headers=EN).get_data(as_text=True)
+    assert client.get("/language/en?next=https://evil.example/").headers["Location"] == "/"
+    assert client.get("/language/en?next=//evil.example/").headers["Location"] == "/"
+    assert client.get("/language/fr").status_code == 404
+
+
+def test_language_switch_by_get_is_kept_in_the_account(client, db, author):
+    log_in(client, author, lang=None)
+    client.get("/language/vi?next=/")
+    db.refresh(author)
+    assert author.locale == "vi"
 
 
 # --- cards ------------------------------------------------------------------------------------

@@ -6,8 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SearchField, SelectField
 
-from contest.contests.models import Contest
-from contest.gallery.services import Sort
+from contest.gallery.services import GalleryContest, Sort
 
 SORT_LABELS = {
     Sort.random: _l("Random order"),
@@ -26,8 +25,8 @@ class GalleryFilterForm(FlaskForm):
     sort = SelectField(_l("Order"), validate_choice=False)
     page = IntegerField()
 
-    def __init__(self, contest: Contest, *, counts_visible: bool, **kwargs) -> None:
-        super().__init__(**kwargs)
+    def offer(self, contest: GalleryContest, *, counts_visible: bool) -> GalleryFilterForm:
+        """Fill the lists for rendering (not needed to read the visitor's choice)."""
         self.category.choices = [("", _l("All categories"))] + [(c.slug, c.name) for c in contest.categories]
         self.place.choices = [("", _l("All places"))] + [(p.code, p.name) for p in contest.places]
         self.sort.choices = [
@@ -35,3 +34,4 @@ class GalleryFilterForm(FlaskForm):
             for sort, label in SORT_LABELS.items()
             if counts_visible or sort is not Sort.votes
         ]
+        return self

@@ -6,8 +6,9 @@ computed for the page being served.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from flask import current_app
 
@@ -52,13 +53,13 @@ def _by_kind(assets: Iterable[MediaAsset], position: int) -> dict[AssetKind, Med
     return {a.kind: a for a in assets if a.position == position and a.label == ""}
 
 
-def _srcset(assets: Sequence[MediaAsset]) -> str:
+def _srcset(assets: Sequence[MediaAsset], url: Callable[[str], str]) -> str:
     """``url 400w, url 1600w``; one candidate per width (a small original has one size)."""
-    storage, seen, parts = get_storage(), set(), []
+    seen, parts = set(), []
     for asset in assets:
         if asset.width and asset.width not in seen:
             seen.add(asset.width)
-            parts.append(f"{storage.url(asset.storage_key)} {asset.width}w")
+            parts.append(f"{url(asset.storage_key)} {asset.width}w")
     return ", ".join(parts)
 
 
@@ -70,14 +71,14 @@ def picture(assets: Iterable[MediaAsset], position: int = 0, ladder=PHOTO_LADDER
     if not jpegs:
         return None
     small, large = jpegs[0], jpegs[-1]
-    storage = get_storage()
+    url = cache(get_storage().url)  # each rendition's URL is made once (src, srcset, zoom link)
     return Picture(
-        src=storage.url(small.storage_key),
-        jpeg_srcset=_srcset(jpegs),
-        webp_srcset=_srcset(webps),
+        src=url(small.storage_key),
+        jpeg_srcset=_srcset(jpegs, url),
+        webp_srcset=_srcset(webps, url),
         width=small.width,
         height=small.height,
-        full_url=storage.url(large.storage_key),
+        full_url=url(large.storage_key),
         full_width=large.width,
         full_height=large.height,
     )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import (
     Blueprint,
     abort,
-    current_app,
+    get_template_attribute,
     make_response,
     redirect,
     render_template,
@@ -13,17 +15,30 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
-from contest.contests.models import current_contest
+from contest.db import now_utc
 from contest.entries.services import STATUS_LABELS
 from contest.extensions import db
 from contest.gallery import pictures, services
+from contest.gallery.cache import (
+    GalleryCaches,
+    cached_response,
+    caches,
+    fragment,
+    fragment_ttl_s,
+    page_key,
+    store_and_respond,
+    ttl_s,
+)
 from contest.gallery.forms import GalleryFilterForm
-from contest.gallery.services import GalleryFilter, Sort
+from contest.gallery.services import GalleryContest, GalleryFilter, GalleryPage, Sort
 from contest.gallery.share import sharing
 from contest.storage import get_storage
+from contest.timeutil import vn_today
 from contest.voting.views import vote_box
 
 bp = Blueprint("gallery", __name__)
@@ -34,64 +49,121 @@ OG_IMAGE_MAX_AGE_S = 300
 
 @bp.record_once
 def _install_cache(state) -> None:
-    state.app.extensions.setdefault("gallery_cache", services.TTLCache())
+    state.app.extensions.setdefault("gallery_cache", GalleryCaches.create())
 
 
 # --- the gallery ---------------------------------------------------------------------------
 @bp.get("/gallery")
 def index():
-    contest = current_contest(db.session)
+    contest = services.current_gallery_contest(caches().data, ttl_s(), db.session)
     if contest is None:
         abort(404)
     visible = contest.vote_counts_visible()
-    form = GalleryFilterForm(contest, counts_visible=visible, formdata=request.args)
-    flt = services.gallery_filter(
-        contest,
-        category=form.category.data,
-        place=form.place.data,
-        q=form.q.data,
-        sort=form.sort.data,
-        page=form.page.data,
-        counts_visible=visible,
+    flt = _asked_filter(contest, visible)
+    whole, buckets = _found_set(contest, flt)
+    start = _random_start(buckets) if flt.sort is Sort.random else None
+    key = page_key(visible, start)
+    cached = cached_response(key)
+    if cached is not None:
+        return cached
+    page = services.gallery_page(
+        caches().data, ttl_s(), db.session, contest.id, flt, whole, start=start or 0, counts_visible=visible
     )
-    _show_resolved(form, contest, flt)
-    page = services.cached_gallery_page(
-        current_app.extensions["gallery_cache"],
-        current_app.config["GALLERY_CACHE_S"],
-        db.session,
-        contest,
-        flt,
-        seed=_visitor_seed() if flt.sort is Sort.random else 0,
-        counts_visible=visible,
-    )
+    return store_and_respond(key, _render_gallery(contest, flt, page, visible))
+
+
+def _found_set(contest: GalleryContest, flt: GalleryFilter) -> tuple[services.WholeSet | None, int]:
+    """What the filter finds when it is few entries (else None), and how many starting points
+    its random order has."""
+    if services.looks_like_code(flt.q):
+        # It finds that entry (or next to nothing): one order for everyone, no set to read.
+        return None, 1
+    whole = services.whole_set(caches().data, ttl_s(), db.session, contest.id, flt)
+    return whole, services.order_buckets(len(whole) if whole is not None else None)
+
+
+def _render_gallery(
+    contest: GalleryContest, flt: GalleryFilter, page: GalleryPage, counts_visible: bool
+) -> str:
+    filtered = bool(flt.q or flt.category_id or flt.place_id)
     return render_template(
         "gallery/index.html",
         contest=contest,
-        form=form,
+        filters=fragment(
+            ("filters", str(get_locale()), contest.names, counts_visible, replace(flt, page=1)),
+            lambda: _render_filters(contest, flt, counts_visible, filtered),
+        ),
         page=page,
-        filtered=bool(flt.q or flt.category_id or flt.place_id),
+        cards=_card_fragments(contest, page),
+        filtered=filtered,
         previous_url=_page_url(flt.page - 1) if page.has_previous else None,
         next_url=_page_url(flt.page + 1) if page.has_next else None,
     )
 
 
-def _show_resolved(form: GalleryFilterForm, contest, flt: GalleryFilter) -> None:
-    """Show the filters as understood: a category given by id, an order that was ignored."""
+def _asked_filter(contest: GalleryContest, counts_visible: bool) -> GalleryFilter:
+    """The visitor's filters, checked (the first value of each; unknown ones are ignored).
+
+    Read from the query string before anything else: they are part of the page cache's key.
+    """
+    args = request.args
+    return services.gallery_filter(
+        contest,
+        category=args.get("category"),
+        place=args.get("place"),
+        q=args.get("q"),
+        sort=args.get("sort"),
+        page=args.get("page", type=int),
+        counts_visible=counts_visible,
+    )
+
+
+def _render_filters(contest: GalleryContest, flt: GalleryFilter, counts_visible: bool, filtered: bool) -> str:
+    """The filter form showing the filters as understood (a category given by id, an order
+    that was ignored)."""
     category = next((c for c in contest.categories if c.id == flt.category_id), None)
-    form.category.data = category.slug if category else ""
     place = next((p for p in contest.places if p.id == flt.place_id), None)
-    form.place.data = place.code if place else ""
-    form.sort.data = flt.sort.value
-    form.q.data = flt.q
+    form = GalleryFilterForm(
+        formdata=None,
+        q=flt.q,
+        category=category.slug if category else "",
+        place=place.code if place else "",
+        sort=flt.sort.value,
+    ).offer(contest, counts_visible=counts_visible)
+    return get_template_attribute("gallery/_filters.html", "filters")(form, filtered)
 
 
 def _visitor_seed() -> int:
-    """Where this visitor's random order starts: drawn once, kept in their session."""
+    """This visitor's draw for the random order: made once, kept in their session."""
     seed = session.get(SEED_SESSION_KEY)
     if not services.valid_seed(seed):
         seed = services.new_seed()
         session[SEED_SESSION_KEY] = seed
     return seed
+
+
+def _random_start(buckets: int) -> int:
+    return services.random_start(_visitor_seed(), vn_today(), buckets)
+
+
+def _card_fragments(contest: GalleryContest, page: GalleryPage) -> list[Markup]:
+    """The page's cards as HTML. A card is rendered once per language and kept: the pages of
+    every order, filter and starting point it appears in share it (its row, count included,
+    is part of the key, so a new vote makes a new card)."""
+    fragments, locale = caches().fragments, str(get_locale())
+    keys = [("card", row, locale, contest.names) for row in page.rows]
+    html = [fragments.get(key) for key in keys]
+    missing = [i for i, found in enumerate(html) if found is None]
+    if missing:
+        cards = services.gallery_cards(db.session, contest, [page.rows[i] for i in missing])
+        render = get_template_attribute("gallery/_card.html", "card")
+        for i in missing:
+            html[i] = Markup(render(cards[page.rows[i].id]))
+            fragments.put(keys[i], html[i], fragment_ttl_s(), size=len(html[i]))
+    if html:
+        # The first image is not lazy: on a phone it is the page's largest paint.
+        html[0] = html[0].replace(' loading="lazy"', "", 1)
+    return html
 
 
 def _page_url(page: int) -> str:
@@ -107,29 +179,48 @@ def entry(code: str):
     """The entry's page and short link: /e/HNA25-0123 (any case redirects to this one)."""
     if code != code.upper():
         return redirect(url_for("gallery.entry", code=code.upper()), 301)
+    # The page ignores its query string (?fbclid=... of a shared link): one page per entry.
+    key = page_key(with_query=False)
+    cached = cached_response(key)
+    if cached is not None:
+        return cached
     found = services.entry_by_code(db.session, code)
     if found is None:
         abort(404)
     public = services.is_public(found)
     if not public and not services.may_preview(current_user, found):
         abort(404)
-    response = make_response(
-        render_template(
-            "gallery/entry.html",
-            entry=found,
-            kind=found.category.kind.value,
-            photos=[p for p in (pictures.picture(found.assets, i) for i in _positions(found)) if p],
-            poster=pictures.picture(found.assets, 0, pictures.POSTER_LADDER),
-            videos=pictures.video_sources(found.assets),
-            share=sharing(found, _fallback_description(found)),
-            vote_box=vote_box(found.contest, found),
-            preview_status=None if public else str(STATUS_LABELS[found.status]),
-        )
-    )
-    if not public:
-        response.headers["X-Robots-Tag"] = "noindex"
-        response.headers["Cache-Control"] = "private, no-store"
+    body = _render_entry(found, public)
+    if public:
+        return store_and_respond(key, body, max_ttl_s=_until_the_vote_box_changes(found.contest))
+    response = make_response(body)
+    response.headers["X-Robots-Tag"] = "noindex"
+    response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def _render_entry(entry, public: bool) -> str:
+    return render_template(
+        "gallery/entry.html",
+        entry=entry,
+        kind=entry.category.kind.value,
+        photos=[p for p in (pictures.picture(entry.assets, i) for i in _positions(entry)) if p],
+        poster=pictures.picture(entry.assets, 0, pictures.POSTER_LADDER),
+        videos=pictures.video_sources(entry.assets),
+        share=sharing(entry, _fallback_description(entry)),
+        vote_box=vote_box(entry.contest, entry),
+        preview_status=None if public else str(STATUS_LABELS[entry.status]),
+        language_next=request.path,
+    )
+
+
+def _until_the_vote_box_changes(contest) -> float | None:
+    """Seconds until voting opens or closes (the vote box and the count change then)."""
+    now = now_utc()
+    ahead = [
+        (at - now).total_seconds() for at in (contest.voting_opens_at, contest.voting_closes_at) if at > now
+    ]
+    return min(ahead, default=None)
 
 
 def _fallback_description(entry) -> str:

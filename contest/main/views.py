@@ -31,12 +31,18 @@ def healthz():
     return {"status": "ok"}
 
 
-@bp.post("/language/<lang>")
+@bp.route("/language/<lang>", methods=["GET", "POST"])
 def set_language(lang: str):
+    """Switch the display language, then go back (a link in every page; POST still works).
+
+    A plain GET link, with no CSRF token: choosing a language is harmless, and a link keeps
+    the page free of anything of the visitor's session, so it can be served from a cache.
+    """
     if lang not in current_app.config["LANGUAGES"]:
         abort(404)
     session["lang"] = lang
     if current_user.is_authenticated and current_user.locale != lang:
         current_user.locale = lang
         db.session.commit()
-    return redirect(safe_next(request.form.get("next")))
+    back_to = request.form.get("next") if request.method == "POST" else request.args.get("next")
+    return redirect(safe_next(back_to))

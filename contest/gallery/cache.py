@@ -1,0 +1,204 @@
+"""What the public pages reuse within one web process: pages, parts of pages, the contest.
+
+Everything kept here is public (what any visitor may see). Whatever shows votes, approvals
+or the gallery's order lives ``GALLERY_CACHE_S`` seconds at most, so a vote, an approval or
+an organizer's edit shows within that time. Parts of pages that depend only on what their
+key holds (a card: its entry's row and the contest's names; the filter form) live longer,
+FRAGMENT_CACHE_S: what they hold besides is an entry's renditions and their URLs.
+
+The rendered-page cache serves anonymous visitors only (no logged-in user, no flashed message
+waiting): their pages carry nothing of their own session. Its key is everything a page
+depends on: the path, the query string (every argument, in order within a name: a page's
+links repeat them, so one visitor's arguments never show in another's page), the language,
+whether vote counts are public, and where the visitor's random order starts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+
+from flask import Response, current_app, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+from markupsafe import Markup
+
+# Per process: each of gunicorn's workers keeps its own. A gallery page is about 30 KB, an entry
+# page 8 KB; least recently used pages go first.
+PAGE_CACHE_BYTES = 48 * 2**20
+FRAGMENT_CACHE_BYTES = 16 * 2**20
+DATA_CACHE_BYTES = 32 * 2**20
+# At most a quarter of a signed media URL's life (MEDIA_URL_EXPIRES_S): a kept card's links
+# still work long after it is served.
+FRAGMENT_CACHE_S = 300
+_MISSING = object()
+
+
+class TTLCache:
+    """An in-process LRU cache whose items expire, bounded by count and optionally by size."""
+
+    def __init__(self, max_items: int = 1024, max_bytes: int | None = None) -> None:
+        self.max_items, self.max_bytes = max_items, max_bytes
+        self._items: OrderedDict[Hashable, tuple[float, object, int]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, default=None):
+        """The live value of ``key``, or ``default``."""
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                return default
+            if item[0] <= time.monotonic():
+                self._drop(key)
+                return default
+            self._items.move_to_end(key)
+            return item[1]
+
+    def put(self, key: Hashable, value: object, ttl_s: float, size: int = 0) -> None:
+        if ttl_s <= 0 or (self.max_bytes is not None and size > self.max_bytes):
+            return
+        with self._lock:
+            if key in self._items:
+                self._drop(key)
+            self._items[key] = (time.monotonic() + ttl_s, value, size)
+            self._bytes += size
+            while self._items and (
+                len(self._items) > self.max_items
+                or (self.max_bytes is not None and self._bytes > self.max_bytes)
+            ):
+                self._drop(next(iter(self._items)))
+
+    def get_or_compute(
+        self,
+        key: Hashable,
+        ttl_s: float,
+        compute: Callable[[], object],
+        size: Callable[[object], int] | None = None,
+    ):
+        """The live value of ``key``, else ``compute()`` kept ``ttl_s`` (weighing ``size(value)``)."""
+        value = self.get(key, _MISSING) if ttl_s > 0 else _MISSING
+        if value is _MISSING:
+            value = compute()
+            self.put(key, value, ttl_s, size=size(value) if size else 0)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def _drop(self, key: Hashable) -> None:
+        self._bytes -= self._items.pop(key)[2]
+
+
+@dataclass(frozen=True)
+class GalleryCaches:
+    """The app's caches (``app.extensions["gallery_cache"]``); clear() empties them all."""
+
+    data: TTLCache  # the current contest, what the gallery's filters find
+    fragments: TTLCache  # gallery cards rendered in one language
+    pages: TTLCache  # whole pages for anonymous visitors
+
+    @classmethod
+    def create(cls) -> GalleryCaches:
+        return cls(
+            data=TTLCache(max_bytes=DATA_CACHE_BYTES),
+            fragments=TTLCache(max_items=50_000, max_bytes=FRAGMENT_CACHE_BYTES),
+            pages=TTLCache(max_items=10_000, max_bytes=PAGE_CACHE_BYTES),
+        )
+
+    def clear(self) -> None:
+        for cache in (self.data, self.fragments, self.pages):
+            cache.clear()
+
+
+def caches() -> GalleryCaches:
+    return current_app.extensions["gallery_cache"]
+
+
+def ttl_s() -> int:
+    return current_app.config["GALLERY_CACHE_S"]
+
+
+def fragment_ttl_s() -> int:
+    """How long a part of a page is kept (not at all while the cache is off)."""
+    if ttl_s() <= 0:
+        return 0
+    return max(ttl_s(), min(FRAGMENT_CACHE_S, current_app.config["MEDIA_URL_EXPIRES_S"] // 4))
+
+
+def fragment(key: Hashable, render: Callable[[], str]) -> Markup:
+    """Part of a page that any visitor may see, rendered once per key and kept."""
+    html = caches().fragments.get(key)
+    if html is None:
+        html = Markup(render())
+        caches().fragments.put(key, html, fragment_ttl_s(), size=len(html))
+    return html
+
+
+# --- whole pages for anonymous visitors ------------------------------------------------------
+@dataclass(frozen=True)
+class CachedPage:
+    body: bytes
+    etag: str
+    expires_at: float  # time.monotonic()
+
+    @property
+    def quoted_etag(self) -> str:
+        return f'"{self.etag}"'
+
+
+def page_key(*parts: Hashable, with_query: bool = True) -> tuple | None:
+    """The page's key for this request, or None when its page must not be shared.
+
+    Not shared: a logged-in visitor's page (their name, their vote), one that shows a
+    flashed message, or any page while the cache is off.
+    """
+    if ttl_s() <= 0 or "_flashes" in session or current_user.is_authenticated:
+        return None
+    query = tuple(sorted(request.args.items(multi=True), key=lambda item: item[0])) if with_query else ()
+    return (request.path, query, str(get_locale()), *parts)
+
+
+def cached_response(key: tuple | None) -> Response | None:
+    page = caches().pages.get(key) if key is not None else None
+    return _respond(page) if page is not None else None
+
+
+def store_and_respond(key: tuple | None, body: str, max_ttl_s: float | None = None) -> Response:
+    """The page's response; kept for the next visitors when ``key`` says it may be shared."""
+    if key is None:
+        response = current_app.response_class(body, mimetype="text/html")
+        response.cache_control.private = True
+        return response
+    data = body.encode()
+    ttl = ttl_s() if max_ttl_s is None else max(0.0, min(ttl_s(), max_ttl_s))
+    page = CachedPage(data, hashlib.blake2b(data, digest_size=16).hexdigest(), time.monotonic() + ttl)
+    caches().pages.put(key, page, ttl, size=len(data))
+    return _respond(page)
+
+
+def _respond(page: CachedPage) -> Response:
+    if request.if_none_match.contains_weak(page.etag):
+        response = current_app.response_class(status=304)
+    else:
+        response = current_app.response_class(page.body, mimetype="text/html")
+    headers = response.headers
+    headers["ETag"] = page.quoted_etag
+    headers["Vary"] = "Cookie, Accept-Language"
+    if current_app.session_interface.should_set_cookie(current_app, session):
+        # This answer sets the visitor's cookie (their first visit): never a shared copy.
+        headers["Cache-Control"] = "private"
+    else:
+        # Shared caches keep one copy per cookie and language (Vary): a logged-in visitor's
+        # cookie never matches an anonymous one's.
+        headers["Cache-Control"] = f"public, max-age={max(0, int(page.expires_at - time.monotonic()))}"
+    return response
