@@ -181,7 +181,7 @@ def _stored_assets(contest: Contest, work: MadeWork, keys: list[str]) -> list[Me
     for rendition in work.renditions:
         key = new_key("public/r", f"/{rendition.path.name}")
         _save(storage, key, rendition.path, rendition.mime_type, keys)
-        assets.append(_rendition_asset(rendition, key))
+        assets.append(rendition.asset(key))
     return assets
 
 
@@ -189,22 +189,6 @@ def _save(storage, key: str, path: Path, content_type: str, keys: list[str]) -> 
     with path.open("rb") as stream:
         storage.save(key, stream, content_type=content_type)
     keys.append(key)
-
-
-def _rendition_asset(rendition: Rendition, key: str) -> MediaAsset:
-    """The row worker.jobs.base.MediaAttempt.upload writes for a rendition."""
-    return MediaAsset(
-        position=rendition.position,
-        kind=rendition.kind,
-        label=rendition.label,
-        storage_key=key,
-        mime_type=rendition.mime_type,
-        width=rendition.width,
-        height=rendition.height,
-        duration_s=rendition.duration_s,
-        bytes=rendition.bytes,
-        sha256=rendition.sha256,
-    )
 
 
 # --- files -----------------------------------------------------------------------------------

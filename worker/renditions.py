@@ -23,6 +23,23 @@ class Rendition:
     label: str = ""
     duration_s: float | None = None
 
+    def asset(self, storage_key: str):
+        """The MediaAsset row for this rendition stored under ``storage_key``."""
+        from contest.entries.models import MediaAsset  # here: the decoding child stays lean
+
+        return MediaAsset(
+            position=self.position,
+            kind=self.kind,
+            label=self.label,
+            storage_key=storage_key,
+            mime_type=self.mime_type,
+            width=self.width,
+            height=self.height,
+            duration_s=self.duration_s,
+            bytes=self.bytes,
+            sha256=self.sha256,
+        )
+
 
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()

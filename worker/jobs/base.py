@@ -92,19 +92,9 @@ class MediaAttempt:
         with rendition.path.open("rb") as stream:
             self.storage.save(key, stream, content_type=rendition.mime_type)
         self.uploaded.append(key)
-        return MediaAsset(
-            entry_id=self.entry.id,
-            position=rendition.position,
-            kind=rendition.kind,
-            label=rendition.label,
-            storage_key=key,
-            mime_type=rendition.mime_type,
-            width=rendition.width,
-            height=rendition.height,
-            duration_s=rendition.duration_s,
-            bytes=rendition.bytes,
-            sha256=rendition.sha256,
-        )
+        asset = rendition.asset(key)
+        asset.entry_id = self.entry.id
+        return asset
 
     def finish(self, assets: list[MediaAsset], originals: list[OriginalFacts]) -> None:
         """Swap the renditions in one commit; the replaced objects are deleted afterwards."""
