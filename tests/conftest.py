@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from contest import create_app
 from contest.auth.models import Role, User
 from contest.contests.demo import build_demo_contest
-from contest.contests.models import Contest
+from contest.contests.models import Contest, VotePolicy
 from contest.storage import LocalStorage, build_storage
 from tests.support import (
     create_user,
@@ -31,6 +31,7 @@ from tests.support import (
     new_database,
     s3_config,
     start_moto_server,
+    vn,
     wallpaper,
 )
 
@@ -128,6 +129,16 @@ def any_storage(request, app, tmp_path):
 def contest(db) -> Contest:
     contest, _ = build_demo_contest(db)
     db.commit()
+    return contest
+
+
+@pytest.fixture
+def voting(db, contest):
+    """The demo contest with voting open through June and July 2025 (Vietnam time)."""
+    contest.voting_opens_at = vn(2025, 6, 1)
+    contest.voting_closes_at = vn(2025, 8, 1)
+    contest.vote_policy = VotePolicy.once_per_entry_per_day
+    db.flush()
     return contest
 
 

@@ -9,7 +9,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -332,3 +332,8 @@ class CeleryWorker:
                 self.process.kill()
                 self.process.wait(10)
         self.log.close()
+
+
+def vn(year, month, day, hour=0, minute=0, second=0) -> datetime:
+    """A Vietnam wall-clock time as a UTC instant (Vietnam is UTC+7, no daylight saving)."""
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC) - timedelta(hours=7)

@@ -4,7 +4,7 @@ voided votes leaving every tally, audience prizes, and concurrent clicks countin
 from __future__ import annotations
 
 import threading
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -20,15 +20,10 @@ from contest.voting import services, tally
 from contest.voting.models import MonthlyVoteCount, Vote
 from contest.voting.services import VoteRefused, cast_vote, official_tally, recount, void_votes
 from contest.voting.signals import VoteSignals, network_of
-from tests.support import create_entry_with_original, create_user, make_test_config, migrate, new_database
+from tests.support import create_entry_with_original, create_user, make_test_config, migrate, new_database, vn
 
 SECRET = "test-secret"
 SIGNALS = VoteSignals(address="203.0.113.7", user_agent="Mozilla/5.0 (Linux; Android 14)")
-
-
-def vn(year, month, day, hour=0, minute=0, second=0) -> datetime:
-    """A Vietnam wall-clock time as a UTC instant (Vietnam is UTC+7, no daylight saving)."""
-    return datetime(year, month, day, hour, minute, second, tzinfo=UTC) - timedelta(hours=7)
 
 
 def approved_entry(db, contest, author=None, *, category=None, title="Biển Cửa Lò") -> Entry:
@@ -46,16 +41,6 @@ def approved_entry(db, contest, author=None, *, category=None, title="Biển C�
     entry.approved_at = now_utc()
     db.flush()
     return entry
-
-
-@pytest.fixture
-def voting(db, contest):
-    """The demo contest with voting open through June and July 2025 (Vietnam time)."""
-    contest.voting_opens_at = vn(2025, 6, 1)
-    contest.voting_closes_at = vn(2025, 8, 1)
-    contest.vote_policy = VotePolicy.once_per_entry_per_day
-    db.flush()
-    return contest
 
 
 def vote(db, contest, entry, voter, at, signals=SIGNALS):

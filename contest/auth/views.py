@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -31,6 +31,17 @@ def load_user(user_id: str) -> User | None:
     except ValueError:
         return None
     return user if user is not None and user.is_active else None
+
+
+def _log_in(user: User, remember: bool = False) -> None:
+    """Log ``user`` in; the session keeps the account's language unless the visitor chose one.
+
+    With the language in the session, a page needs no account load to pick its language
+    (contest.i18n): the vote button's request never loads the account object.
+    """
+    login_user(user, remember=remember)
+    if user.locale in current_app.config["LANGUAGES"]:
+        session.setdefault("lang", user.locale)
 
 
 def _signup_limit() -> str:
@@ -75,7 +86,7 @@ def register():
             )
         else:
             db.session.commit()
-            login_user(user)
+            _log_in(user)
             flash(
                 _(
                     "Welcome, %(name)s! We sent a link to %(email)s: open it to confirm your address.",
@@ -146,7 +157,7 @@ def login():
             form.form_errors.append(_("This account has been disabled. Please contact the organizers."))
         else:
             db.session.commit()
-            login_user(user, remember=form.remember.data)
+            _log_in(user, remember=form.remember.data)
             flash(_("Welcome back, %(name)s.", name=user.full_name), "success")
             return redirect(safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)

@@ -50,7 +50,28 @@ def _localized(obj, field: str) -> str:
     return value or ""
 
 
-class Contest(Base):
+def counts_visible(display: VoteCountDisplay, closes_at: datetime, at: datetime | None = None) -> bool:
+    """Whether the public sees vote counts at ``at`` (organizers always do)."""
+    return display is VoteCountDisplay.live or (at or now_utc()) >= closes_at
+
+
+class VotingRules:
+    """The voting window and count display rules, for a Contest or a row read for one vote."""
+
+    voting_opens_at: datetime
+    voting_closes_at: datetime
+    vote_counts: VoteCountDisplay
+
+    def voting_open(self, at: datetime | None = None) -> bool:
+        at = at or now_utc()
+        return self.voting_opens_at <= at < self.voting_closes_at
+
+    def vote_counts_visible(self, at: datetime | None = None) -> bool:
+        """Whether the public sees vote counts now (organizers always do)."""
+        return counts_visible(self.vote_counts, self.voting_closes_at, at)
+
+
+class Contest(VotingRules, Base):
     __tablename__ = "contests"
     __table_args__ = (
         CheckConstraint("submission_opens_at < submission_closes_at", name="submission_window"),
@@ -124,14 +145,6 @@ class Contest(Base):
     def submission_open(self, at: datetime | None = None) -> bool:
         at = at or now_utc()
         return self.submission_opens_at <= at < self.submission_closes_at
-
-    def voting_open(self, at: datetime | None = None) -> bool:
-        at = at or now_utc()
-        return self.voting_opens_at <= at < self.voting_closes_at
-
-    def vote_counts_visible(self, at: datetime | None = None) -> bool:
-        """Whether the public sees vote counts now (organizers always do)."""
-        return self.vote_counts is VoteCountDisplay.live or (at or now_utc()) >= self.voting_closes_at
 
     def next_entry_code(self, session: Session) -> str:
         """Hand out the next public entry code; concurrent callers get distinct numbers."""

@@ -48,3 +48,10 @@ def hashed(secret: str, signals: VoteSignals) -> dict[str, str]:
         "net_hash": keyed_hash(secret, "net", network_of(signals.address)),
         "ua_hash": keyed_hash(secret, "ua", signals.user_agent.strip()),
     }
+
+
+def since_view_ms(viewed_at: datetime | None, at: datetime) -> int | None:
+    """Milliseconds from the entry page being served to the vote (None: unknown)."""
+    if viewed_at is None or viewed_at > at:
+        return None
+    return min(int((at - viewed_at).total_seconds() * 1000), 2**31 - 1)

@@ -10,12 +10,13 @@ from flask_login import current_user, login_required
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
-from contest.auth.policy import organizer_required
+from contest.auth.policy import organizer_required, session_user_id
 from contest.botcheck import bot_check_passes, vote_bot_check_widget
 from contest.contests.models import Contest, current_contest
 from contest.entries.models import Entry, EntryStatus
 from contest.extensions import db, limiter
 from contest.voting import services, tally
+from contest.voting.ballot import BallotContest, BallotEntry, BallotVoter, ballot
 from contest.voting.forms import VoteForm
 from contest.voting.models import Vote
 from contest.voting.services import VoteRefused
@@ -37,7 +38,8 @@ def view_token(entry: Entry) -> str:
     return _view_serializer().dumps(entry.id)
 
 
-def viewed_at(token: str | None, entry: Entry) -> datetime | None:
+def read_view_token(token: str | None) -> tuple[int, datetime] | None:
+    """(entry id, when its page was served) from a valid, fresh view token; else None."""
     if not token:
         return None
     try:
@@ -46,7 +48,12 @@ def viewed_at(token: str | None, entry: Entry) -> datetime | None:
         )
     except BadSignature:
         return None
-    return signed_at.astimezone(UTC) if entry_id == entry.id else None
+    return entry_id, signed_at.astimezone(UTC)
+
+
+def viewed_at(token: str | None, entry: Entry | BallotEntry) -> datetime | None:
+    found = read_view_token(token)
+    return found[1] if found is not None and found[0] == entry.id else None
 
 
 def vote_box(contest: Contest, entry: Entry) -> dict:
@@ -69,7 +76,7 @@ def vote_box(contest: Contest, entry: Entry) -> dict:
     }
 
 
-def _state(contest: Contest, entry: Entry) -> str:
+def _state(contest: Contest | BallotContest, entry: Entry | BallotEntry) -> str:
     if entry.status is not EntryStatus.approved:
         return "not_votable"
     if not contest.voting_open():
@@ -87,7 +94,7 @@ def _state(contest: Contest, entry: Entry) -> str:
 
 # --- casting a vote ----------------------------------------------------------------------
 def _voter_key() -> str:
-    return f"voter:{current_user.get_id()}"
+    return f"voter:{session_user_id() or current_user.get_id()}"
 
 
 def _vote_limit() -> str:
@@ -106,29 +113,45 @@ def _wants_json() -> bool:
 @limiter.limit(_vote_limit, key_func=_voter_key)
 @limiter.limit(_address_limit)
 def vote(code: str):
-    entry, contest = _votable_entry(code)
-    if not current_user.is_authenticated:
+    """Count the logged-in voter's vote (CSRFProtect has checked the form's token already).
+
+    The hot path (PostgreSQL, a voter named by the session) is one statement that checks
+    every rule and writes the vote with its counters (services.quick_vote). When it writes
+    nothing, the general path finds out why and tells the voter in their language.
+    """
+    voter_id = session_user_id()
+    human = None  # the bot check is asked at most once: a CAPTCHA answer is good for one use
+    if voter_id is not None:
+        human = bot_check_passes(request)
+        if human:
+            quick = _quick_vote(code, voter_id)
+            if quick is not None:
+                db.session.commit()  # a test's enclosing transaction; nothing left in production
+                return _counted(code.upper(), quick.entry_count if quick.counts_visible else None)
+    found = ballot(db.session, code, voter_id)
+    if found is None:
+        abort(404)
+    contest, entry = found.contest, found.entry
+    voter = found.voter or _voter_from_login()
+    if voter is None:
         login_url = url_for("auth.login", next=url_for("gallery.entry", code=entry.code))
         if _wants_json():
             return jsonify(ok=False, message=_("Please log in to vote."), login_url=login_url), 401
         return redirect(login_url)
-    form = VoteForm()
-    if not form.validate_on_submit():
-        abort(400)
-    if not bot_check_passes(request):
+    if not (bot_check_passes(request) if human is None else human):
         message = _("Please answer the check question correctly to vote.")
         return _answer(contest, entry, ok=False, message=message, status=400)
     signals = VoteSignals(
         address=request.remote_addr or "",
         user_agent=request.user_agent.string,
-        viewed_at=viewed_at(form.view_token.data, entry),
+        viewed_at=viewed_at(request.form.get("view_token"), entry),
     )
     try:
         counted = services.record_vote(
             db.session,
             contest=contest,
             entry=entry,
-            voter=current_user,
+            voter=voter,
             signals=signals,
             secret=current_app.config["SECRET_KEY"],
         )
@@ -136,25 +159,37 @@ def vote(code: str):
         db.session.rollback()
         return _answer(contest, entry, ok=False, message=refused.message, status=409)
     db.session.commit()
+    return _counted(entry.code, counted.entry_count if contest.vote_counts_visible() else None)
+
+
+def _quick_vote(code: str, voter_id: int) -> services.QuickVote | None:
+    viewed = read_view_token(request.form.get("view_token"))
+    return services.quick_vote(
+        db.session,
+        code=code,
+        voter_id=voter_id,
+        signals=VoteSignals(
+            address=request.remote_addr or "",
+            user_agent=request.user_agent.string,
+            viewed_at=viewed[1] if viewed else None,
+        ),
+        viewed_entry_id=viewed[0] if viewed else None,
+        secret=current_app.config["SECRET_KEY"],
+    )
+
+
+def _counted(code: str, count: int | None):
+    """The answer to a counted vote; ``count`` is None while counts are hidden."""
     message = _("Thank you: your vote is counted.")
     if _wants_json():  # the count comes back from the vote's own UPDATE: no further query
-        count = counted.entry_count if contest.vote_counts_visible() else None
         return jsonify(ok=True, message=message, count=count, state="voted")
-    return _answer(contest, entry, ok=True, message=message, status=200)
+    flash(message, "success")
+    return redirect(url_for("gallery.entry", code=code))
 
 
-def _votable_entry(code: str) -> tuple[Entry, Contest]:
-    """The approved entry and its contest, in one query (the vote button's hot path)."""
-    found = db.session.execute(
-        select(Entry, Contest)
-        .join(Contest, Contest.id == Entry.contest_id)
-        .where(
-            Entry.code == code.upper(), Entry.status == EntryStatus.approved, Contest.is_published.is_(True)
-        )
-    ).first()
-    if found is None:
-        abort(404)
-    return found.Entry, found.Contest
+def _voter_from_login() -> BallotVoter | None:
+    """The voter when the session did not name one: Flask-Login's other ways (remember cookie)."""
+    return BallotVoter.of(current_user) if current_user.is_authenticated else None
 
 
 def _public_entry(contest: Contest | None, code: str) -> Entry:
@@ -166,10 +201,13 @@ def _public_entry(contest: Contest | None, code: str) -> Entry:
     return entry
 
 
-def _answer(contest: Contest, entry: Entry, *, ok: bool, message: str, status: int):
+def _answer(contest: BallotContest, entry: BallotEntry, *, ok: bool, message: str, status: int):
     if _wants_json():
-        db.session.refresh(entry)
-        count = entry.vote_count if contest.vote_counts_visible() else None
+        count = (
+            db.session.scalar(select(Entry.vote_count).where(Entry.id == entry.id))
+            if contest.vote_counts_visible()
+            else None
+        )
         return jsonify(ok=ok, message=message, count=count, state=_state(contest, entry)), status
     flash(message, "success" if ok else "error")
     return redirect(url_for("gallery.entry", code=entry.code))

@@ -1,0 +1,374 @@
+"""The vote button's hot path: one statement on PostgreSQL that must refuse what the rules refuse.
+
+services.quick_vote checks every rule in SQL and writes nothing when one fails; the general
+path (services.record_vote) then says why. These tests hold the two to the same rules, run
+the statement in autocommit mode on a database of its own as production does, and cover the
+request side: the voter named by the session, the remember cookie, a disabled account, CSRF
+and the language kept in the session at login.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import timedelta
+
+import psycopg
+import pytest
+from sqlalchemy import event, func, select
+
+from contest import create_app
+from contest.contests.demo import build_demo_contest
+from contest.contests.models import VoteCountDisplay, VotePolicy
+from contest.entries.models import Entry, EntryStatus
+from contest.extensions import db as db_ext
+from contest.voting import services
+from contest.voting.models import MonthlyVoteCount, Vote
+from contest.voting.services import VoteRefused
+from contest.voting.signals import VoteSignals
+from tests.support import (
+    PASSWORD,
+    create_user,
+    log_in,
+    make_entry,
+    make_test_config,
+    migrate,
+    new_database,
+    vn,
+)
+from tests.test_voting import SECRET, SIGNALS
+
+JSON = {"Accept": "application/json"}
+
+
+@pytest.fixture
+def pg(db):
+    if db.get_bind().dialect.name != "postgresql":
+        pytest.skip("the one-statement vote is PostgreSQL's; SQLite takes the general path")
+    return db
+
+
+def rows(db) -> tuple[int, int, int]:
+    """Votes, the sum of the entries' counters and of the monthly counters."""
+    db.expire_all()
+    return (
+        db.scalar(select(func.count(Vote.id))),
+        db.scalar(select(func.coalesce(func.sum(Entry.vote_count), 0))),
+        db.scalar(select(func.coalesce(func.sum(MonthlyVoteCount.votes), 0))),
+    )
+
+
+def general(db, contest, entry, voter, at) -> str:
+    """What the rules in Python (no one-statement vote) do, undone afterwards."""
+    savepoint = db.begin_nested()
+    try:
+        services.check_vote(contest, entry, voter, at)
+        services.record_by_rules(
+            db, contest=contest, entry=entry, voter=voter, signals=SIGNALS, secret=SECRET, at=at
+        )
+        return "counted"
+    except VoteRefused as refused:
+        return refused.code
+    finally:
+        savepoint.rollback()
+        db.expire_all()
+
+
+def by_rules(db, contest, entry, voter, at) -> None:
+    """An earlier vote of a case's set-up, written without the statement under test."""
+    services.check_vote(contest, entry, voter, at)
+    services.record_by_rules(
+        db, contest=contest, entry=entry, voter=voter, signals=SIGNALS, secret=SECRET, at=at
+    )
+
+
+def quick(db, entry, voter, at) -> services.QuickVote | None:
+    return services.quick_vote(
+        db, code=entry.code, voter_id=voter.id, signals=SIGNALS, viewed_entry_id=None, secret=SECRET, at=at
+    )
+
+
+# Each case: set the situation up (it may cast earlier votes), then the moment of the vote.
+def _open(db, contest, entry, voter):
+    return vn(2025, 6, 10, 9)
+
+
+def _before_window(db, contest, entry, voter):
+    return contest.voting_opens_at - timedelta(seconds=1)
+
+
+def _at_close(db, contest, entry, voter):
+    return contest.voting_closes_at
+
+
+def _pending_entry(db, contest, entry, voter):
+    entry.status = EntryStatus.pending_review
+    return vn(2025, 6, 10, 9)
+
+
+def _rejected_entry(db, contest, entry, voter):
+    entry.status = EntryStatus.rejected
+    return vn(2025, 6, 10, 9)
+
+
+def _unpublished_contest(db, contest, entry, voter):
+    contest.is_published = False
+    return vn(2025, 6, 10, 9)
+
+
+def _unverified_voter(db, contest, entry, voter):
+    voter.email_verified_at = None
+    return vn(2025, 6, 10, 9)
+
+
+def _disabled_voter(db, contest, entry, voter):
+    voter.active = False
+    return vn(2025, 6, 10, 9)
+
+
+def _again_the_same_vietnam_day(db, contest, entry, voter):
+    by_rules(db, contest, entry, voter, vn(2025, 6, 10, 0))
+    return vn(2025, 6, 10, 23, 59, 59)
+
+
+def _the_next_vietnam_day(db, contest, entry, voter):
+    by_rules(db, contest, entry, voter, vn(2025, 6, 10, 23, 59, 59))
+    return vn(2025, 6, 11, 0)
+
+
+def _once_per_entry_next_day(db, contest, entry, voter):
+    contest.vote_policy = VotePolicy.once_per_entry
+    _again_the_same_vietnam_day(db, contest, entry, voter)
+    return vn(2025, 6, 20, 9)
+
+
+def _quota_left(db, contest, entry, voter):
+    contest.vote_policy, contest.votes_per_day = VotePolicy.daily_quota, 2
+    other = make_entry(db, contest, create_user(db, "other-author@example.com"))
+    by_rules(db, contest, other, voter, vn(2025, 6, 10, 8))
+    return vn(2025, 6, 10, 9)
+
+
+def _quota_used(db, contest, entry, voter):
+    _quota_left(db, contest, entry, voter)
+    contest.votes_per_day = 1
+    return vn(2025, 6, 10, 9)
+
+
+CASES: dict[str, Callable] = {
+    "open": _open,
+    "before the window": _before_window,
+    "at the close": _at_close,
+    "pending entry": _pending_entry,
+    "rejected entry": _rejected_entry,
+    "unpublished contest": _unpublished_contest,
+    "unverified voter": _unverified_voter,
+    "disabled voter": _disabled_voter,
+    "again the same Vietnam day": _again_the_same_vietnam_day,
+    "the next Vietnam day": _the_next_vietnam_day,
+    "once per entry, a later day": _once_per_entry_next_day,
+    "daily quota, one left": _quota_left,
+    "daily quota, used": _quota_used,
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_the_one_statement_refuses_what_the_rules_refuse(pg, voting, case):
+    author, voter = create_user(pg, "author@example.com"), create_user(pg, "voter@example.com")
+    entry = make_entry(pg, voting, author)
+    at = CASES[case](pg, voting, entry, voter)
+    pg.flush()
+    expected = general(pg, voting, entry, voter, at)
+    before, entry_count = rows(pg), pg.get(Entry, entry.id).vote_count
+    counted = quick(pg, entry, voter, at)
+    if expected == "counted":
+        assert counted is not None and counted.entry_count == entry_count + 1
+        assert rows(pg) == tuple(n + 1 for n in before)
+    else:
+        assert counted is None, f"{case}: the rules say {expected}, the statement counted the vote"
+        assert rows(pg) == before
+
+
+def test_the_one_statement_writes_what_the_general_path_writes(pg, voting):
+    voter = create_user(pg, "voter@example.com")
+    voter.created_at = vn(2025, 6, 10, 8)
+    first, second = (make_entry(pg, voting, create_user(pg, f"a{i}@example.com")) for i in range(2))
+    pg.flush()
+    at = vn(2025, 6, 10, 9)
+    signals = VoteSignals("203.0.113.7", "UA-1", viewed_at=at - timedelta(seconds=12))
+    done = services.record_by_rules(
+        pg, contest=voting, entry=first, voter=voter, signals=signals, secret=SECRET, at=at
+    )
+    by_general = pg.get(Vote, done.vote_id)
+    by_statement = pg.get(
+        Vote,
+        services.quick_vote(
+            pg,
+            code=second.code.lower(),
+            voter_id=voter.id,
+            signals=signals,
+            viewed_entry_id=second.id,
+            secret=SECRET,
+            at=at,
+        ).vote_id,
+    )
+    for column in (
+        "day",
+        "period",
+        "slot",
+        "account_age_s",
+        "since_view_ms",
+        "ip_hash",
+        "net_hash",
+        "ua_hash",
+        "created_at",
+    ):
+        assert getattr(by_statement, column) == getattr(by_general, column), column
+    assert by_statement.account_age_s == 3600 and by_statement.since_view_ms == 12_000
+    # A view token of another entry's page is not this vote's signal.
+    other_page = services.quick_vote(
+        pg,
+        code=first.code,
+        voter_id=voter.id,
+        signals=signals,
+        viewed_entry_id=second.id,
+        secret=SECRET,
+        at=at + timedelta(days=1),
+    )
+    assert pg.get(Vote, other_page.vote_id).since_view_ms is None
+
+
+def test_hidden_counts_stay_hidden_in_the_answer(pg, voting):
+    voting.vote_counts = VoteCountDisplay.after_close
+    entry, voter = make_entry(pg, voting, create_user(pg, "a@example.com")), create_user(pg, "v@example.com")
+    pg.flush()
+    counted = quick(pg, entry, voter, vn(2025, 6, 10, 9))
+    assert counted.entry_count == 1 and counted.counts_visible is False
+
+
+def test_sqlite_takes_the_general_path(db, voting):
+    if db.get_bind().dialect.name != "sqlite":
+        pytest.skip("about SQLite")
+    entry, voter = make_entry(db, voting, create_user(db, "a@example.com")), create_user(db, "v@example.com")
+    db.flush()
+    assert quick(db, entry, voter, vn(2025, 6, 10, 9)) is None
+    assert rows(db)[0] == 0
+
+
+# --- production's branch: a database of its own, autocommit ------------------------------
+def test_on_a_database_of_its_own_a_vote_is_one_committed_statement(tmp_path):
+    databases = new_database("postgresql", tmp_path)
+    url = next(databases)
+    migrate(url)
+    app = create_app(make_test_config(tmp_path, url))
+    try:
+        with app.app_context():
+            session = db_ext.session
+            contest, _ = build_demo_contest(session)
+            session.commit()
+            voter = create_user(session, "voter@example.com")
+            entry = make_entry(session, contest, create_user(session, "author@example.com"))
+            session.commit()
+            code, entry_id = entry.code, entry.id
+        statements: list[str] = []
+        engine = app.extensions["db"].engine
+        event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+        client = app.test_client()
+        log_in(client, voter)
+
+        answer = client.post(f"/e/{code}/vote", headers=JSON)
+        assert answer.status_code == 200 and answer.get_json()["count"] == 1
+        assert len(statements) == 1 and "INSERT INTO votes" in statements[0]
+        with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as other:
+            assert other.execute("SELECT count(*) FROM votes").fetchone()[0] == 1
+            assert (
+                other.execute("SELECT vote_count FROM entries WHERE id = %s", (entry_id,)).fetchone()[0] == 1
+            )
+            assert other.execute("SELECT sum(votes) FROM monthly_vote_counts").fetchone()[0] == 1
+
+        again = client.post(f"/e/{code}/vote", headers=JSON)
+        assert again.status_code == 409 and again.get_json()["count"] == 1
+        assert "already voted" in again.get_json()["message"]
+        with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as other:
+            assert other.execute("SELECT count(*) FROM votes").fetchone()[0] == 1
+            # No connection was left in a transaction or in autocommit by the vote.
+            assert (
+                other.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND state LIKE 'idle in transaction%%'"
+                ).fetchone()[0]
+                == 0
+            )
+    finally:
+        app.extensions["db"].engine.dispose()
+        next(databases, None)
+
+
+# --- the request side ----------------------------------------------------------------------
+@pytest.fixture
+def open_entry(db, contest):
+    return make_entry(db, contest, create_user(db, "author@example.com"))
+
+
+def test_a_voter_known_only_by_the_remember_cookie_votes(client, db, contest, open_entry):
+    voter = create_user(db, "voter@example.com")
+    answer = client.post("/account/login", data={"email": voter.email, "password": PASSWORD, "remember": "y"})
+    assert answer.status_code == 302
+    client.delete_cookie("session")
+    answer = client.post(f"/e/{open_entry.code}/vote", headers=JSON)
+    assert answer.status_code == 200 and answer.get_json()["ok"] is True
+    assert rows(db)[0] == 1
+
+
+def test_a_disabled_account_with_a_live_session_cannot_vote(client, db, contest, open_entry):
+    voter = create_user(db, "voter@example.com")
+    log_in(client, voter)
+    voter.active = False
+    db.flush()
+    answer = client.post(f"/e/{open_entry.code}/vote", headers=JSON)
+    assert answer.status_code == 401 and "login_url" in answer.get_json()
+    assert rows(db)[0] == 0
+
+
+def test_an_unknown_code_is_not_found_for_a_voter(client, db, contest):
+    log_in(client, create_user(db, "voter@example.com"))
+    assert client.post("/e/HNA25-9999/vote", headers=JSON).status_code == 404
+
+
+def test_a_vote_needs_the_forms_csrf_token(tmp_path):
+    databases = new_database("sqlite", tmp_path)
+    url = next(databases)
+    migrate(url)
+    app = create_app(make_test_config(tmp_path, url, WTF_CSRF_ENABLED=True))
+    with app.app_context():
+        session = db_ext.session
+        contest, _ = build_demo_contest(session)
+        session.commit()
+        voter = create_user(session, "voter@example.com")
+        code = make_entry(session, contest, create_user(session, "author@example.com")).code
+        session.commit()
+    client = app.test_client()
+    log_in(client, voter)
+    assert client.post(f"/e/{code}/vote", headers=JSON).status_code == 400
+    page = client.get(f"/e/{code}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    answer = client.post(f"/e/{code}/vote", data={"csrf_token": token}, headers=JSON)
+    assert answer.status_code == 200 and answer.get_json()["count"] == 1
+    app.extensions["db"].engine.dispose()
+
+
+@pytest.mark.parametrize(("chosen", "kept"), [(None, "en"), ("vi", "vi")])
+def test_logging_in_keeps_the_accounts_language_unless_one_was_chosen(client, db, contest, chosen, kept):
+    voter = create_user(db, "voter@example.com", locale="en")
+    if chosen:
+        client.get(f"/language/{chosen}")
+    client.post("/account/login", data={"email": voter.email, "password": PASSWORD})
+    with client.session_transaction() as session:
+        assert session["lang"] == kept and session["_user_id"] == str(voter.id)
+
+
+def test_a_vote_answer_is_in_the_language_kept_at_login(client, db, contest, open_entry):
+    voter = create_user(db, "voter@example.com", locale="en")
+    client.post("/account/login", data={"email": voter.email, "password": PASSWORD})
+    answer = client.post(f"/e/{open_entry.code}/vote", headers=JSON)
+    assert answer.get_json()["message"] == "Thank you: your vote is counted."
