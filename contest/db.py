@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import enum
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Flask, current_app, g
 from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
@@ -61,7 +63,14 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime()}
 
 
-def make_engine(url: str) -> Engine:
+# A pooled connection that sat unused for longer than this is checked (a round trip) before
+# it is handed out; one used more recently is handed out as it is (HikariCP's "alive bypass
+# window"). A database restarted while the site is quiet is never seen by a request; under
+# load, when every request would pay a liveness round trip, none does.
+PING_AFTER_IDLE_S = 1.0
+
+
+def make_engine(url: str, ping_after_idle_s: float = PING_AFTER_IDLE_S) -> Engine:
     if url.startswith("sqlite"):
         database = make_url(url).database
         if database and database != ":memory:":
@@ -69,7 +78,31 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30})
         _tune_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url)
+    _ping_when_idle(engine, ping_after_idle_s)
+    return engine
+
+
+def _ping_when_idle(engine: Engine, after_s: float) -> None:
+    """Pessimistic disconnect handling, paid only by connections that were idle a while.
+
+    A connection that fails its check is discarded and the pool hands out another one
+    (SQLAlchemy retries a checkout that raises DisconnectionError).
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection, record, _proxy):
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since <= after_s:
+            return  # new, or used a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError(f"pooled connection lost while idle: {exc}") from exc
 
 
 def _unicode_lower(value):

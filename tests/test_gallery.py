@@ -25,7 +25,16 @@ from contest.contests.models import Category, CategoryKind, Contest, Place, Vote
 from contest.db import now_utc
 from contest.entries.models import AssetKind, Entry, EntryStatus, MediaAsset
 from contest.gallery.cache import TTLCache
-from contest.gallery.services import PER_PAGE, RANDOM_ORDER_BUCKETS, SEED_SPACE, order_buckets, random_start
+from contest.gallery.services import (
+    PER_PAGE,
+    RANDOM_ORDER_BUCKETS,
+    SEED_SPACE,
+    GalleryFilter,
+    filter_size,
+    order_buckets,
+    random_start,
+    whole_set,
+)
 from contest.gallery.share import qr_svg
 from contest.gallery.views import SEED_SESSION_KEY
 from contest.storage import new_key
@@ -748,6 +757,44 @@ def test_the_cards_are_rendered_once_for_every_page_they_appear_in(app, client, 
     with sql_statements(app) as seen:
         gallery(client, sort="newest", place="vinh")  # the same 24 cards, another page
     assert not [s for s in seen if "media_assets" in s]
+
+
+def test_a_vote_moves_the_count_on_a_kept_card_without_rendering_it_again(
+    app, client, db, contest, forty_entries, cache_on
+):
+    set_seed(client, 3)
+    first = gallery(client, sort="newest")
+    top = forty_entries[-1]
+    assert f"{top.code}" in text_of(first)
+    top.vote_count = 41
+    db.commit()
+    cache_on.data.clear()  # the page's rows are read again (their copy lives GALLERY_CACHE_S)
+    cache_on.pages.clear()
+
+    with sql_statements(app) as seen:
+        again = text_of(gallery(client, sort="newest"))
+
+    assert "41 votes" in again and again.count("0 votes") == PER_PAGE - 1
+    assert not [s for s in seen if "media_assets" in s]  # every card came from the cache
+
+
+def test_a_large_filter_is_known_as_large_without_reading_its_rows(
+    app, db, contest, author, cache_on, monkeypatch
+):
+    monkeypatch.setattr("contest.gallery.services.SMALL_SET", 3)
+    for i in range(5):
+        make_entry(db, contest, author, title=f"Entry {i}")
+    vinh = next(p.id for p in contest.places if p.code == "vinh")
+    elsewhere = next(p.id for p in contest.places if p.code != "vinh")
+    with sql_statements(app) as seen:
+        for flt in (GalleryFilter(), GalleryFilter(), GalleryFilter(place_id=vinh)):  # all 5: large
+            assert whole_set(cache_on.data, 60, db, contest.id, flt) is None
+        # None there: read whole (and found empty).
+        assert len(whole_set(cache_on.data, 60, db, contest.id, GalleryFilter(place_id=elsewhere))) == 0
+
+    reads = [s for s in seen if s.startswith("SELECT")]
+    assert len(reads) == 2 and "GROUP BY" in reads[0]  # the sizes once, then the small set's rows
+    assert filter_size({(1, 1): 4, (1, 2): 2, (2, 1): 7}, GalleryFilter(place_id=1)) == 11
 
 
 def test_the_page_follows_when_vote_counts_become_public(app, client, db, contest, author, cache_on):

@@ -256,6 +256,26 @@ def test_sqlite_takes_the_general_path(db, voting):
 
 
 # --- production's branch: a database of its own, autocommit ------------------------------
+def driver_statements(engine) -> list[str]:
+    """Every statement that psycopg's cursors of ``engine``'s connections send from now on.
+
+    Read at the driver, below SQLAlchemy: the vote's hot path sends its statement there
+    directly, and the pool's liveness check goes there too.
+    """
+    sent: list[str] = []
+
+    class Recording(psycopg.Cursor):
+        def execute(self, query, params=None, **kwargs):
+            sent.append(str(query))
+            return super().execute(query, params, **kwargs)
+
+    engine.pool.dispose()  # connections made from now on record what they send
+    event.listen(
+        engine, "connect", lambda connection, _record: setattr(connection, "cursor_factory", Recording)
+    )
+    return sent
+
+
 def test_on_a_database_of_its_own_a_vote_is_one_committed_statement(tmp_path):
     databases = new_database("postgresql", tmp_path)
     url = next(databases)
@@ -270,14 +290,13 @@ def test_on_a_database_of_its_own_a_vote_is_one_committed_statement(tmp_path):
             entry = make_entry(session, contest, create_user(session, "author@example.com"))
             session.commit()
             code, entry_id = entry.code, entry.id
-        statements: list[str] = []
-        engine = app.extensions["db"].engine
-        event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
         client = app.test_client()
         log_in(client, voter)
+        statements = driver_statements(app.extensions["db"].engine)
 
         answer = client.post(f"/e/{code}/vote", headers=JSON)
         assert answer.status_code == 200 and answer.get_json()["count"] == 1
+        # What reached the driver, pool checks included: the vote and nothing else.
         assert len(statements) == 1 and "INSERT INTO votes" in statements[0]
         with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as other:
             assert other.execute("SELECT count(*) FROM votes").fetchone()[0] == 1

@@ -19,7 +19,7 @@ import secrets
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy import Select, and_, func, or_, select, union
@@ -257,6 +257,10 @@ class CardRow:
     place_id: int
     vote_count: int | None  # None while counts are not public
 
+    def without_count(self) -> CardRow:
+        """The row as its kept card sees it (the count is filled in apart)."""
+        return replace(self, vote_count=None)
+
 
 @dataclass(frozen=True)
 class GalleryPage:
@@ -383,10 +387,40 @@ def _found(contest_id: int, flt: GalleryFilter) -> Select:
     return _text_search(stmt, flt.q) if flt.q else stmt
 
 
+def set_sizes(cache: TTLCache, ttl_s: int, session: Session, contest_id: int) -> dict[tuple[int, int], int]:
+    """How many approved entries each (category, place) of the contest has (kept ``ttl_s``).
+
+    One small GROUP BY tells how large any filter without a search is, so that the large
+    sets (the whole gallery, a category, a big place) are known as such without reading
+    SMALL_SET rows to find out.
+    """
+
+    def read() -> dict[tuple[int, int], int]:
+        rows = session.execute(
+            select(Entry.category_id, Entry.place_id, func.count())
+            .where(Entry.contest_id == contest_id, Entry.status == EntryStatus.approved)
+            .group_by(Entry.category_id, Entry.place_id)
+        )
+        return {(category_id, place_id): count for category_id, place_id, count in rows}
+
+    return cache.get_or_compute(("gallery_set_sizes", contest_id), ttl_s, read)
+
+
+def filter_size(sizes: dict[tuple[int, int], int], flt: GalleryFilter) -> int:
+    """How many entries ``flt``'s category and place find (its search aside)."""
+    return sum(
+        count
+        for (category_id, place_id), count in sizes.items()
+        if flt.category_id in (None, category_id) and flt.place_id in (None, place_id)
+    )
+
+
 def whole_set(
     cache: TTLCache, ttl_s: int, session: Session, contest_id: int, flt: GalleryFilter
 ) -> WholeSet | None:
     """Every entry the filter finds when they are at most SMALL_SET, else None (kept ``ttl_s``)."""
+    if not flt.q and filter_size(set_sizes(cache, ttl_s, session, contest_id), flt) > SMALL_SET:
+        return None
 
     def read() -> WholeSet | None:
         stmt = _found(contest_id, flt).add_columns(Entry.shuffle_key, Entry.approved_at)

@@ -44,6 +44,8 @@ from contest.voting.views import vote_box
 bp = Blueprint("gallery", __name__)
 
 SEED_SESSION_KEY = "gallery_seed"
+# Where a kept card's vote count goes (a comment: no entry's text can make one, it is escaped).
+VOTES_SLOT = Markup("<!--votes-->")
 OG_IMAGE_MAX_AGE_S = 300
 
 
@@ -148,22 +150,36 @@ def _random_start(buckets: int) -> int:
 
 def _card_fragments(contest: GalleryContest, page: GalleryPage) -> list[Markup]:
     """The page's cards as HTML. A card is rendered once per language and kept: the pages of
-    every order, filter and starting point it appears in share it (its row, count included,
-    is part of the key, so a new vote makes a new card)."""
+    every order, filter and starting point it appears in share it. Its vote count is not part
+    of it (votes come by the second): the card keeps a slot, filled here with the count's own
+    small fragment."""
     fragments, locale = caches().fragments, str(get_locale())
-    keys = [("card", row, locale, contest.names) for row in page.rows]
+    keys = [("card", row.without_count(), locale, contest.names) for row in page.rows]
     html = [fragments.get(key) for key in keys]
     missing = [i for i, found in enumerate(html) if found is None]
     if missing:
         cards = services.gallery_cards(db.session, contest, [page.rows[i] for i in missing])
         render = get_template_attribute("gallery/_card.html", "card")
         for i in missing:
-            html[i] = Markup(render(cards[page.rows[i].id]))
+            html[i] = Markup(render(cards[page.rows[i].id], VOTES_SLOT))
             fragments.put(keys[i], html[i], fragment_ttl_s(), size=len(html[i]))
+    html = [
+        card.replace(VOTES_SLOT, _votes(row.vote_count, locale))
+        for card, row in zip(html, page.rows, strict=True)
+    ]
     if html:
         # The first image is not lazy: on a phone it is the page's largest paint.
         html[0] = html[0].replace(' loading="lazy"', "", 1)
     return html
+
+
+def _votes(count: int | None, locale: str) -> Markup:
+    """A card's vote count ("12 votes"), rendered once per number and language; none while hidden."""
+    if count is None:
+        return Markup("")
+    return fragment(
+        ("card_votes", count, locale), lambda: get_template_attribute("gallery/_card.html", "votes")(count)
+    )
 
 
 def _page_url(page: int) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -30,7 +31,13 @@ VIEW_TOKEN_MAX_AGE_S = 24 * 3600
 
 # --- the vote box (used by the entry page) -----------------------------------------------
 def _view_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=VIEW_TOKEN_SALT)
+    return _serializer(current_app.config["SECRET_KEY"])
+
+
+@lru_cache(maxsize=4)
+def _serializer(secret: str) -> URLSafeTimedSerializer:
+    # Made once per key: building one probes its JSON module, a cost on every vote.
+    return URLSafeTimedSerializer(secret, salt=VIEW_TOKEN_SALT)
 
 
 def view_token(entry: Entry) -> str:
