@@ -38,7 +38,7 @@ from contest.gallery.services import (
 from contest.gallery.share import qr_svg
 from contest.gallery.views import SEED_SESSION_KEY
 from contest.storage import new_key
-from tests.support import category, create_user, log_in, make_entry, real_video_source
+from tests.support import PASSWORD, category, create_user, log_in, make_entry, real_video_source
 
 EN = {"Accept-Language": "en"}
 DAY = date(2025, 6, 1)  # the random order's starting points turn each day: the tests pin it
@@ -660,6 +660,24 @@ def test_a_logged_in_visitor_never_gets_the_anonymous_page(app, db, photo, stran
     if page == "/e/{code}":
         assert "Vote for this entry" in text_of(own) and 'name="csrf_token"' in text_of(own)
         assert "Log in to vote" in text_of(after) and "Vote for this entry" not in text_of(after)
+
+
+@pytest.mark.parametrize("page", ["/gallery", "/e/{code}"])
+def test_a_visitor_known_only_by_the_remember_cookie_never_gets_the_anonymous_page(
+    app, db, photo, stranger, cache_on, page
+):
+    anonymous, returning = app.test_client(), app.test_client()
+    path = page.format(code=photo.code)
+    kept = anonymous.get(path, headers=EN)  # the anonymous copy is in the cache
+    login = {"email": stranger.email, "password": PASSWORD, "remember": "y"}
+    assert returning.post("/account/login", data=login).status_code == 302
+    returning.delete_cookie("session")  # a new browser session: only "keep me logged in" is left
+
+    own = returning.get(path, headers=EN)
+
+    logout_form = 'action="/account/logout"'  # in the account's own language: look for the form
+    assert logout_form in text_of(own) and logout_form not in text_of(kept)
+    assert own.cache_control.private
 
 
 @pytest.mark.parametrize("page", ["/gallery", "/e/{code}"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from flask import abort, flash, g, redirect, session, url_for
+from flask import abort, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -65,3 +65,13 @@ def session_user_id() -> int | None:
         return int(session["_user_id"])
     except (KeyError, TypeError, ValueError):
         return None
+
+
+def is_anonymous() -> bool:
+    """Whether nobody is logged in, read from the session and the "keep me logged in" cookie
+    before asking Flask-Login (which would build its anonymous user for every visitor)."""
+    if "_login_user" not in g and "_user_id" not in session:
+        remember_cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+        if remember_cookie not in request.cookies:
+            return True  # nothing that could name a user: Flask-Login would find nobody either
+    return not current_user.is_authenticated

@@ -24,8 +24,9 @@ from dataclasses import dataclass
 
 from flask import Response, current_app, request, session
 from flask_babel import get_locale
-from flask_login import current_user
 from markupsafe import Markup
+
+from contest.auth.policy import is_anonymous
 
 # Per process: each of gunicorn's workers keeps its own. A gallery page is about 30 KB, an entry
 # page 8 KB; least recently used pages go first.
@@ -162,7 +163,7 @@ def page_key(*parts: Hashable, with_query: bool = True) -> tuple | None:
     Not shared: a logged-in visitor's page (their name, their vote), one that shows a
     flashed message, or any page while the cache is off.
     """
-    if ttl_s() <= 0 or "_flashes" in session or current_user.is_authenticated:
+    if ttl_s() <= 0 or "_flashes" in session or not is_anonymous():
         return None
     query = tuple(sorted(request.args.items(multi=True), key=lambda item: item[0])) if with_query else ()
     return (request.path, query, str(get_locale()), *parts)

@@ -19,7 +19,7 @@ import secrets
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Select, and_, func, or_, select, union
@@ -257,9 +257,9 @@ class CardRow:
     place_id: int
     vote_count: int | None  # None while counts are not public
 
-    def without_count(self) -> CardRow:
-        """The row as its kept card sees it (the count is filled in apart)."""
-        return replace(self, vote_count=None)
+    def card_key(self) -> tuple:
+        """What the entry's kept card shows of this row: all of it but the count (filled in apart)."""
+        return (self.id, self.code, self.title, self.author_name, self.category_id, self.place_id)
 
 
 @dataclass(frozen=True)

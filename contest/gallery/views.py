@@ -152,9 +152,9 @@ def _card_fragments(contest: GalleryContest, page: GalleryPage) -> list[Markup]:
     """The page's cards as HTML. A card is rendered once per language and kept: the pages of
     every order, filter and starting point it appears in share it. Its vote count is not part
     of it (votes come by the second): the card keeps a slot, filled here with the count's own
-    small fragment."""
-    fragments, locale = caches().fragments, str(get_locale())
-    keys = [("card", row.without_count(), locale, contest.names) for row in page.rows]
+    small fragment, kept per number and language."""
+    fragments, locale, ttl = caches().fragments, str(get_locale()), fragment_ttl_s()
+    keys = [("card", row.card_key(), locale, contest.names) for row in page.rows]
     html = [fragments.get(key) for key in keys]
     missing = [i for i, found in enumerate(html) if found is None]
     if missing:
@@ -162,10 +162,14 @@ def _card_fragments(contest: GalleryContest, page: GalleryPage) -> list[Markup]:
         render = get_template_attribute("gallery/_card.html", "card")
         for i in missing:
             html[i] = Markup(render(cards[page.rows[i].id], VOTES_SLOT))
-            fragments.put(keys[i], html[i], fragment_ttl_s(), size=len(html[i]))
+            fragments.put(keys[i], html[i], ttl, size=len(html[i]))
+    counts: dict[int | None, Markup] = {None: Markup("")}  # None: counts are hidden
+    for row in page.rows:
+        if row.vote_count not in counts:
+            key = ("card_votes", row.vote_count, locale)
+            counts[row.vote_count] = fragments.get(key) or _votes(fragments, key, row.vote_count, ttl)
     html = [
-        card.replace(VOTES_SLOT, _votes(row.vote_count, locale))
-        for card, row in zip(html, page.rows, strict=True)
+        card.replace(VOTES_SLOT, counts[row.vote_count]) for card, row in zip(html, page.rows, strict=True)
     ]
     if html:
         # The first image is not lazy: on a phone it is the page's largest paint.
@@ -173,13 +177,11 @@ def _card_fragments(contest: GalleryContest, page: GalleryPage) -> list[Markup]:
     return html
 
 
-def _votes(count: int | None, locale: str) -> Markup:
-    """A card's vote count ("12 votes"), rendered once per number and language; none while hidden."""
-    if count is None:
-        return Markup("")
-    return fragment(
-        ("card_votes", count, locale), lambda: get_template_attribute("gallery/_card.html", "votes")(count)
-    )
+def _votes(fragments, key: tuple, count: int, ttl: float) -> Markup:
+    """A card's vote count ("12 votes"), rendered and kept."""
+    html = Markup(get_template_attribute("gallery/_card.html", "votes")(count))
+    fragments.put(key, html, ttl, size=len(html))
+    return html
 
 
 def _page_url(page: int) -> str:
