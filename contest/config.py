@@ -93,6 +93,9 @@ def load_settings(env: dict | None = None) -> dict:
         # Seconds one web process reuses the public gallery and entry pages it made for anonymous
         # visitors, and what the gallery's filters found (contest.gallery.cache).
         "GALLERY_CACHE_S": _int(env, "GALLERY_CACHE_S", 15),
+        # Where those pages are also kept for every web process and machine of the site
+        # (redis://...); empty: each process keeps its own only.
+        "PAGE_CACHE_URL": env.get("PAGE_CACHE_URL", ""),
         "MIN_ACCOUNT_AGE": _int(env, "MIN_ACCOUNT_AGE", 15),
         "EMAIL_TOKEN_MAX_AGE_S": _int(env, "EMAIL_TOKEN_MAX_AGE_S", 3 * 24 * 3600),
         "PASSWORD_RESET_MAX_AGE_S": _int(env, "PASSWORD_RESET_MAX_AGE_S", 2 * 3600),

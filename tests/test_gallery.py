@@ -10,6 +10,8 @@ import html
 import io
 import itertools
 import re
+import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,7 +26,7 @@ from sqlalchemy import event
 from contest.contests.models import Category, CategoryKind, Contest, Place, VoteCountDisplay
 from contest.db import now_utc
 from contest.entries.models import AssetKind, Entry, EntryStatus, MediaAsset
-from contest.gallery.cache import TTLCache
+from contest.gallery.cache import CachedPage, GalleryCaches, SharedPages, TTLCache
 from contest.gallery.services import (
     PER_PAGE,
     RANDOM_ORDER_BUCKETS,
@@ -38,7 +40,7 @@ from contest.gallery.services import (
 from contest.gallery.share import qr_svg
 from contest.gallery.views import SEED_SESSION_KEY
 from contest.storage import new_key
-from tests.support import PASSWORD, category, create_user, log_in, make_entry, real_video_source
+from tests.support import IN_CI, PASSWORD, category, create_user, log_in, make_entry, real_video_source
 
 EN = {"Accept-Language": "en"}
 DAY = date(2025, 6, 1)  # the random order's starting points turn each day: the tests pin it
@@ -1207,3 +1209,81 @@ def test_pages_in_vietnamese_by_default_and_in_english_on_request(client, db, co
     assert "Địa điểm" in text_of(vi_entry) and "Ngày chụp" in text_of(vi_entry)
     assert "Place" in text_of(en_entry) and "Date taken" in text_of(en_entry)
     assert "Thành phố Vinh" in text_of(vi_entry) and "Vinh City" in text_of(en_entry)
+
+
+# --- pages shared by every web process (PAGE_CACHE_URL, Redis) ---------------------------------
+@pytest.fixture
+def redis_url():
+    """A real Redis on loopback (the production page cache); its keys are this test's own."""
+    import redis
+
+    url = "redis://127.0.0.1:6379/9"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError as exc:
+        if IN_CI:
+            pytest.fail(f"Redis must run in CI but is not reachable: {exc}")
+        pytest.skip(f"Redis not reachable: {exc}")
+    return url
+
+
+@pytest.fixture
+def shared_cache(app, monkeypatch, redis_url):
+    """The gallery's caches on, with the shared layer under a key prefix of this test's own."""
+    import redis
+
+    monkeypatch.setitem(app.config, "GALLERY_CACHE_S", 3600)
+    prefix = f"test:{uuid.uuid4().hex}:"
+    caches = GalleryCaches.create()
+    caches = GalleryCaches(caches.data, caches.fragments, caches.pages, SharedPages(redis_url, prefix=prefix))
+    monkeypatch.setitem(app.extensions, "gallery_cache", caches)
+    yield caches
+    server = redis.Redis.from_url(redis_url)
+    for name in server.scan_iter(f"{prefix}*"):
+        server.delete(name)
+
+
+@pytest.mark.parametrize("page", ["/gallery", "/e/{code}"])
+def test_a_page_made_by_one_process_is_served_by_the_others(app, db, photo, shared_cache, page):
+    path = page.format(code=photo.code)
+    first = app.test_client().get(path, headers=EN)
+    photo.title = "A new title, not yet on the kept page"
+    db.commit()
+    shared_cache.pages.clear()  # another process: none of this one's copies
+
+    with sql_statements(app) as seen:
+        other = app.test_client().get(path, headers=EN)
+
+    assert other.status_code == 200 and other.data == first.data
+    assert other.headers["ETag"] == first.headers["ETag"]
+    assert not [s for s in seen if "FROM entries" in s]  # no page was made again
+    assert len(shared_cache.pages) == 1  # and this process keeps its own copy now
+
+
+def test_a_shared_page_lives_what_is_left_of_its_life(app, redis_url):
+    shared = SharedPages(redis_url, prefix=f"test:{uuid.uuid4().hex}:")
+    page = CachedPage(b"<p>kept</p>", "0" * 32, 0.0)
+    shared.put(("/gallery", (), "en"), page, ttl_s=0.3)
+
+    found = shared.get(("/gallery", (), "en"))
+    assert found.body == page.body and found.etag == page.etag
+    assert 0 < found.expires_at - time.monotonic() <= 0.3
+    assert shared.get(("/gallery", (), "vi")) is None
+    time.sleep(0.35)
+    assert shared.get(("/gallery", (), "en")) is None
+
+
+def test_an_unreachable_page_cache_leaves_the_pages_working(app, db, photo, monkeypatch, caplog):
+    monkeypatch.setitem(app.config, "GALLERY_CACHE_S", 3600)
+    closed = SharedPages("redis://127.0.0.1:1/0", timeout_s=0.2)
+    kept = GalleryCaches.create()
+    monkeypatch.setitem(
+        app.extensions, "gallery_cache", GalleryCaches(kept.data, kept.fragments, kept.pages, closed)
+    )
+    client = app.test_client()
+
+    assert client.get("/gallery", headers=EN).status_code == 200
+    assert "unreachable" in caplog.text
+    started = time.monotonic()
+    assert client.get(f"/e/{photo.code}", headers=EN).status_code == 200  # not asked again for a while
+    assert time.monotonic() - started < 0.2

@@ -16,6 +16,7 @@ whether vote counts are public, and where the visitor's random order starts.
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -107,13 +108,15 @@ class GalleryCaches:
     data: TTLCache  # the current contest, what the gallery's filters find
     fragments: TTLCache  # gallery cards rendered in one language
     pages: TTLCache  # whole pages for anonymous visitors
+    shared_pages: SharedPages | None = None  # the same pages, for every process (PAGE_CACHE_URL)
 
     @classmethod
-    def create(cls) -> GalleryCaches:
+    def create(cls, shared_url: str = "") -> GalleryCaches:
         return cls(
             data=TTLCache(max_bytes=DATA_CACHE_BYTES),
             fragments=TTLCache(max_items=50_000, max_bytes=FRAGMENT_CACHE_BYTES),
             pages=TTLCache(max_items=10_000, max_bytes=PAGE_CACHE_BYTES),
+            shared_pages=SharedPages(shared_url) if shared_url else None,
         )
 
     def clear(self) -> None:
@@ -170,7 +173,14 @@ def page_key(*parts: Hashable, with_query: bool = True) -> tuple | None:
 
 
 def cached_response(key: tuple | None) -> Response | None:
-    page = caches().pages.get(key) if key is not None else None
+    if key is None:
+        return None
+    kept = caches()
+    page = kept.pages.get(key)
+    if page is None and kept.shared_pages is not None:
+        page = kept.shared_pages.get(key)  # made by another process: kept here too, as long as it lives
+        if page is not None:
+            kept.pages.put(key, page, page.expires_at - time.monotonic(), size=len(page.body))
     return _respond(page) if page is not None else None
 
 
@@ -183,7 +193,10 @@ def store_and_respond(key: tuple | None, body: str, max_ttl_s: float | None = No
     data = body.encode()
     ttl = ttl_s() if max_ttl_s is None else max(0.0, min(ttl_s(), max_ttl_s))
     page = CachedPage(data, hashlib.blake2b(data, digest_size=16).hexdigest(), time.monotonic() + ttl)
-    caches().pages.put(key, page, ttl, size=len(data))
+    kept = caches()
+    kept.pages.put(key, page, ttl, size=len(data))
+    if kept.shared_pages is not None:
+        kept.shared_pages.put(key, page, ttl)
     return _respond(page)
 
 
@@ -203,3 +216,57 @@ def _respond(page: CachedPage) -> Response:
         # cookie never matches an anonymous one's.
         headers["Cache-Control"] = f"public, max-age={max(0, int(page.expires_at - time.monotonic()))}"
     return response
+
+
+class SharedPages:
+    """Whole anonymous pages kept in Redis, behind each process's own copies.
+
+    Without it, every web process (4 per machine, several machines) makes each page once per
+    GALLERY_CACHE_S for itself; with it, the first one to make it serves the others. Redis
+    keeps each page for what is left of its life (PX). A Redis that fails to answer within
+    ``timeout_s`` is left alone for ``retry_after_s``: pages are then made as without it,
+    never an error page.
+    """
+
+    def __init__(
+        self, url: str, *, prefix: str = "hna:page:", timeout_s: float = 0.25, retry_after_s: float = 5.0
+    ) -> None:
+        import redis
+
+        self.prefix = prefix
+        self._errors = redis.RedisError
+        self._redis = redis.Redis.from_url(url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s)
+        self._retry_after_s = retry_after_s
+        self._down_until = 0.0
+
+    def get(self, key: tuple) -> CachedPage | None:
+        if time.monotonic() < self._down_until:
+            return None
+        name = self._name(key)
+        try:
+            raw, left_ms = self._redis.pipeline(transaction=False).get(name).pttl(name).execute()
+        except self._errors as exc:
+            self._down(exc)
+            return None
+        if raw is None or left_ms <= 0:
+            return None
+        # The value: the 32 hex digits of the ETag, then the body.
+        return CachedPage(raw[32:], raw[:32].decode(), time.monotonic() + left_ms / 1000)
+
+    def put(self, key: tuple, page: CachedPage, ttl_s: float) -> None:
+        if time.monotonic() < self._down_until or ttl_s < 0.001:
+            return
+        try:
+            self._redis.set(self._name(key), page.etag.encode() + page.body, px=int(ttl_s * 1000))
+        except self._errors as exc:
+            self._down(exc)
+
+    def _name(self, key: tuple) -> str:
+        # repr: the key holds only strings, numbers, booleans and None, the same in every process.
+        return self.prefix + hashlib.blake2b(repr(key).encode(), digest_size=16).hexdigest()
+
+    def _down(self, exc: Exception) -> None:
+        self._down_until = time.monotonic() + self._retry_after_s
+        logging.getLogger(__name__).warning(
+            "page cache (PAGE_CACHE_URL) unreachable, not used for %.0f s: %s", self._retry_after_s, exc
+        )

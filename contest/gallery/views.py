@@ -51,7 +51,7 @@ OG_IMAGE_MAX_AGE_S = 300
 
 @bp.record_once
 def _install_cache(state) -> None:
-    state.app.extensions.setdefault("gallery_cache", GalleryCaches.create())
+    state.app.extensions.setdefault("gallery_cache", GalleryCaches.create(state.app.config["PAGE_CACHE_URL"]))
 
 
 # --- the gallery ---------------------------------------------------------------------------
