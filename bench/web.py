@@ -38,9 +38,10 @@ wrk keeps its 16 connections busy (a closed loop): once the 2 workers are satura
 request's latency is mostly its wait in the queue, about 16 / (requests per second).
 
 The server's environment is the application's defaults and: CONTEST_ENV=development,
-BOT_CHECK=none, JOB_DISPATCH=off, local storage; rate limits stay on (in memory, the
-embedded default) with raised figures (VOTE_RATE_LIMIT, VOTE_RATE_LIMIT_PER_ADDRESS,
-LOGIN_RATE_LIMIT), so their cost is in every vote.
+BOT_CHECK=none, JOB_DISPATCH=off, local storage; the pages that the web processes share go
+to production's Redis page cache (PAGE_CACHE_URL, database 5 of the local Redis, emptied at
+each phase); rate limits stay on (in memory, the embedded default) with raised figures
+(VOTE_RATE_LIMIT, VOTE_RATE_LIMIT_PER_ADDRESS, LOGIN_RATE_LIMIT), so their cost is in every vote.
 
 ``python -m bench.web`` runs it alone; ``python -m bench.web small`` runs one phase, and
 ``BENCH_WEB_PAGES=gallery,entry`` limits the small phase to those pages (with /healthz, same
@@ -78,6 +79,8 @@ WARM_UP_ARGS = ("--threads=2", "--connections=16", "--duration=2s", "--timeout=5
 WORKERS = 2
 DB_NAME = os.environ.get("BENCH_DB_NAME", "contest_bench")  # another name: runs side by side
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+# Production's shared page cache (a Redis database of the bench's own: emptied at each phase).
+PAGE_CACHE_URL = os.environ.get("BENCH_PAGE_CACHE_URL", "redis://127.0.0.1:6379/5")
 SMALL = Shape(entries=3_000, authors=1_000, voters=1_500, votes=60_000)
 LARGE = Shape(entries=100_000, authors=30_000, voters=50_000, votes=2_000_000)
 VOTERS_LOGGED_IN = 400
@@ -96,6 +99,7 @@ Gallery: a fixed mix of {GALLERY_URLS:,} URLs (first pages in random order most,
 newest, most voted, category and place filters, searches) with the session cookies of {VISITORS}
 visitors. Votes: {VOTERS_LOGGED_IN} verified voters logged in through the login form, CSRF on, a random
 (voter, entry) per request, JSON answers; rate limits on with raised figures (in memory).
+Pages kept for anonymous visitors are shared by the two workers through Redis (PAGE_CACHE_URL).
 Small data: {SMALL.entries:,} approved entries, {SMALL.votes:,} votes. Large data: {LARGE.entries:,} approved entries
 (3 categories, 21 places), {LARGE.votes:,} votes of {LARGE.voters:,} voters over 2 months (Zipf over
 entries), loaded with COPY. vote_count_consistent: the votes in the database equal the 200
@@ -111,6 +115,13 @@ def recreate_database() -> str:
         conn.execute(text(f'CREATE DATABASE "{DB_NAME}"'))
     admin.dispose()
     return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{DB_NAME}"
+
+
+def empty_page_cache() -> None:
+    """No page of an earlier run (or phase) is served from the shared page cache."""
+    import redis
+
+    redis.Redis.from_url(PAGE_CACHE_URL).flushdb()
 
 
 def drop_database() -> None:
@@ -146,6 +157,7 @@ def server_env(url: str, tmp: Path) -> dict:
         "BROKER_URL": f"sqla+sqlite:///{tmp / 'broker.sqlite'}",
         "JOB_DISPATCH": "off",
         "BOT_CHECK": "none",
+        "PAGE_CACHE_URL": PAGE_CACHE_URL,
         "RATELIMIT_ENABLED": "1",
         "VOTE_RATE_LIMIT": "100000 per minute",
         "VOTE_RATE_LIMIT_PER_ADDRESS": "1000000 per minute",
@@ -484,6 +496,7 @@ def small_pages() -> tuple[str, ...]:
 def small_phase(tmp: Path) -> dict:
     pages = small_pages()
     url = recreate_database()
+    empty_page_cache()
     loaded = prepare(url, SMALL, tmp)
     env = server_env(url, tmp)
     started = datetime.now(UTC)
@@ -535,6 +548,7 @@ def vote_figures(
 
 def large_phase(tmp: Path) -> dict:
     url = recreate_database()
+    empty_page_cache()
     loaded = prepare(url, LARGE, tmp)
     env = server_env(url, tmp)
     with gunicorn(env, tmp, "large") as server:

@@ -90,6 +90,24 @@ def test_storage_roundtrip(any_storage, app):
         any_storage.download(key, io.BytesIO())
 
 
+def test_local_storage_urls_serve_public_and_signed_private_objects(storage, app):
+    public, private = new_key("public/r", ".jpg"), new_key("originals/test", ".jpg")
+    for key in (public, private):
+        storage.save(key, io.BytesIO(b"jpeg-bytes"), content_type="image/jpeg")
+    client = app.test_client()
+    with app.test_request_context():
+        public_url, private_url = storage.url(public), storage.url(private, expires_s=60)
+        expired_url = storage.url(private, expires_s=-10)
+
+    assert public_url == f"/media/{public}"  # never expires, no signature
+    assert private_url.startswith(f"/media/{private}?e=") and "&s=" in private_url
+    assert client.get(public_url).data == b"jpeg-bytes"
+    assert client.get(private_url).data == b"jpeg-bytes"
+    assert client.get(private_url[:-4] + "0000").status_code == 403  # a forged signature
+    assert client.get(expired_url).status_code == 403
+    assert client.get(f"/media/{private}").status_code == 403  # no signature at all
+
+
 def test_storage_rejects_path_tricks(any_storage):
     for key in ("../etc/passwd", "/abs/key", "originals/../../x", "originals"):
         with pytest.raises(StorageError):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -56,6 +56,9 @@ class VoteRefused(Exception):
     @property
     def message(self) -> str:
         return str(REFUSALS[self.code]) % self.params if self.params else str(REFUSALS[self.code])
+
+
+TALLY_WORK_MEM = "64MB"
 
 
 def month_of(day: date) -> date:
@@ -524,6 +527,10 @@ def official_tally(session: Session, contest: Contest) -> list[Standing]:
     first, the database would visit two million vote rows through the entry index in
     random order (4 s instead of under 1 s on the benchmark's data).
     """
+    if session.get_bind().dialect.name == "postgresql":
+        # Counting 2,000,000 votes into 100,000 entries needs about 15 MB of hash table; with
+        # the server's default work_mem (4 MB) it spills to disk. For this transaction only.
+        session.execute(text(f"SET LOCAL work_mem = '{TALLY_WORK_MEM}'"))
     per_entry = (
         select(
             Vote.entry_id.label("entry_id"),
