@@ -337,3 +337,25 @@ class CeleryWorker:
 def vn(year, month, day, hour=0, minute=0, second=0) -> datetime:
     """A Vietnam wall-clock time as a UTC instant (Vietnam is UTC+7, no daylight saving)."""
     return datetime(year, month, day, hour, minute, second, tzinfo=UTC) - timedelta(hours=7)
+
+
+def driver_statements(engine) -> list[str]:
+    """Every statement that psycopg's cursors of connections ``engine`` makes from now on send.
+
+    Read at the driver, below SQLAlchemy: the vote's hot path sends its statement there
+    directly, and the pool's liveness check goes there too.
+    """
+    import psycopg
+    from sqlalchemy import event
+
+    sent: list[str] = []
+
+    class Recording(psycopg.Cursor):
+        def execute(self, query, params=None, **kwargs):
+            sent.append(str(query))
+            return super().execute(query, params, **kwargs)
+
+    event.listen(
+        engine, "connect", lambda connection, _record: setattr(connection, "cursor_factory", Recording)
+    )
+    return sent

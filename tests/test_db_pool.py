@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import time
 
-import psycopg
 import pytest
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine
 from sqlalchemy.exc import OperationalError
 
 from contest.db import make_engine
-from tests.support import new_database
+from tests.support import driver_statements, new_database
 
 
 @pytest.fixture
@@ -23,21 +22,6 @@ def pg_url(tmp_path):
     databases = new_database("postgresql", tmp_path)
     yield next(databases)
     next(databases, None)
-
-
-def recorded(engine) -> list[str]:
-    """What the cursors of ``engine``'s connections send (connections made from now on)."""
-    sent: list[str] = []
-
-    class Recording(psycopg.Cursor):
-        def execute(self, query, params=None, **kwargs):
-            sent.append(str(query))
-            return super().execute(query, params, **kwargs)
-
-    event.listen(
-        engine, "connect", lambda connection, _record: setattr(connection, "cursor_factory", Recording)
-    )
-    return sent
 
 
 def backend_pid(engine) -> int:
@@ -49,7 +33,7 @@ def backend_pid(engine) -> int:
 def test_only_a_connection_idle_longer_than_the_window_is_checked(pg_url, idle_s, pinged):
     engine = make_engine(pg_url, ping_after_idle_s=idle_s)
     try:
-        sent = recorded(engine)
+        sent = driver_statements(engine)
         backend_pid(engine)  # the pool's one connection, made now
         time.sleep(0.01)
         del sent[:]

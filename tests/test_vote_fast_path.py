@@ -15,7 +15,7 @@ from datetime import timedelta
 
 import psycopg
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from contest import create_app
 from contest.contests.demo import build_demo_contest
@@ -29,6 +29,7 @@ from contest.voting.signals import VoteSignals
 from tests.support import (
     PASSWORD,
     create_user,
+    driver_statements,
     log_in,
     make_entry,
     make_test_config,
@@ -256,26 +257,6 @@ def test_sqlite_takes_the_general_path(db, voting):
 
 
 # --- production's branch: a database of its own, autocommit ------------------------------
-def driver_statements(engine) -> list[str]:
-    """Every statement that psycopg's cursors of ``engine``'s connections send from now on.
-
-    Read at the driver, below SQLAlchemy: the vote's hot path sends its statement there
-    directly, and the pool's liveness check goes there too.
-    """
-    sent: list[str] = []
-
-    class Recording(psycopg.Cursor):
-        def execute(self, query, params=None, **kwargs):
-            sent.append(str(query))
-            return super().execute(query, params, **kwargs)
-
-    engine.pool.dispose()  # connections made from now on record what they send
-    event.listen(
-        engine, "connect", lambda connection, _record: setattr(connection, "cursor_factory", Recording)
-    )
-    return sent
-
-
 def test_on_a_database_of_its_own_a_vote_is_one_committed_statement(tmp_path):
     databases = new_database("postgresql", tmp_path)
     url = next(databases)
@@ -292,7 +273,9 @@ def test_on_a_database_of_its_own_a_vote_is_one_committed_statement(tmp_path):
             code, entry_id = entry.code, entry.id
         client = app.test_client()
         log_in(client, voter)
-        statements = driver_statements(app.extensions["db"].engine)
+        engine = app.extensions["db"].engine
+        engine.pool.dispose()  # connections made from now on record what they send
+        statements = driver_statements(engine)
 
         answer = client.post(f"/e/{code}/vote", headers=JSON)
         assert answer.status_code == 200 and answer.get_json()["count"] == 1
