@@ -75,7 +75,7 @@ def load_settings(env: dict | None = None) -> dict:
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
         "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS"), True),
         "MAIL_SENDER": env.get("MAIL_SENDER", "Happy Nghe An <no-reply@happy-nghean.local>"),
-        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "lazy-memory://"),
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
         "SIGNUP_RATE_LIMIT": env.get("SIGNUP_RATE_LIMIT", "5 per hour"),

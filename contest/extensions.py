@@ -6,6 +6,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 
+from contest import ratelimit  # noqa: F401  (registers the lazy-memory:// storage)
 from contest.db import Database
 
 db = Database()
