@@ -222,6 +222,38 @@ def test_category_prize_breaks_ties_by_who_reached_the_count_first(db, voting):
     assert {s.entry_id: s.votes for s in official_tally(db, voting)}[late.id] == 2
 
 
+def test_the_tally_of_the_top_ranks_keeps_every_entry_that_can_place_per_category(db, voting):
+    photo, series = voting.categories[0], voting.categories[1]
+    voters = [create_user(db, f"v{i}@example.com") for i in range(4)]
+
+    def entry_with(votes_at, category):
+        entry = approved_entry(db, voting, category=category)
+        for voter, at in zip(voters, votes_at, strict=False):
+            vote(db, voting, entry, voter, at)
+        return entry
+
+    first = entry_with([vn(2025, 6, 10, 9)] * 3, photo)
+    second = entry_with([vn(2025, 6, 10, 9)] * 2, photo)
+    tied_a = entry_with([vn(2025, 6, 10, 11)], photo)  # third place, shared: same count, same time
+    tied_b = entry_with([vn(2025, 6, 10, 11)], photo)
+    later = entry_with([vn(2025, 6, 10, 12)], photo)  # the same count, reached later: fifth
+    series_top = entry_with([vn(2025, 6, 10, 9)], series)
+
+    every = {s.entry_id: s for s in official_tally(db, voting)}
+    top = {s.entry_id: s for s in official_tally(db, voting, top=3)}
+    assert set(every) == {first.id, second.id, tied_a.id, tied_b.id, later.id, series_top.id}
+    assert set(top) == {first.id, second.id, tied_a.id, tied_b.id, series_top.id}
+    assert all(top[entry_id] == every[entry_id] for entry_id in top)
+    assert {s.entry_id for s in official_tally(db, voting, top=1)} == {first.id, series_top.id}
+
+    placed = tally.category_awards(db, voting, places=3)[0].placed
+    assert [(p.place, p.entry.id, p.votes, p.tied) for p in placed] == [
+        (1, first.id, 3, False),
+        (2, second.id, 2, False),
+        (3, min((tied_a, tied_b), key=lambda e: e.code).id, 1, True),
+    ]
+
+
 def test_a_monthly_winner_cannot_win_again(db, voting):
     voting.monthly_prize_winners = 1
     star, runner = approved_entry(db, voting), approved_entry(db, voting)

@@ -51,7 +51,8 @@ def category_awards(session: Session, contest: Contest, places: int | None = Non
     """Per category, the ``places`` (contest setting by default) most voted approved entries."""
     places = contest.audience_prize_places if places is None else places
     by_category: dict[int, list[Standing]] = {}
-    for standing in official_tally(session, contest):
+    # Only the entries that can place or tie with a placed one (the runner-up) are read.
+    for standing in official_tally(session, contest, top=places + 1):
         by_category.setdefault(standing.category_id, []).append(standing)
     ranked = {
         category_id: heapq.nsmallest(places + 1, standings, key=_rank_key)
