@@ -219,8 +219,8 @@ def _wait_ready(server: Server, timeout_s: float = 60) -> None:
         try:
             if requests.get(server.base + "/healthz", timeout=2).status_code == 200:
                 return
-        except requests.ConnectionError:
-            pass
+        except (requests.ConnectionError, requests.Timeout):
+            pass  # not listening yet, or its first answer is slow (workers still importing)
         time.sleep(0.1)
     raise SystemExit(f"gunicorn did not answer:\n{server.error_log.read_text()}")
 
