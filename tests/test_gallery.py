@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
+from xml.etree import ElementTree
 
 import pytest
 from PIL import Image
@@ -1082,9 +1083,27 @@ def test_share_links_and_qr_code(client, db, contest, author, storage, app):
     assert zalo["data-url"] == canonical
     assert tags(response, "input", id="share-url")[0]["value"] == canonical
     assert tags(response, "button", **{"data-copy-link": ""})
+    qr = tags(response, "img", **{"class": "qr-code"})[0]
+    assert qr["src"] == f"/e/{photo.code}/qr.svg" and qr["alt"] == "QR code of the link to this entry"
+
+    image = client.get(qr["src"])
+    assert image.status_code == 200 and image.mimetype == "image/svg+xml"
     with app.app_context():
-        expected_qr = str(qr_svg(canonical))
-    assert expected_qr.startswith("<svg") and expected_qr in response.get_data(as_text=True)
+        assert image.data == qr_svg(canonical)  # the code of the canonical short link
+    root = ElementTree.fromstring(image.data)
+    assert root.tag == "{http://www.w3.org/2000/svg}svg" and root.get("width") == root.get("height")
+    assert image.headers["Cache-Control"] == "public, max-age=86400"
+    again = client.get(qr["src"], headers={"If-None-Match": image.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_qr_code_of_an_entry_not_yet_public_only_for_its_previewers(client, db, contest, author):
+    pending = make_entry(db, contest, author, status=EntryStatus.pending_review)
+    assert client.get(f"/e/{pending.code}/qr.svg").status_code == 404
+    assert client.get("/e/HNA25-9999/qr.svg").status_code == 404
+    log_in(client, author)
+    preview = client.get(f"/e/{pending.code}/qr.svg")
+    assert preview.status_code == 200 and preview.headers["Cache-Control"] == "private"
 
 
 def test_og_image_redirects_to_the_display_jpeg(client, db, contest, author, storage):
@@ -1178,7 +1197,7 @@ def test_public_entry_has_no_preview_banner(client, db, contest, author):
 
 
 # --- access and languages ----------------------------------------------------------------------
-PUBLIC_ROUTES = ["/gallery", "/e/{code}", "/e/{code}/og.jpg"]
+PUBLIC_ROUTES = ["/gallery", "/e/{code}", "/e/{code}/og.jpg", "/e/{code}/qr.svg"]
 
 
 @pytest.mark.parametrize("route", PUBLIC_ROUTES)

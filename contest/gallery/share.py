@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlencode
 
 import segno
 from flask import current_app, url_for
-from markupsafe import Markup
 
 from contest.entries.models import Entry
 from contest.gallery import pictures
@@ -36,7 +36,7 @@ class Sharing:
     facebook_url: str
     zalo_oa_id: str
     zalo_sdk: str
-    qr_svg: Markup
+    qr_url: str  # the QR code of ``url`` (an SVG image)
     description: str
     image: ShareImage | None
 
@@ -60,11 +60,18 @@ def truncate(text: str, limit: int = DESCRIPTION_MAX_CHARS) -> str:
 
 
 @lru_cache(maxsize=4096)
-def qr_svg(url: str) -> Markup:
-    """The QR code of ``url`` as inline SVG (made once per link by this process)."""
-    code = segno.make(url, error="m")
-    svg = code.svg_inline(scale=4, border=2, dark="#000", light="#fff", omitsize=True, svgclass="qr-code")
-    return Markup(svg)
+def qr_svg(url: str) -> bytes:
+    """The QR code of ``url`` as an SVG document (made once per link by this process).
+
+    Served at its own address (gallery.qr_code) and kept by browsers and shared caches: making
+    one takes several milliseconds, which an entry page (most of them seen once, by someone
+    who will not scan it) would otherwise pay on each first view.
+    """
+    out = io.BytesIO()
+    segno.make(url, error="m").save(
+        out, kind="svg", scale=4, border=2, dark="#000", light="#fff", xmldecl=False
+    )
+    return out.getvalue()
 
 
 def sharing(entry: Entry, fallback_description: str) -> Sharing:
@@ -82,7 +89,7 @@ def sharing(entry: Entry, fallback_description: str) -> Sharing:
         facebook_url=f"{FACEBOOK_SHARER}?{urlencode({'u': url})}",
         zalo_oa_id=current_app.config.get("ZALO_OA_ID", ""),
         zalo_sdk=ZALO_SDK,
-        qr_svg=qr_svg(url),
+        qr_url=url_for("gallery.qr_code", code=entry.code),
         description=truncate(entry.description) or truncate(fallback_description),
         image=image,
     )

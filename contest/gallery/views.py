@@ -7,6 +7,7 @@ from dataclasses import replace
 from flask import (
     Blueprint,
     abort,
+    current_app,
     get_template_attribute,
     make_response,
     redirect,
@@ -36,7 +37,7 @@ from contest.gallery.cache import (
 )
 from contest.gallery.forms import GalleryFilterForm
 from contest.gallery.services import GalleryContest, GalleryFilter, GalleryPage, Sort
-from contest.gallery.share import sharing
+from contest.gallery.share import entry_url, qr_svg, sharing
 from contest.storage import get_storage
 from contest.timeutil import vn_today
 from contest.voting.views import vote_box
@@ -47,6 +48,7 @@ SEED_SESSION_KEY = "gallery_seed"
 # Where a kept card's vote count goes (a comment: no entry's text can make one, it is escaped).
 VOTES_SLOT = Markup("<!--votes-->")
 OG_IMAGE_MAX_AGE_S = 300
+QR_MAX_AGE_S = 24 * 3600
 
 
 @bp.record_once
@@ -253,6 +255,22 @@ def _fallback_description(entry) -> str:
 
 def _positions(entry) -> list[int]:
     return sorted({a.position for a in entry.assets if a.is_public})
+
+
+@bp.get("/e/<code>/qr.svg")
+def qr_code(code: str):
+    """The QR code of the entry's short link, for its page's share panel (public entries, and
+    the author's and organizers' previews)."""
+    found = services.entry_by_code(db.session, code)
+    if found is None or not (services.is_public(found) or services.may_preview(current_user, found)):
+        abort(404)
+    response = current_app.response_class(qr_svg(entry_url(found)), mimetype="image/svg+xml")
+    # It depends on the entry's code and the site's address only: kept a day by anyone.
+    response.headers["Cache-Control"] = (
+        f"public, max-age={QR_MAX_AGE_S}" if services.is_public(found) else "private"
+    )
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 @bp.get("/e/<code>/og.jpg")
