@@ -2,7 +2,7 @@
 
 ``limits``' own ``memory://`` storage drops expired counters in a ``threading.Timer`` that
 fires 10 ms after it is armed, and every counted request re-arms it: under load, each vote
-starts a new thread (measured: about 1/10 of a vote's CPU). The counters themselves never
+starts a new thread, and the thread then walks every counter. The counters themselves never
 need it: a fixed window's counter is read through ``get``, which drops it once expired. So
 this storage sweeps inline, at most once every SWEEP_EVERY_S, in the request that finds the
 last sweep old enough; what a sweep does and what the limits count are ``limits``' own.

@@ -262,13 +262,14 @@ def qr_code(code: str):
     """The QR code of the entry's short link, for its page's share panel (public entries, and
     the author's and organizers' previews)."""
     found = services.entry_by_code(db.session, code)
-    if found is None or not (services.is_public(found) or services.may_preview(current_user, found)):
+    if found is None:
+        abort(404)
+    public = services.is_public(found)
+    if not public and not services.may_preview(current_user, found):
         abort(404)
     response = current_app.response_class(qr_svg(entry_url(found)), mimetype="image/svg+xml")
     # It depends on the entry's code and the site's address only: kept a day by anyone.
-    response.headers["Cache-Control"] = (
-        f"public, max-age={QR_MAX_AGE_S}" if services.is_public(found) else "private"
-    )
+    response.headers["Cache-Control"] = f"public, max-age={QR_MAX_AGE_S}" if public else "private"
     response.add_etag()
     return response.make_conditional(request)
 

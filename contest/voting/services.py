@@ -565,7 +565,5 @@ def official_tally(session: Session, contest: Contest, top: int | None = None) -
             partition_by=Entry.category_id, order_by=(per_entry.c.votes.desc(), per_entry.c.last_vote_at)
         )
         ranked = standings.add_columns(rank.label("rank")).subquery()
-        standings = select(*(ranked.c[name] for name in (f.name for f in fields(Standing)))).where(
-            ranked.c.rank <= top
-        )
+        standings = select(*(ranked.c[field.name] for field in fields(Standing))).where(ranked.c.rank <= top)
     return [Standing(*row) for row in session.execute(standings)]
