@@ -50,6 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
 def _init_extensions(app: Flask) -> None:
     from contest import storage, templating
     from contest.extensions import babel, csrf, db, limiter, login_manager
+    from contest.gallery import versions  # noqa: F401  (every flush moves the public pages' version on)
     from contest.i18n import select_locale
     from contest.processing import dispatch
 

@@ -13,6 +13,7 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     Integer,
+    Select,
     String,
     Text,
     UniqueConstraint,
@@ -121,6 +122,8 @@ class Contest(VotingRules, Base):
     monthly_prize_winners: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     # Last number handed out for entry codes; see next_entry_number().
     entry_counter: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # Moves on with every write of what the public pages show (contest.gallery.versions).
+    public_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(nullable=False, default=now_utc)
 
     categories: Mapped[list[Category]] = relationship(
@@ -242,8 +245,16 @@ class Place(Base):
         return _localized(self, "name")
 
 
+def _current(stmt: Select) -> Select:
+    return stmt.where(Contest.is_published.is_(True)).order_by(Contest.submission_opens_at.desc()).limit(1)
+
+
 def current_contest(session: Session) -> Contest | None:
     """The published contest whose submission or voting is nearest in time (newest first)."""
-    return session.scalars(
-        select(Contest).where(Contest.is_published.is_(True)).order_by(Contest.submission_opens_at.desc())
-    ).first()
+    return session.scalars(_current(select(Contest))).first()
+
+
+def current_public_version(session: Session) -> tuple[int, int] | None:
+    """(id, public_version) of the current contest: what the public pages' copies are keyed by."""
+    row = session.execute(_current(select(Contest.id, Contest.public_version))).first()
+    return (row.id, row.public_version) if row is not None else None

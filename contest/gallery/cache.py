@@ -10,18 +10,24 @@ The rendered-page cache serves anonymous visitors only (no logged-in user, no fl
 waiting): their pages carry nothing of their own session. Its key is everything a page
 depends on: the path, the query string (every argument, in order within a name: a page's
 links repeat them, so one visitor's arguments never show in another's page), the language,
-whether vote counts are public, and where the visitor's random order starts.
+whether vote counts are public, where the visitor's random order starts, and the contest's
+public version (contest.gallery.versions), which every change of what the page shows moves
+on. A gallery page keeps a slot for each card's vote count (``votes_slot``), filled in as
+it is served (contest.gallery.views): the counts move by the second, the rest of the page
+only with the version, so the page itself can live as long as its cards.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from functools import cached_property
 
 from flask import Response, current_app, request, session
 from flask_babel import get_locale
@@ -30,8 +36,9 @@ from markupsafe import Markup
 from contest.auth.policy import is_anonymous
 
 # Per process: each of gunicorn's workers keeps its own. A gallery page is about 30 KB, an entry
-# page 8 KB; least recently used pages go first.
-PAGE_CACHE_BYTES = 48 * 2**20
+# page 8 KB; least recently used pages go first. A gallery page is kept twice: as made (with
+# slots for its vote counts) and as served (the counts filled in).
+PAGE_CACHE_BYTES = 96 * 2**20
 FRAGMENT_CACHE_BYTES = 16 * 2**20
 DATA_CACHE_BYTES = 32 * 2**20
 # At most a quarter of a signed media URL's life (MEDIA_URL_EXPIRES_S): a kept card's links
@@ -149,15 +156,40 @@ def fragment(key: Hashable, render: Callable[[], str]) -> Markup:
 
 
 # --- whole pages for anonymous visitors ------------------------------------------------------
+# Where a card's vote count goes in a kept page: a comment (no entry's text can make one, it
+# is escaped), naming the entry.
+_VOTES_SLOT = re.compile(rb"<!--votes:(\d+)-->")
+
+
+def votes_slot(entry_id: int) -> Markup:
+    return Markup(f"<!--votes:{int(entry_id)}-->")
+
+
 @dataclass(frozen=True)
 class CachedPage:
     body: bytes
     etag: str
     expires_at: float  # time.monotonic()
 
-    @property
-    def quoted_etag(self) -> str:
-        return f'"{self.etag}"'
+    @classmethod
+    def made(cls, body: bytes, ttl: float) -> CachedPage:
+        return cls(body, hashlib.blake2b(body, digest_size=16).hexdigest(), time.monotonic() + ttl)
+
+    @cached_property
+    def slots(self) -> tuple[tuple[bytes, ...], tuple[int, ...]]:
+        """The body cut at its vote-count slots: (the texts around them, the entries' ids)."""
+        pieces = _VOTES_SLOT.split(self.body)
+        return tuple(pieces[::2]), tuple(int(entry_id) for entry_id in pieces[1::2])
+
+    def filled(self, counts: Callable[[tuple[int, ...]], list[bytes]]) -> bytes:
+        """The body with every slot filled: ``counts(ids)`` gives the slots' HTML, in order."""
+        texts, ids = self.slots
+        if not ids:
+            return self.body
+        parts = [texts[0]]
+        for html, text in zip(counts(ids), texts[1:], strict=True):
+            parts += (html, text)
+        return b"".join(parts)
 
 
 def page_key(*parts: Hashable, with_query: bool = True) -> tuple | None:
@@ -172,7 +204,8 @@ def page_key(*parts: Hashable, with_query: bool = True) -> tuple | None:
     return (request.path, query, str(get_locale()), *parts)
 
 
-def cached_response(key: tuple | None) -> Response | None:
+def cached_page(key: tuple | None) -> CachedPage | None:
+    """The page kept under ``key`` by this process or, failing that, by another one."""
     if key is None:
         return None
     kept = caches()
@@ -181,22 +214,39 @@ def cached_response(key: tuple | None) -> Response | None:
         page = kept.shared_pages.get(key)  # made by another process: kept here too, as long as it lives
         if page is not None:
             kept.pages.put(key, page, page.expires_at - time.monotonic(), size=len(page.body))
+    return page
+
+
+def keep_page(key: tuple | None, body: str, ttl: float) -> CachedPage:
+    """The page made of ``body``, kept ``ttl`` seconds for the next visitors when ``key`` says
+    it may be shared."""
+    page = CachedPage.made(body.encode(), ttl)
+    if key is not None:
+        kept = caches()
+        kept.pages.put(key, page, ttl, size=len(page.body))
+        if kept.shared_pages is not None:
+            kept.shared_pages.put(key, page, ttl)
+    return page
+
+
+def cached_response(key: tuple | None) -> Response | None:
+    page = cached_page(key)
     return _respond(page) if page is not None else None
 
 
 def store_and_respond(key: tuple | None, body: str, max_ttl_s: float | None = None) -> Response:
     """The page's response; kept for the next visitors when ``key`` says it may be shared."""
+    ttl = ttl_s() if max_ttl_s is None else max(0.0, min(ttl_s(), max_ttl_s))
+    return page_response(key, keep_page(key, body, ttl))
+
+
+def page_response(key: tuple | None, page: CachedPage) -> Response:
+    """The answer with ``page``: a shared copy's headers when ``key`` says the page may be
+    shared, else a private answer."""
     if key is None:
-        response = current_app.response_class(body, mimetype="text/html")
+        response = current_app.response_class(page.body, mimetype="text/html")
         response.cache_control.private = True
         return response
-    data = body.encode()
-    ttl = ttl_s() if max_ttl_s is None else max(0.0, min(ttl_s(), max_ttl_s))
-    page = CachedPage(data, hashlib.blake2b(data, digest_size=16).hexdigest(), time.monotonic() + ttl)
-    kept = caches()
-    kept.pages.put(key, page, ttl, size=len(data))
-    if kept.shared_pages is not None:
-        kept.shared_pages.put(key, page, ttl)
     return _respond(page)
 
 
@@ -206,7 +256,7 @@ def _respond(page: CachedPage) -> Response:
     else:
         response = current_app.response_class(page.body, mimetype="text/html")
     headers = response.headers
-    headers["ETag"] = page.quoted_etag
+    headers["ETag"] = f'"{page.etag}"'
     headers["Vary"] = "Cookie, Accept-Language"
     if current_app.session_interface.should_set_cookie(current_app, session):
         # This answer sets the visitor's cookie (their first visit): never a shared copy.

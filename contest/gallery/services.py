@@ -26,7 +26,13 @@ from sqlalchemy import Select, and_, func, or_, select, union
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from contest.auth.models import User
-from contest.contests.models import CategoryKind, Contest, VoteCountDisplay, _localized, current_contest
+from contest.contests.models import (
+    CategoryKind,
+    Contest,
+    VoteCountDisplay,
+    _localized,
+    current_public_version,
+)
 from contest.entries.models import AssetKind, Entry, EntryStatus, MediaAsset
 from contest.gallery import pictures
 from contest.gallery.cache import TTLCache
@@ -108,6 +114,9 @@ class GalleryContest:
     # The names cards and the filter form show, as one number (part of their cache keys:
     # an organizer's renaming makes new ones).
     names: int
+    # The contest's public_version when this copy was made (contest.gallery.versions): part
+    # of the key of everything kept of the gallery, so nothing outlives a change.
+    version: int = 0
 
     @property
     def title(self) -> str:
@@ -124,7 +133,7 @@ class GalleryContest:
         return next(p for p in self.places if p.id == place_id)
 
 
-def gallery_contest(contest: Contest) -> GalleryContest:
+def gallery_contest(contest: Contest, version: int = 0) -> GalleryContest:
     categories = tuple(
         GalleryCategory(c.id, c.slug, c.kind, c.name_vi, c.name_en) for c in contest.categories
     )
@@ -138,17 +147,29 @@ def gallery_contest(contest: Contest) -> GalleryContest:
         categories=categories,
         places=places,
         names=hash((categories, places)),
+        version=version,
     )
 
 
-def current_gallery_contest(cache: TTLCache, ttl_s: int, session: Session) -> GalleryContest | None:
-    """The current contest (contest.contests.models.current_contest), reused for ``ttl_s``."""
+def current_gallery_contest(
+    cache: TTLCache, session: Session, *, check_s: float, keep_s: float
+) -> GalleryContest | None:
+    """The current contest (contest.contests.models.current_contest) as the gallery shows it.
+
+    Which contest is current and its public version are read again every ``check_s``
+    seconds (one small query); the contest's copy is kept while that version holds, for
+    ``keep_s`` at most.
+    """
+    found = cache.get_or_compute("current_public_version", check_s, lambda: current_public_version(session))
+    if found is None:
+        return None
+    contest_id, version = found
 
     def load() -> GalleryContest | None:
-        contest = current_contest(session)
-        return gallery_contest(contest) if contest is not None else None
+        contest = session.get(Contest, contest_id)
+        return gallery_contest(contest, version) if contest is not None else None
 
-    return cache.get_or_compute("current_contest", ttl_s, load)
+    return cache.get_or_compute(("gallery_contest", contest_id, version), keep_s, load)
 
 
 # --- the visitor's request, checked ---------------------------------------------------
@@ -387,23 +408,26 @@ def _found(contest_id: int, flt: GalleryFilter) -> Select:
     return _text_search(stmt, flt.q) if flt.q else stmt
 
 
-def set_sizes(cache: TTLCache, ttl_s: int, session: Session, contest_id: int) -> dict[tuple[int, int], int]:
-    """How many approved entries each (category, place) of the contest has (kept ``ttl_s``).
+def set_sizes(
+    cache: TTLCache, keep_s: float, session: Session, contest: GalleryContest
+) -> dict[tuple[int, int], int]:
+    """How many approved entries each (category, place) of the contest has.
 
     One small GROUP BY tells how large any filter without a search is, so that the large
     sets (the whole gallery, a category, a big place) are known as such without reading
-    SMALL_SET rows to find out.
+    SMALL_SET rows to find out. Only an approval or a take-down changes it, and either
+    moves the contest's version on: it is kept while the version holds (``keep_s`` at most).
     """
 
     def read() -> dict[tuple[int, int], int]:
         rows = session.execute(
             select(Entry.category_id, Entry.place_id, func.count())
-            .where(Entry.contest_id == contest_id, Entry.status == EntryStatus.approved)
+            .where(Entry.contest_id == contest.id, Entry.status == EntryStatus.approved)
             .group_by(Entry.category_id, Entry.place_id)
         )
         return {(category_id, place_id): count for category_id, place_id, count in rows}
 
-    return cache.get_or_compute(("gallery_set_sizes", contest_id), ttl_s, read)
+    return cache.get_or_compute(("gallery_set_sizes", contest.id, contest.version), keep_s, read)
 
 
 def filter_size(sizes: dict[tuple[int, int], int], flt: GalleryFilter) -> int:
@@ -416,19 +440,46 @@ def filter_size(sizes: dict[tuple[int, int], int], flt: GalleryFilter) -> int:
 
 
 def whole_set(
-    cache: TTLCache, ttl_s: int, session: Session, contest_id: int, flt: GalleryFilter
+    cache: TTLCache, ttl_s: float, session: Session, contest: GalleryContest, flt: GalleryFilter
 ) -> WholeSet | None:
-    """Every entry the filter finds when they are at most SMALL_SET, else None (kept ``ttl_s``)."""
-    if not flt.q and filter_size(set_sizes(cache, ttl_s, session, contest_id), flt) > SMALL_SET:
+    """Every entry the filter finds when they are at most SMALL_SET, else None (kept ``ttl_s``:
+    its "most voted" order moves with the votes)."""
+    if not flt.q and filter_size(set_sizes(cache, ttl_s, session, contest), flt) > SMALL_SET:
         return None
 
     def read() -> WholeSet | None:
-        stmt = _found(contest_id, flt).add_columns(Entry.shuffle_key, Entry.approved_at)
+        stmt = _found(contest.id, flt).add_columns(Entry.shuffle_key, Entry.approved_at)
         rows = session.execute(stmt.limit(SMALL_SET + 1)).all()
         return WholeSet.of(rows) if len(rows) <= SMALL_SET else None
 
-    key = ("gallery_set", contest_id, flt.category_id, flt.place_id, flt.q)
+    key = ("gallery_set", contest.id, contest.version, flt.category_id, flt.place_id, flt.q)
     return cache.get_or_compute(key, ttl_s, read, size=lambda whole: ROW_BYTES * len(whole or ()))
+
+
+def found_size(
+    cache: TTLCache,
+    ttl_s: float,
+    keep_s: float,
+    session: Session,
+    contest: GalleryContest,
+    flt: GalleryFilter,
+) -> int | None:
+    """How many entries the filter finds, None when more than SMALL_SET: what the random
+    order's starting points depend on (order_buckets), asked before a kept page is looked up.
+
+    Which entries a filter finds changes only with the contest's version, so the answer is
+    kept while it holds (``keep_s`` at most): a kept page is found without reading its set.
+    """
+    if not flt.q:
+        size = filter_size(set_sizes(cache, keep_s, session, contest), flt)
+        return size if size <= SMALL_SET else None
+
+    def read() -> int | None:
+        whole = whole_set(cache, ttl_s, session, contest, flt)
+        return len(whole) if whole is not None else None
+
+    key = ("gallery_set_size", contest.id, contest.version, flt.q)
+    return cache.get_or_compute(key, keep_s, read)
 
 
 def _search(
@@ -447,9 +498,9 @@ def _search(
 
 def gallery_page(
     cache: TTLCache,
-    ttl_s: int,
+    ttl_s: float,
     session: Session,
-    contest_id: int,
+    contest: GalleryContest,
     flt: GalleryFilter,
     whole: WholeSet | None,
     *,
@@ -461,7 +512,7 @@ def gallery_page(
     random order starts (random_start)."""
 
     def read() -> GalleryPage:
-        rows, exact = _search(session, contest_id, flt, whole, start)
+        rows, exact = _search(session, contest.id, flt, whole, start)
         cards = tuple(
             CardRow(
                 r.id,
@@ -476,8 +527,20 @@ def gallery_page(
         )
         return GalleryPage(rows=cards, page=flt.page, has_next=len(rows) > PER_PAGE, exact_code=exact)
 
-    key = ("gallery_page", contest_id, flt, start if flt.sort is Sort.random else None, counts_visible)
+    order_start = start if flt.sort is Sort.random else None
+    key = ("gallery_page", contest.id, contest.version, flt, order_start, counts_visible)
     return cache.get_or_compute(key, ttl_s, read, size=lambda page: ROW_BYTES * len(page.rows))
+
+
+def vote_counts(cache: TTLCache, ttl_s: float, session: Session, ids: tuple[int, ...]) -> dict[int, int]:
+    """The vote counts of these entries (a page's cards), by id: one query by primary key,
+    kept ``ttl_s`` for the pages that show the same cards."""
+
+    def read() -> dict[int, int]:
+        rows = session.execute(select(Entry.id, Entry.vote_count).where(Entry.id.in_(ids)))
+        return dict(rows.all())
+
+    return cache.get_or_compute(("vote_counts", ids), ttl_s, read, size=lambda counts: 64 * len(counts))
 
 
 # --- cards -----------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 from flask import (
@@ -26,14 +27,19 @@ from contest.entries.services import STATUS_LABELS
 from contest.extensions import db
 from contest.gallery import pictures, services
 from contest.gallery.cache import (
+    CachedPage,
     GalleryCaches,
+    cached_page,
     cached_response,
     caches,
     fragment,
     fragment_ttl_s,
+    keep_page,
     page_key,
+    page_response,
     store_and_respond,
     ttl_s,
+    votes_slot,
 )
 from contest.gallery.forms import GalleryFilterForm
 from contest.gallery.services import GalleryContest, GalleryFilter, GalleryPage, Sort
@@ -45,8 +51,9 @@ from contest.voting.views import vote_box
 bp = Blueprint("gallery", __name__)
 
 SEED_SESSION_KEY = "gallery_seed"
-# Where a kept card's vote count goes (a comment: no entry's text can make one, it is escaped).
-VOTES_SLOT = Markup("<!--votes-->")
+# How often a web process looks whether the contest's public version has moved on
+# (contest.gallery.versions): a change shows on the public pages within this time.
+VERSION_CHECK_S = 1.0
 OG_IMAGE_MAX_AGE_S = 300
 QR_MAX_AGE_S = 24 * 3600
 
@@ -59,36 +66,89 @@ def _install_cache(state) -> None:
 # --- the gallery ---------------------------------------------------------------------------
 @bp.get("/gallery")
 def index():
-    contest = services.current_gallery_contest(caches().data, ttl_s(), db.session)
+    """The gallery. A page is kept for anonymous visitors as long as its cards are (the contest's
+    version changing makes a new one at once), but in "most voted" order, which the votes move:
+    that one lives GALLERY_CACHE_S. The cards' vote counts are filled in as it is served."""
+    contest = _gallery_contest()
     if contest is None:
         abort(404)
     visible = contest.vote_counts_visible()
     flt = _asked_filter(contest, visible)
-    whole, buckets = _found_set(contest, flt)
-    start = _random_start(buckets) if flt.sort is Sort.random else None
-    key = page_key(visible, start)
-    cached = cached_response(key)
-    if cached is not None:
-        return cached
-    page = services.gallery_page(
-        caches().data, ttl_s(), db.session, contest.id, flt, whole, start=start or 0, counts_visible=visible
+    start = _random_start(contest, flt) if flt.sort is Sort.random else None
+    key = page_key(visible, start, contest.version)
+    page = cached_page(key)
+    if page is None:
+        rows = _page_rows(contest, flt, start or 0, visible)
+        lives = ttl_s() if flt.sort is Sort.votes else fragment_ttl_s()
+        page = keep_page(key, _render_gallery(contest, flt, rows, visible), lives)
+    return page_response(key, _with_counts(key, page))
+
+
+def _gallery_contest() -> GalleryContest | None:
+    check_s = VERSION_CHECK_S if ttl_s() > 0 else 0
+    return services.current_gallery_contest(
+        caches().data, db.session, check_s=check_s, keep_s=fragment_ttl_s()
     )
-    return store_and_respond(key, _render_gallery(contest, flt, page, visible))
 
 
-def _found_set(contest: GalleryContest, flt: GalleryFilter) -> tuple[services.WholeSet | None, int]:
-    """What the filter finds when it is few entries (else None), and how many starting points
-    its random order has."""
+def _random_start(contest: GalleryContest, flt: GalleryFilter) -> int:
+    """Where this visitor's random order starts: one of as many points as the set needs."""
     if services.looks_like_code(flt.q):
-        # It finds that entry (or next to nothing): one order for everyone, no set to read.
-        return None, 1
-    whole = services.whole_set(caches().data, ttl_s(), db.session, contest.id, flt)
-    return whole, services.order_buckets(len(whole) if whole is not None else None)
+        buckets = 1  # it finds that entry (or next to nothing): one order for everyone
+    else:
+        size = services.found_size(caches().data, ttl_s(), fragment_ttl_s(), db.session, contest, flt)
+        buckets = services.order_buckets(size)
+    return services.random_start(_visitor_seed(), vn_today(), buckets)
+
+
+def _page_rows(contest: GalleryContest, flt: GalleryFilter, start: int, visible: bool) -> GalleryPage:
+    whole = (
+        None
+        if services.looks_like_code(flt.q)
+        else services.whole_set(caches().data, ttl_s(), db.session, contest, flt)
+    )
+    return services.gallery_page(
+        caches().data, ttl_s(), db.session, contest, flt, whole, start=start, counts_visible=visible
+    )
+
+
+def _with_counts(key: tuple | None, page: CachedPage) -> CachedPage:
+    """The page with each card's current count in its slot (there are slots only while counts
+    are public), as served: made once per GALLERY_CACHE_S by this process from the counts of
+    the page's cards (one query by primary key, kept as long) and kept as long."""
+    if not page.slots[1]:
+        return page
+    served_key = ("with_counts", key, page.etag)  # the ETag: of the page it is made from
+    served = caches().pages.get(served_key) if key is not None else None
+    if served is None:
+        ttl = max(0.0, min(ttl_s(), page.expires_at - time.monotonic()))
+        served = CachedPage.made(page.filled(_counts_html), ttl)
+        if key is not None:
+            caches().pages.put(served_key, served, ttl, size=len(served.body))
+    return served
+
+
+def _counts_html(ids: tuple[int, ...]) -> list[bytes]:
+    """The cards' counts ("12 votes") in the order of ``ids``, each number rendered once per
+    language and kept."""
+    found = services.vote_counts(caches().data, ttl_s(), db.session, ids)
+    fragments, locale, html = caches().fragments, str(get_locale()), {None: b""}  # None: taken down
+    for count in set(found.values()):
+        key = ("card_votes", count, locale)
+        html[count] = fragments.get(key) or _votes_html(key, count)
+    return [html[found.get(entry_id)] for entry_id in ids]
+
+
+def _votes_html(key: tuple, count: int) -> bytes:
+    html = str(get_template_attribute("gallery/_card.html", "votes")(count)).encode()
+    caches().fragments.put(key, html, fragment_ttl_s(), size=len(html))
+    return html
 
 
 def _render_gallery(
     contest: GalleryContest, flt: GalleryFilter, page: GalleryPage, counts_visible: bool
 ) -> str:
+    """The page, with a slot for each card's vote count while counts are public."""
     filtered = bool(flt.q or flt.category_id or flt.place_id)
     return render_template(
         "gallery/index.html",
@@ -98,7 +158,7 @@ def _render_gallery(
             lambda: _render_filters(contest, flt, counts_visible, filtered),
         ),
         page=page,
-        cards=_card_fragments(contest, page),
+        cards=_card_fragments(contest, page, counts_visible),
         filtered=filtered,
         previous_url=_page_url(flt.page - 1) if page.has_previous else None,
         next_url=_page_url(flt.page + 1) if page.has_next else None,
@@ -146,43 +206,25 @@ def _visitor_seed() -> int:
     return seed
 
 
-def _random_start(buckets: int) -> int:
-    return services.random_start(_visitor_seed(), vn_today(), buckets)
-
-
-def _card_fragments(contest: GalleryContest, page: GalleryPage) -> list[Markup]:
+def _card_fragments(contest: GalleryContest, page: GalleryPage, counts_visible: bool) -> list[Markup]:
     """The page's cards as HTML. A card is rendered once per language and kept: the pages of
     every order, filter and starting point it appears in share it. Its vote count is not part
-    of it (votes come by the second): the card keeps a slot, filled here with the count's own
-    small fragment, kept per number and language."""
+    of it (votes come by the second): while counts are public, the card holds a slot naming
+    its entry, filled in as the page is served (_with_counts)."""
     fragments, locale, ttl = caches().fragments, str(get_locale()), fragment_ttl_s()
-    keys = [("card", row.card_key(), locale, contest.names) for row in page.rows]
+    keys = [("card", row.card_key(), locale, contest.names, counts_visible) for row in page.rows]
     html = [fragments.get(key) for key in keys]
     missing = [i for i, found in enumerate(html) if found is None]
     if missing:
         cards = services.gallery_cards(db.session, contest, [page.rows[i] for i in missing])
         render = get_template_attribute("gallery/_card.html", "card")
         for i in missing:
-            html[i] = Markup(render(cards[page.rows[i].id], VOTES_SLOT))
+            row = page.rows[i]
+            html[i] = Markup(render(cards[row.id], votes_slot(row.id) if counts_visible else Markup("")))
             fragments.put(keys[i], html[i], ttl, size=len(html[i]))
-    counts: dict[int | None, Markup] = {None: Markup("")}  # None: counts are hidden
-    for row in page.rows:
-        if row.vote_count not in counts:
-            key = ("card_votes", row.vote_count, locale)
-            counts[row.vote_count] = fragments.get(key) or _votes(fragments, key, row.vote_count, ttl)
-    html = [
-        card.replace(VOTES_SLOT, counts[row.vote_count]) for card, row in zip(html, page.rows, strict=True)
-    ]
     if html:
         # The first image is not lazy: on a phone it is the page's largest paint.
         html[0] = html[0].replace(' loading="lazy"', "", 1)
-    return html
-
-
-def _votes(fragments, key: tuple, count: int, ttl: float) -> Markup:
-    """A card's vote count ("12 votes"), rendered and kept."""
-    html = Markup(get_template_attribute("gallery/_card.html", "votes")(count))
-    fragments.put(key, html, ttl, size=len(html))
     return html
 
 
@@ -199,8 +241,10 @@ def entry(code: str):
     """The entry's page and short link: /e/HNA25-0123 (any case redirects to this one)."""
     if code != code.upper():
         return redirect(url_for("gallery.entry", code=code.upper()), 301)
-    # The page ignores its query string (?fbclid=... of a shared link): one page per entry.
-    key = page_key(with_query=False)
+    # The page ignores its query string (?fbclid=... of a shared link): one page per entry. A
+    # take-down or an edit of the current contest's entries moves its version on: a new copy.
+    current = _gallery_contest()
+    key = page_key(current.version if current is not None else None, with_query=False)
     cached = cached_response(key)
     if cached is not None:
         return cached
