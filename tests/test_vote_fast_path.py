@@ -1,7 +1,8 @@
 """The vote button's hot path: one statement on PostgreSQL that must refuse what the rules refuse.
 
-services.quick_vote checks every rule in SQL and writes nothing when one fails; the general
-path (services.record_vote) then says why. These tests hold the two to the same rules, run
+services.quick_vote checks every rule in SQL and writes nothing when one fails; it says why
+itself only for a second vote under a one-vote-per-entry policy, and otherwise the general
+path (services.record_vote) says why. These tests hold the two to the same rules, run
 the statement in autocommit mode on a database of its own as production does, and cover the
 request side: the voter named by the session, the remember cookie, a disabled account, CSRF
 and the language kept in the session at login.
@@ -183,10 +184,15 @@ def test_the_one_statement_refuses_what_the_rules_refuse(pg, voting, case):
     before, entry_count = rows(pg), pg.get(Entry, entry.id).vote_count
     counted = quick(pg, entry, voter, at)
     if expected == "counted":
-        assert counted is not None and counted.entry_count == entry_count + 1
+        assert counted is not None and counted.entry_count == entry_count + 1 and counted.refusal is None
         assert rows(pg) == tuple(n + 1 for n in before)
+    elif expected in ("already_voted", "already_voted_today"):
+        # A second vote: the statement itself says so, with the count as it stands.
+        assert counted is not None and counted.vote_id is None, f"{case}: the statement counted the vote"
+        assert counted.refusal == expected and counted.entry_count == entry_count
+        assert rows(pg) == before
     else:
-        assert counted is None, f"{case}: the rules say {expected}, the statement counted the vote"
+        assert counted is None, f"{case}: the rules say {expected}, the statement says {counted}"
         assert rows(pg) == before
 
 
@@ -289,8 +295,15 @@ def test_on_a_database_of_its_own_a_vote_is_one_committed_statement(tmp_path):
             assert other.execute("SELECT sum(votes) FROM monthly_vote_counts").fetchone()[0] == 1
 
         again = client.post(f"/e/{code}/vote", headers=JSON)
-        assert again.status_code == 409 and again.get_json()["count"] == 1
-        assert "already voted" in again.get_json()["message"]
+        assert again.status_code == 409
+        assert again.get_json() == {
+            "ok": False,
+            "message": "You have already voted for this entry today. You can vote for it again tomorrow.",
+            "count": 1,
+            "state": "voted",
+        }
+        # The refusal came from the same one statement: nothing else reached the driver.
+        assert len(statements) == 2 and "INSERT INTO votes" in statements[1]
         with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as other:
             assert other.execute("SELECT count(*) FROM votes").fetchone()[0] == 1
             # No connection was left in a transaction or in autocommit by the vote.
@@ -320,6 +333,32 @@ def test_a_voter_known_only_by_the_remember_cookie_votes(client, db, contest, op
     answer = client.post(f"/e/{open_entry.code}/vote", headers=JSON)
     assert answer.status_code == 200 and answer.get_json()["ok"] is True
     assert rows(db)[0] == 1
+
+
+@pytest.mark.parametrize("policy", [VotePolicy.once_per_entry, VotePolicy.once_per_entry_per_day])
+def test_a_second_vote_is_answered_as_the_general_path_answers_it(
+    client, pg, contest, open_entry, monkeypatch, policy
+):
+    contest.vote_policy = policy
+    voter = create_user(pg, "voter@example.com")
+    log_in(client, voter)
+    url = f"/e/{open_entry.code}/vote"
+    assert client.post(url, headers=JSON).status_code == 200
+
+    def answers() -> tuple:
+        as_json, as_page = client.post(url, headers=JSON), client.post(url)
+        with client.session_transaction() as kept:
+            flashed = kept.pop("_flashes", [])
+        return as_json.status_code, as_json.get_json(), as_page.status_code, as_page.location, flashed
+
+    by_statement = answers()
+    monkeypatch.setattr(services, "quick_vote", lambda *args, **kwargs: None)  # the general path
+    by_rules = answers()
+
+    assert by_statement == by_rules
+    assert by_statement[:2] == (409, {**by_statement[1], "ok": False, "count": 1, "state": "voted"})
+    assert by_statement[2:4] == (302, f"/e/{open_entry.code}") and by_statement[4][0][0] == "error"
+    assert rows(pg)[0] == 1
 
 
 def test_a_disabled_account_with_a_live_session_cannot_vote(client, db, contest, open_entry):

@@ -58,6 +58,13 @@ class VoteRefused(Exception):
         return str(REFUSALS[self.code]) % self.params if self.params else str(REFUSALS[self.code])
 
 
+# What a vote that passed every rule but was not written means, per policy: under one vote per
+# entry (ever, or per day) only the (entry, voter, period) constraint can refuse it.
+ONCE_PER_ENTRY_REFUSALS = {
+    VotePolicy.once_per_entry: "already_voted",
+    VotePolicy.once_per_entry_per_day: "already_voted_today",
+}
+
 TALLY_WORK_MEM = "64MB"
 
 
@@ -113,8 +120,8 @@ def record_vote(
         params = _statement_params(entry.code, voter.id, signals, entry.id, secret, at)
         session.flush()  # the statement reads the rows, pending changes included
         found = session.connection().exec_driver_sql(_VOTE_SQL, params).first()
-        if found is not None:
-            vote_id, entry_count, _display, _closes_at = found
+        if found is not None and found[0] is not None:
+            vote_id, entry_count, *_shown = found
             return Counted(vote_id, entry_count)
     return record_by_rules(
         session, contest=contest, entry=entry, voter=voter, signals=signals, secret=secret, at=at
@@ -153,11 +160,17 @@ def record_by_rules(
 
 @dataclass(frozen=True)
 class QuickVote:
-    """A vote recorded by quick_vote, with what the vote button shows after it."""
+    """What quick_vote did: a vote recorded, or one refused for a reason the statement knows
+    for sure (``refusal``, a code of REFUSALS), with what the vote button shows after it."""
 
-    vote_id: int
+    vote_id: int | None  # None: refused
     entry_count: int
     counts_visible: bool
+    refusal: str | None = None
+
+    @property
+    def refused(self) -> VoteRefused | None:
+        return VoteRefused(self.refusal) if self.refusal else None
 
 
 def quick_vote(
@@ -173,10 +186,14 @@ def quick_vote(
     """The vote button's hot path on PostgreSQL: the whole vote in one statement, or None.
 
     The statement checks every rule that record_vote checks, from the entry's code and the
-    voter's id; None means that it wrote nothing (a rule met, no such entry, another
-    database) and the caller takes the general path, which tells the voter why in their
-    language. ``signals.viewed_at`` is when an entry page was served, ``viewed_entry_id``
-    which entry's (the vote keeps the delay only if it is this entry).
+    voter's id. Under a policy of one vote per entry (ever, or per Vietnam day), a vote that
+    every rule allows but the policy's unique constraint refuses can only be a second vote:
+    it comes back refused (``already_voted`` or ``already_voted_today``), a double click
+    answered by the same one statement. None means that it wrote nothing for another reason
+    (a rule met, no such entry, the day's quota or a race for its slot, another database) and
+    the caller takes the general path, which tells the voter why in their language.
+    ``signals.viewed_at`` is when an entry page was served, ``viewed_entry_id`` which entry's
+    (the vote keeps the delay only if it is this entry).
 
     On a database of its own (production) the statement runs in autocommit mode on a pooled
     connection, sent by the driver itself: one statement is atomic, the vote is one round
@@ -196,8 +213,11 @@ def quick_vote(
         found = session.connection().exec_driver_sql(_VOTE_SQL, params).first()
     if found is None:
         return None
-    vote_id, entry_count, display, closes_at = found
-    return QuickVote(vote_id, entry_count, counts_visible(VoteCountDisplay(display), closes_at, at))
+    vote_id, entry_count, display, closes_at, policy = found
+    refusal = None if vote_id is not None else ONCE_PER_ENTRY_REFUSALS.get(VotePolicy(policy))
+    if vote_id is None and refusal is None:
+        return None
+    return QuickVote(vote_id, entry_count, counts_visible(VoteCountDisplay(display), closes_at, at), refusal)
 
 
 def _autocommit_statement(engine: Engine, sql: str, params: dict) -> tuple | None:
@@ -238,14 +258,16 @@ def _statement_params(
 # ``ballot`` holds the policy: the period of the unique (entry, voter, period) constraint
 # ('' once per entry, the Vietnam day otherwise) and, under "N votes a day", the slot of the
 # unique (contest, voter, day, slot) constraint: the voter's count of the day plus one, and
-# nothing past the quota. What ON CONFLICT DO NOTHING skips counts nowhere. account_age_s
+# nothing past the quota. What ON CONFLICT DO NOTHING skips counts nowhere. The statement
+# returns a row whenever every rule of ``target`` holds: the new vote's id and the entry's
+# count after it, or no id (nothing written) and the count as it was. account_age_s
 # and since_view_ms are what record_vote's general path computes. Plain driver SQL (psycopg's
 # %(name)s parameters): the hot path sends it on the driver's own connection, the other
 # paths through SQLAlchemy's exec_driver_sql, so both run the very same text.
 _VOTE_SQL = """
     WITH target AS (
-        SELECT e.id AS entry_id, c.id AS contest_id, c.vote_policy, c.votes_per_day,
-               c.vote_counts, c.voting_closes_at, u.created_at AS voter_created_at
+        SELECT e.id AS entry_id, e.vote_count AS entry_votes, c.id AS contest_id, c.vote_policy,
+               c.votes_per_day, c.vote_counts, c.voting_closes_at, u.created_at AS voter_created_at
         FROM entries AS e
         JOIN contests AS c ON c.id = e.contest_id
         JOIN users AS u ON u.id = %(voter_id)s
@@ -280,8 +302,9 @@ _VOTE_SQL = """
         SELECT entry_id, %(month)s, contest_id, 1 FROM new_vote
         ON CONFLICT (entry_id, month) DO UPDATE SET votes = monthly_vote_counts.votes + 1
     )
-    SELECT new_vote.id, entry_count.vote_count, ballot.vote_counts, ballot.voting_closes_at
-    FROM new_vote, entry_count, ballot
+    SELECT new_vote.id, COALESCE(entry_count.vote_count, ballot.entry_votes), ballot.vote_counts,
+           ballot.voting_closes_at, ballot.vote_policy
+    FROM ballot LEFT JOIN new_vote ON true LEFT JOIN entry_count ON true
     """
 
 

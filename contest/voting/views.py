@@ -123,8 +123,10 @@ def vote(code: str):
     """Count the logged-in voter's vote (CSRFProtect has checked the form's token already).
 
     The hot path (PostgreSQL, a voter named by the session) is one statement that checks
-    every rule and writes the vote with its counters (services.quick_vote). When it writes
-    nothing, the general path finds out why and tells the voter in their language.
+    every rule and writes the vote with its counters (services.quick_vote); a second vote
+    for the same entry (a double click) is refused by that same statement. When it writes
+    nothing for another reason, the general path finds out why and tells the voter in their
+    language.
     """
     voter_id = session_user_id()
     human = None  # the bot check is asked at most once: a CAPTCHA answer is good for one use
@@ -134,7 +136,10 @@ def vote(code: str):
             quick = _quick_vote(code, voter_id)
             if quick is not None:
                 db.session.commit()  # a test's enclosing transaction; nothing left in production
-                return _counted(code.upper(), quick.entry_count if quick.counts_visible else None)
+                count = quick.entry_count if quick.counts_visible else None
+                if quick.refused is not None:  # a second vote: the statement knows it for sure
+                    return _refused(code.upper(), quick.refused.message, count, state="voted")
+                return _counted(code.upper(), count)
     found = ballot(db.session, code, voter_id)
     if found is None:
         abort(404)
@@ -147,7 +152,7 @@ def vote(code: str):
         return redirect(login_url)
     if not (bot_check_passes(request) if human is None else human):
         message = _("Please answer the check question correctly to vote.")
-        return _answer(contest, entry, ok=False, message=message, status=400)
+        return _answer(contest, entry, message=message, status=400)
     signals = VoteSignals(
         address=request.remote_addr or "",
         user_agent=request.user_agent.string,
@@ -164,7 +169,7 @@ def vote(code: str):
         )
     except VoteRefused as refused:
         db.session.rollback()
-        return _answer(contest, entry, ok=False, message=refused.message, status=409)
+        return _answer(contest, entry, message=refused.message, status=409)
     db.session.commit()
     return _counted(entry.code, counted.entry_count if contest.vote_counts_visible() else None)
 
@@ -194,6 +199,14 @@ def _counted(code: str, count: int | None):
     return redirect(url_for("gallery.entry", code=code))
 
 
+def _refused(code: str, message: str, count: int | None, state: str, status: int = 409):
+    """The answer to a refused vote: JSON for the page's script, else a message on the entry page."""
+    if _wants_json():
+        return jsonify(ok=False, message=message, count=count, state=state), status
+    flash(message, "error")
+    return redirect(url_for("gallery.entry", code=code))
+
+
 def _voter_from_login() -> BallotVoter | None:
     """The voter when the session did not name one: Flask-Login's other ways (remember cookie)."""
     return BallotVoter.of(current_user) if current_user.is_authenticated else None
@@ -208,16 +221,16 @@ def _public_entry(contest: Contest | None, code: str) -> Entry:
     return entry
 
 
-def _answer(contest: BallotContest, entry: BallotEntry, *, ok: bool, message: str, status: int):
-    if _wants_json():
-        count = (
-            db.session.scalar(select(Entry.vote_count).where(Entry.id == entry.id))
-            if contest.vote_counts_visible()
-            else None
-        )
-        return jsonify(ok=ok, message=message, count=count, state=_state(contest, entry)), status
-    flash(message, "success" if ok else "error")
-    return redirect(url_for("gallery.entry", code=entry.code))
+def _answer(contest: BallotContest, entry: BallotEntry, *, message: str, status: int):
+    """The answer to a vote refused on the general path (the state and count read again)."""
+    if not _wants_json():
+        return _refused(entry.code, message, None, "", status)
+    count = (
+        db.session.scalar(select(Entry.vote_count).where(Entry.id == entry.id))
+        if contest.vote_counts_visible()
+        else None
+    )
+    return _refused(entry.code, message, count, _state(contest, entry), status)
 
 
 @bp.get("/e/<code>/votes.json")
