@@ -15,7 +15,9 @@ database made for the bench (``contest_bench``, dropped and created again at eac
     most of all, further pages, newest and most voted, category and place filters, searches
     by title word, author name and entry code), each request with the session cookie of one
     of 200 visitors, so a visitor's random order (a seed kept in their session) is stable
-    as it is in a browser; the gallery's caches are on (GALLERY_CACHE_S, 15 s; contest.gallery.cache);
+    as it is in a browser; the gallery's caches are on (contest.gallery.cache: a page lives as
+    long as its cards, 5 minutes here, unless the contest's public version moves on; its vote
+    counts are filled in from a copy read again every GALLERY_CACHE_S, 15 s);
   - an entry page (``/e/<code>``) over all entries, same visitors (reported, no target);
   - votes: ``POST /e/<code>/vote`` (``Accept: application/json``) as 400 verified voters
     logged in beforehand through the real login form (their session cookies and CSRF tokens

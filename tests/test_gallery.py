@@ -34,6 +34,7 @@ from contest.gallery.services import (
     SEED_SPACE,
     GalleryFilter,
     filter_size,
+    found_size,
     gallery_contest,
     order_buckets,
     random_start,
@@ -903,7 +904,7 @@ def test_a_large_filter_is_known_as_large_without_reading_its_rows(
         make_entry(db, contest, author, title=f"Entry {i}")
     vinh = next(p.id for p in contest.places if p.code == "vinh")
     elsewhere = next(p.id for p in contest.places if p.code != "vinh")
-    shown = gallery_contest(contest)
+    shown = gallery_contest(contest, version=public_version(db, contest))
     with sql_statements(app) as seen:
         for flt in (GalleryFilter(), GalleryFilter(), GalleryFilter(place_id=vinh)):  # all 5: large
             assert whole_set(cache_on.data, 60, db, shown, flt) is None
@@ -913,6 +914,20 @@ def test_a_large_filter_is_known_as_large_without_reading_its_rows(
     reads = [s for s in seen if s.startswith("SELECT")]
     assert len(reads) == 2 and "GROUP BY" in reads[0]  # the sizes once, then the small set's rows
     assert filter_size({(1, 1): 4, (1, 2): 2, (2, 1): 7}, GalleryFilter(place_id=1)) == 11
+
+
+def test_a_searchs_size_is_kept_per_category_and_place(db, contest, author, forty_entries, cache_on):
+    video = make_entry(db, contest, author, kind=CategoryKind.video, title="Entry on video")
+    shown = gallery_contest(contest, version=public_version(db, contest))
+    sizes = [
+        found_size(cache_on.data, 60, 60, db, shown, flt)
+        for flt in (
+            GalleryFilter(q="Entry"),
+            GalleryFilter(q="Entry", category_id=video.category_id),
+            GalleryFilter(q="Entry", place_id=next(p.id for p in contest.places if p.code != "vinh")),
+        )
+    ]
+    assert sizes == [41, 1, 0]  # each its own, though the first one was kept
 
 
 def test_the_page_follows_when_vote_counts_become_public(app, client, db, contest, author, cache_on):

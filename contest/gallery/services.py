@@ -116,7 +116,7 @@ class GalleryContest:
     names: int
     # The contest's public_version when this copy was made (contest.gallery.versions): part
     # of the key of everything kept of the gallery, so nothing outlives a change.
-    version: int = 0
+    version: int
 
     @property
     def title(self) -> str:
@@ -133,7 +133,7 @@ class GalleryContest:
         return next(p for p in self.places if p.id == place_id)
 
 
-def gallery_contest(contest: Contest, version: int = 0) -> GalleryContest:
+def gallery_contest(contest: Contest, version: int) -> GalleryContest:
     categories = tuple(
         GalleryCategory(c.id, c.slug, c.kind, c.name_vi, c.name_en) for c in contest.categories
     )
@@ -478,7 +478,7 @@ def found_size(
         whole = whole_set(cache, ttl_s, session, contest, flt)
         return len(whole) if whole is not None else None
 
-    key = ("gallery_set_size", contest.id, contest.version, flt.q)
+    key = ("gallery_set_size", contest.id, contest.version, flt.category_id, flt.place_id, flt.q)
     return cache.get_or_compute(key, keep_s, read)
 
 
