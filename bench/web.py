@@ -29,6 +29,9 @@ database made for the bench (``contest_bench``, dropped and created again at eac
   votes cast during the phase are counted in the database and compared with the 200 answers gunicorn's
   access log shows (wrk itself never sees the answers still in flight when it stops), and
   the entries' and monthly counters with the valid votes: ``vote_count_consistent``.
+  Then the same rounds of /healthz and votes on a second server with VOTE_ASYNC_COMMIT on
+  (votes commit without waiting for the disk; the organizers' option, off by default):
+  ``vote_rps_ratio_async_commit``, ``vote_p99_ms_async_commit``, ``vote_count_consistent_async_commit``.
 
 * The large phase: 100,000 approved entries and 2,000,000 votes from 50,000 voters loaded
   with COPY (``large_load_s``), then the same rounds of /healthz and the gallery mix for
@@ -101,6 +104,7 @@ Gallery: a fixed mix of {GALLERY_URLS:,} URLs (first pages in random order most,
 newest, most voted, category and place filters, searches) with the session cookies of {VISITORS}
 visitors. Votes: {VOTERS_LOGGED_IN} verified voters logged in through the login form, CSRF on, a random
 (voter, entry) per request, JSON answers; rate limits on with raised figures (in memory).
+*_async_commit: the votes again on a server with VOTE_ASYNC_COMMIT=1 (off by default).
 Pages kept for anonymous visitors are shared by the two workers through Redis (PAGE_CACHE_URL).
 Small data: {SMALL.entries:,} approved entries, {SMALL.votes:,} votes. Large data: {LARGE.entries:,} approved entries
 (3 categories, 21 places), {LARGE.votes:,} votes of {LARGE.voters:,} voters over 2 months (Zipf over
@@ -527,7 +531,21 @@ def small_phase(tmp: Path) -> dict:
         }
     if "vote" in pages:
         figures |= vote_figures(runs, server, url, loaded, started)
+        figures |= async_commit_figures(tmp, env, url, loaded, scripts["vote"])
     return figures
+
+
+ASYNC_COMMIT_FIGURES = ("vote_rps_ratio", "vote_p99_ms", "vote_count_consistent")
+
+
+def async_commit_figures(tmp: Path, env: dict, url: str, loaded: Loaded, script: Path) -> dict:
+    """The votes again on a server with VOTE_ASYNC_COMMIT on (the organizers' option,
+    contest.db.Database), the same voters (their cookies are signed with the same key)."""
+    started = datetime.now(UTC)
+    with gunicorn({**env, "VOTE_ASYNC_COMMIT": "1"}, tmp, "small-async-commit") as server:
+        runs = measure_rounds(server, {"healthz": healthz_script(tmp), "vote": script})
+    found = vote_figures(runs, server, url, loaded, started)
+    return {f"{name}_async_commit": found[name] for name in ASYNC_COMMIT_FIGURES}
 
 
 def vote_figures(

@@ -87,6 +87,8 @@ def load_settings(env: dict | None = None) -> dict:
         # arithmetic question) or "package.module:Class" for a CAPTCHA service's adapter.
         "BOT_CHECK": env.get("BOT_CHECK", "builtin"),
         "BOT_CHECK_VOTES": _bool(env.get("BOT_CHECK_VOTES"), False),
+        # PostgreSQL: a vote's commit does not wait for the disk (see contest.db.Database).
+        "VOTE_ASYNC_COMMIT": _bool(env.get("VOTE_ASYNC_COMMIT"), False),
         # Throw-away mail domains refused at sign-up, on top of the maintained list, and exceptions.
         "DISPOSABLE_EMAIL_DOMAINS_EXTRA": _domains(env.get("DISPOSABLE_EMAIL_DOMAINS_EXTRA", "")),
         "DISPOSABLE_EMAIL_DOMAINS_ALLOWED": _domains(env.get("DISPOSABLE_EMAIL_DOMAINS_ALLOWED", "")),

@@ -319,6 +319,48 @@ def test_on_a_database_of_its_own_a_vote_is_one_committed_statement(tmp_path):
         next(databases, None)
 
 
+@pytest.mark.parametrize("async_commit", [False, True])
+def test_only_the_votes_commit_may_skip_waiting_for_the_disk(tmp_path, async_commit):
+    databases = new_database("postgresql", tmp_path)
+    url = next(databases)
+    migrate(url)
+    app = create_app(make_test_config(tmp_path, url, VOTE_ASYNC_COMMIT=async_commit))
+    state = app.extensions["db"]
+    try:
+        with app.app_context():
+            contest, _ = build_demo_contest(db_ext.session)
+            voter = create_user(db_ext.session, "voter@example.com")
+            entry = make_entry(db_ext.session, contest, create_user(db_ext.session, "author@example.com"))
+            db_ext.session.commit()
+            code = entry.code
+        client = app.test_client()
+        log_in(client, voter)
+        state.engine.pool.dispose()
+        sent_by_the_app, sent_for_votes = (
+            driver_statements(state.engine),
+            driver_statements(state.vote_engine),
+        )
+
+        assert client.post(f"/e/{code}/vote", headers=JSON).get_json()["count"] == 1
+
+        assert (state.vote_engine is not state.engine) is async_commit
+        assert [s for s in sent_for_votes if "INSERT INTO votes" in s]
+        if async_commit:
+            assert not [s for s in sent_by_the_app if "INSERT INTO votes" in s]
+        settings = {}
+        for name, engine in (("app", state.engine), ("votes", state.vote_engine)):
+            with engine.connect() as conn:
+                settings[name] = conn.exec_driver_sql("SHOW synchronous_commit").scalar()
+        assert settings == {"app": "on", "votes": "off" if async_commit else "on"}
+        with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as other:
+            counted = "SELECT (SELECT count(*) FROM votes), (SELECT sum(vote_count) FROM entries)"
+            assert other.execute(counted).fetchone() == (1, 1)
+    finally:
+        state.engine.dispose()
+        state.vote_engine.dispose()
+        next(databases, None)
+
+
 # --- the request side ----------------------------------------------------------------------
 @pytest.fixture
 def open_entry(db, contest):

@@ -182,6 +182,7 @@ def quick_vote(
     viewed_entry_id: int | None,
     secret: str,
     at: datetime | None = None,
+    engine: Engine | None = None,
 ) -> QuickVote | None:
     """The vote button's hot path on PostgreSQL: the whole vote in one statement, or None.
 
@@ -196,7 +197,8 @@ def quick_vote(
     (the vote keeps the delay only if it is this entry).
 
     On a database of its own (production) the statement runs in autocommit mode on a pooled
-    connection, sent by the driver itself: one statement is atomic, the vote is one round
+    connection of ``engine`` (Database.vote_engine; the session's own by default), sent by
+    the driver itself: one statement is atomic, the vote is one round
     trip (the pool checks only a connection that sat idle, contest.db.PING_AFTER_IDLE_S) and
     none of SQLAlchemy's execution machinery runs, which cost as much CPU as the driver's
     own work; it does not see what the session has not committed. Inside a caller's
@@ -208,7 +210,7 @@ def quick_vote(
     at = at or now_utc()
     params = _statement_params(code.upper(), voter_id, signals, viewed_entry_id, secret, at)
     if isinstance(bind, Engine):
-        found = _autocommit_statement(bind, _VOTE_SQL, params)
+        found = _autocommit_statement(engine or bind, _VOTE_SQL, params)
     else:
         found = session.connection().exec_driver_sql(_VOTE_SQL, params).first()
     if found is None:

@@ -187,6 +187,7 @@ def _quick_vote(code: str, voter_id: int) -> services.QuickVote | None:
         ),
         viewed_entry_id=viewed[0] if viewed else None,
         secret=current_app.config["SECRET_KEY"],
+        engine=db.vote_engine,
     )
 
 
