@@ -168,10 +168,6 @@ class QuickVote:
     counts_visible: bool
     refusal: str | None = None
 
-    @property
-    def refused(self) -> VoteRefused | None:
-        return VoteRefused(self.refusal) if self.refusal else None
-
 
 def quick_vote(
     session: Session,
@@ -216,9 +212,11 @@ def quick_vote(
     if found is None:
         return None
     vote_id, entry_count, display, closes_at, policy = found
-    refusal = None if vote_id is not None else ONCE_PER_ENTRY_REFUSALS.get(VotePolicy(policy))
-    if vote_id is None and refusal is None:
-        return None
+    refusal = None
+    if vote_id is None:
+        refusal = ONCE_PER_ENTRY_REFUSALS.get(VotePolicy(policy))
+        if refusal is None:
+            return None  # the general path tells why
     return QuickVote(vote_id, entry_count, counts_visible(VoteCountDisplay(display), closes_at, at), refusal)
 
 

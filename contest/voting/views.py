@@ -137,8 +137,8 @@ def vote(code: str):
             if quick is not None:
                 db.session.commit()  # a test's enclosing transaction; nothing left in production
                 count = quick.entry_count if quick.counts_visible else None
-                if quick.refused is not None:  # a second vote: the statement knows it for sure
-                    return _refused(code.upper(), quick.refused.message, count, state="voted")
+                if quick.refusal is not None:  # a second vote: the statement knows it for sure
+                    return _refused(code.upper(), VoteRefused(quick.refusal).message, count, state="voted")
                 return _counted(code.upper(), count)
     found = ballot(db.session, code, voter_id)
     if found is None:
