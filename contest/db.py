@@ -175,6 +175,11 @@ class Database:
         return self.state().vote_engine
 
     @property
+    def bind(self) -> Engine | Connection:
+        """What the request's session binds to: the engine, or a test's open connection."""
+        return self.state().bind
+
+    @property
     def session(self) -> Session:
         session = g.get("_db_session")
         if session is None:

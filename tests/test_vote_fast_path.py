@@ -86,7 +86,13 @@ def by_rules(db, contest, entry, voter, at) -> None:
 
 def quick(db, entry, voter, at) -> services.QuickVote | None:
     return services.quick_vote(
-        db, code=entry.code, voter_id=voter.id, signals=SIGNALS, viewed_entry_id=None, secret=SECRET, at=at
+        db.connection(),
+        code=entry.code,
+        voter_id=voter.id,
+        signals=SIGNALS,
+        viewed_entry_id=None,
+        secret=SECRET,
+        at=at,
     )
 
 
@@ -210,7 +216,7 @@ def test_the_one_statement_writes_what_the_general_path_writes(pg, voting):
     by_statement = pg.get(
         Vote,
         services.quick_vote(
-            pg,
+            pg.connection(),
             code=second.code.lower(),
             voter_id=voter.id,
             signals=signals,
@@ -234,7 +240,7 @@ def test_the_one_statement_writes_what_the_general_path_writes(pg, voting):
     assert by_statement.account_age_s == 3600 and by_statement.since_view_ms == 12_000
     # A view token of another entry's page is not this vote's signal.
     other_page = services.quick_vote(
-        pg,
+        pg.connection(),
         code=first.code,
         voter_id=voter.id,
         signals=signals,

@@ -140,29 +140,80 @@ def test_daily_quota_shows_votes_left(client, db, contest, voter):
     assert "You have used your votes for today." in text and "Vote for this entry" not in text
 
 
-def test_votes_are_rate_limited_per_account(tmp_path):
-    """On an app and database of its own: the limiter counts real requests that commit."""
-    databases = new_database("sqlite", tmp_path)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def limited(request, tmp_path):
+    """An app and database of its own with the vote's rate limits on: the limiter counts real
+    requests that commit (on PostgreSQL through the one-statement vote, in autocommit)."""
+    databases = new_database(request.param, tmp_path)
     url = next(databases)
     migrate(url)
-    app = create_app(make_test_config(tmp_path, url, RATELIMIT_ENABLED=True, VOTE_RATE_LIMIT="2 per minute"))
+
+    def make(**limits):
+        app = create_app(make_test_config(tmp_path, url, RATELIMIT_ENABLED=True, **limits))
+        from contest.contests.demo import build_demo_contest
+        from contest.extensions import db as db_ext
+
+        with app.app_context():
+            session = db_ext.session
+            contest, _ = build_demo_contest(session)
+            session.commit()
+            stamp = now_utc().timestamp()
+            voters = [create_user(session, f"rate-{i}-{stamp}@example.com") for i in range(3)]
+            codes = [make_entry(session, contest, voters[0]).code for _ in range(4)]
+        made.append(app)
+        return app, voters, codes
+
+    def votes(app) -> int:
+        from contest.extensions import db as db_ext
+
+        with app.app_context():
+            return db_ext.session.scalar(select(func.count(Vote.id)))
+
+    made: list = []
+    make.votes = votes
+    yield make
+    for app in made:
+        app.extensions["db"].engine.dispose()
+        app.extensions["db"].vote_engine.dispose()
+    next(databases, None)
+
+
+def test_votes_are_rate_limited_per_account(limited):
+    app, (voter, *_), codes = limited(VOTE_RATE_LIMIT="2 per minute")
+    client = app.test_client()
+    log_in(client, voter)
+    statuses = [client.post(f"/e/{code}/vote", headers=JSON).status_code for code in codes[:3]]
+    assert statuses == [200, 200, 429]
+    assert "Too many attempts" in client.post(f"/e/{codes[3]}/vote", headers=EN).get_data(as_text=True)
+    assert limited.votes(app) == 2  # the refused ones wrote nothing
+    other = app.test_client()  # another account has its own count
+    log_in(other, create_user_in(app, "rate-other@example.com"))
+    assert other.post(f"/e/{codes[3]}/vote", headers=JSON).status_code == 200
+
+
+def test_votes_are_rate_limited_per_address(limited):
+    """Several accounts behind one address (a vote ring on one machine) share its count."""
+    app, voters, codes = limited(VOTE_RATE_LIMIT_PER_ADDRESS="3 per minute")
+    answers = []
+    for voter in voters:
+        client = app.test_client()
+        log_in(client, voter)
+        answers.append(client.post(f"/e/{codes[0]}/vote", headers=JSON))
+    client = app.test_client()
+    log_in(client, voters[0])
+    answers.append(client.post(f"/e/{codes[1]}/vote", headers=JSON))
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert answers[-1].get_json()["ok"] is False
+    assert limited.votes(app) == 3
+    elsewhere = client.post(f"/e/{codes[1]}/vote", headers=JSON, environ_base={"REMOTE_ADDR": "198.51.100.9"})
+    assert elsewhere.status_code == 200
+
+
+def create_user_in(app, email: str):
     from contest.extensions import db as db_ext
 
     with app.app_context():
-        session = db_ext.session
-        from contest.contests.demo import build_demo_contest
-
-        contest, _ = build_demo_contest(session)
-        session.commit()
-        voter = create_user(session, f"rate-{now_utc().timestamp()}@example.com")
-        entries = [make_entry(session, contest, voter) for _ in range(3)]
-        codes = [e.code for e in entries]
-    client = app.test_client()
-    log_in(client, voter)
-    statuses = [client.post(f"/e/{code}/vote", headers=JSON).status_code for code in codes]
-    assert statuses == [200, 200, 429]
-    assert "Too many attempts" in client.post(f"/e/{codes[2]}/vote", headers=EN).get_data(as_text=True)
-    app.extensions["db"].engine.dispose()
+        return create_user(db_ext.session, email)
 
 
 @pytest.mark.parametrize(

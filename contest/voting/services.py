@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from contest.audit.services import record
@@ -170,7 +170,7 @@ class QuickVote:
 
 
 def quick_vote(
-    session: Session,
+    bind: Engine | Connection,
     *,
     code: str,
     voter_id: int,
@@ -192,15 +192,14 @@ def quick_vote(
     ``signals.viewed_at`` is when an entry page was served, ``viewed_entry_id`` which entry's
     (the vote keeps the delay only if it is this entry).
 
-    On a database of its own (production) the statement runs in autocommit mode on a pooled
-    connection of ``engine`` (Database.vote_engine; the session's own by default), sent by
-    the driver itself: one statement is atomic, the vote is one round
-    trip (the pool checks only a connection that sat idle, contest.db.PING_AFTER_IDLE_S) and
-    none of SQLAlchemy's execution machinery runs, which cost as much CPU as the driver's
-    own work; it does not see what the session has not committed. Inside a caller's
-    transaction (a test's) it runs there and the caller commits.
+    ``bind`` is the application's database (Database.bind): no ORM session is made for it.
+    On an engine (production) the statement runs in autocommit mode on a pooled connection
+    of ``engine`` (Database.vote_engine; ``bind`` itself by default), sent by the driver
+    itself: one statement is atomic, the vote is one round trip (the pool checks only a
+    connection that sat idle, contest.db.PING_AFTER_IDLE_S) and none of SQLAlchemy's
+    execution machinery runs, which cost as much CPU as the driver's own work. On a
+    connection (a test's transaction) it runs there, and whoever owns it commits.
     """
-    bind = session.get_bind()
     if bind.dialect.name != "postgresql":
         return None
     at = at or now_utc()
@@ -208,7 +207,7 @@ def quick_vote(
     if isinstance(bind, Engine):
         found = _autocommit_statement(engine or bind, _VOTE_SQL, params)
     else:
-        found = session.connection().exec_driver_sql(_VOTE_SQL, params).first()
+        found = bind.exec_driver_sql(_VOTE_SQL, params).first()
     if found is None:
         return None
     vote_id, entry_count, display, closes_at, policy = found
