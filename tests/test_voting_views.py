@@ -14,6 +14,7 @@ from contest.auth.models import Role
 from contest.contests.models import VoteCountDisplay, VotePolicy
 from contest.db import now_utc
 from contest.entries.models import EntryStatus
+from contest.extensions import db as db_ext
 from contest.voting.models import Vote
 from tests.support import create_user, log_in, make_entry, make_test_config, migrate, new_database
 
@@ -140,80 +141,76 @@ def test_daily_quota_shows_votes_left(client, db, contest, voter):
     assert "You have used your votes for today." in text and "Vote for this entry" not in text
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def limited(request, tmp_path):
-    """An app and database of its own with the vote's rate limits on: the limiter counts real
-    requests that commit (on PostgreSQL through the one-statement vote, in autocommit)."""
-    databases = new_database(request.param, tmp_path)
-    url = next(databases)
-    migrate(url)
+class LimitedSite:
+    """An app of its own, rate limits on, over a database of its own with a demo contest."""
 
-    def make(**limits):
-        app = create_app(make_test_config(tmp_path, url, RATELIMIT_ENABLED=True, **limits))
+    def __init__(self, tmp_path, url: str, **limits) -> None:
         from contest.contests.demo import build_demo_contest
-        from contest.extensions import db as db_ext
 
-        with app.app_context():
+        self.app = create_app(make_test_config(tmp_path, url, RATELIMIT_ENABLED=True, **limits))
+        with self.app.app_context():
             session = db_ext.session
             contest, _ = build_demo_contest(session)
             session.commit()
             stamp = now_utc().timestamp()
-            voters = [create_user(session, f"rate-{i}-{stamp}@example.com") for i in range(3)]
-            codes = [make_entry(session, contest, voters[0]).code for _ in range(4)]
-        made.append(app)
-        return app, voters, codes
+            self.voters = [create_user(session, f"rate-{i}-{stamp}@example.com") for i in range(4)]
+            self.codes = [make_entry(session, contest, self.voters[0]).code for _ in range(4)]
 
-    def votes(app) -> int:
-        from contest.extensions import db as db_ext
+    def logged_in(self, voter):
+        client = self.app.test_client()
+        log_in(client, voter)
+        return client
 
-        with app.app_context():
+    def votes(self) -> int:
+        with self.app.app_context():
             return db_ext.session.scalar(select(func.count(Vote.id)))
 
-    made: list = []
-    make.votes = votes
+    def close(self) -> None:
+        self.app.extensions["db"].engine.dispose()
+        self.app.extensions["db"].vote_engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def limited(request, tmp_path):
+    """LimitedSite's maker: the limiter counts real requests that commit (on PostgreSQL
+    through the one-statement vote, in autocommit on the vote pool)."""
+    databases = new_database(request.param, tmp_path)
+    url = next(databases)
+    migrate(url)
+    sites: list[LimitedSite] = []
+
+    def make(**limits) -> LimitedSite:
+        sites.append(LimitedSite(tmp_path, url, **limits))
+        return sites[-1]
+
     yield make
-    for app in made:
-        app.extensions["db"].engine.dispose()
-        app.extensions["db"].vote_engine.dispose()
+    for site in sites:
+        site.close()
     next(databases, None)
 
 
 def test_votes_are_rate_limited_per_account(limited):
-    app, (voter, *_), codes = limited(VOTE_RATE_LIMIT="2 per minute")
-    client = app.test_client()
-    log_in(client, voter)
+    site = limited(VOTE_RATE_LIMIT="2 per minute")
+    client, codes = site.logged_in(site.voters[0]), site.codes
     statuses = [client.post(f"/e/{code}/vote", headers=JSON).status_code for code in codes[:3]]
     assert statuses == [200, 200, 429]
     assert "Too many attempts" in client.post(f"/e/{codes[3]}/vote", headers=EN).get_data(as_text=True)
-    assert limited.votes(app) == 2  # the refused ones wrote nothing
-    other = app.test_client()  # another account has its own count
-    log_in(other, create_user_in(app, "rate-other@example.com"))
+    assert site.votes() == 2  # the refused ones wrote nothing
+    other = site.logged_in(site.voters[3])  # another account has its own count
     assert other.post(f"/e/{codes[3]}/vote", headers=JSON).status_code == 200
 
 
 def test_votes_are_rate_limited_per_address(limited):
     """Several accounts behind one address (a vote ring on one machine) share its count."""
-    app, voters, codes = limited(VOTE_RATE_LIMIT_PER_ADDRESS="3 per minute")
-    answers = []
-    for voter in voters:
-        client = app.test_client()
-        log_in(client, voter)
-        answers.append(client.post(f"/e/{codes[0]}/vote", headers=JSON))
-    client = app.test_client()
-    log_in(client, voters[0])
-    answers.append(client.post(f"/e/{codes[1]}/vote", headers=JSON))
+    site = limited(VOTE_RATE_LIMIT_PER_ADDRESS="3 per minute")
+    answers = [site.logged_in(voter).post(f"/e/{site.codes[0]}/vote", headers=JSON) for voter in site.voters]
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
     assert answers[-1].get_json()["ok"] is False
-    assert limited.votes(app) == 3
-    elsewhere = client.post(f"/e/{codes[1]}/vote", headers=JSON, environ_base={"REMOTE_ADDR": "198.51.100.9"})
+    assert site.votes() == 3
+    elsewhere = site.logged_in(site.voters[3]).post(
+        f"/e/{site.codes[0]}/vote", headers=JSON, environ_base={"REMOTE_ADDR": "198.51.100.9"}
+    )
     assert elsewhere.status_code == 200
-
-
-def create_user_in(app, email: str):
-    from contest.extensions import db as db_ext
-
-    with app.app_context():
-        return create_user(db_ext.session, email)
 
 
 @pytest.mark.parametrize(
