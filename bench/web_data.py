@@ -423,7 +423,7 @@ def _copy_entries(
     place_cum = _zipf_cum(len(places), 0.8)
     now = datetime.now(UTC)
     submitted_from = now - timedelta(days=VOTE_DAYS + 30)
-    columns = "id, code, contest_id, category_id, author_id, place_id, title, description, taken_on, status, declarations_accepted_at, created_at, submitted_at, approved_at, updated_at, vote_count, shuffle_key"
+    columns = "id, code, contest_id, category_id, author_id, place_id, title, description, taken_on, status, declarations_accepted_at, created_at, submitted_at, approved_at, updated_at, vote_count, rank_votes, shuffle_key"
     with cur.copy(f"COPY entries ({columns}) FROM STDIN") as copy:
         for index, slug in enumerate(kinds):
             # Submitted in entry-number order over the edition; approved within two days.
@@ -448,6 +448,7 @@ def _copy_entries(
                     min(approved, now),
                     min(approved, now),
                     counts[index],
+                    counts[index],  # rank_votes: the gallery's copy, as a refresh leaves it
                     rng.randrange(2**31),
                 )
             )

@@ -71,8 +71,14 @@ PING_AFTER_IDLE_S = 1.0
 
 
 def make_engine(
-    url: str, ping_after_idle_s: float = PING_AFTER_IDLE_S, *, server_options: str = ""
+    url: str,
+    ping_after_idle_s: float = PING_AFTER_IDLE_S,
+    *,
+    server_options: str = "",
+    autocommit: bool = False,
 ) -> Engine:
+    """The application's engine; ``autocommit`` (PostgreSQL): every statement commits on its
+    own, and a connection goes back to the pool without a rollback (it holds no transaction)."""
     if url.startswith("sqlite"):
         database = make_url(url).database
         if database and database != ":memory:":
@@ -80,7 +86,11 @@ def make_engine(
         engine = create_engine(url, connect_args={"timeout": 30})
         _tune_sqlite(engine)
         return engine
-    engine = create_engine(url, connect_args={"options": server_options} if server_options else {})
+    engine = create_engine(
+        url,
+        connect_args={"options": server_options} if server_options else {},
+        **({"isolation_level": "AUTOCOMMIT", "pool_reset_on_return": None} if autocommit else {}),
+    )
     _ping_when_idle(engine, ping_after_idle_s)
     return engine
 
@@ -143,10 +153,12 @@ class Database:
     the context ends. Tests swap ``bind`` for a connection inside an outer transaction.
 
     ``db.vote_engine`` sends the vote button's one statement (contest.voting.services.
-    quick_vote). It is ``engine`` itself unless the organizers set VOTE_ASYNC_COMMIT on
-    PostgreSQL: then it is a pool of its own whose connections commit without waiting for
-    the write-ahead log to reach the disk (``synchronous_commit=off``, for those connections
-    only). A vote then answers sooner and the site takes more votes a second; the price is
+    quick_vote). On PostgreSQL it is a pool of its own whose connections are in autocommit
+    mode: the statement is its own transaction, with no mode to switch on and off around it
+    and no rollback when its connection goes back to the pool. If the organizers set
+    VOTE_ASYNC_COMMIT, those connections also commit without waiting for the write-ahead log
+    to reach the disk (``synchronous_commit=off``, for those connections only). A vote then
+    answers sooner and the site takes more votes a second; the price is
     that a crash of the database server can lose the votes acknowledged in its last moments
     (at most three times ``wal_writer_delay``, 0.6 s by default). Nothing is corrupted or
     half-written: a vote and its counters are one statement, lost or kept together, and the
@@ -157,8 +169,9 @@ class Database:
         url = app.config["DATABASE_URL"]
         engine = make_engine(url)
         votes = engine
-        if app.config.get("VOTE_ASYNC_COMMIT") and engine.dialect.name == "postgresql":
-            votes = make_engine(url, server_options=ASYNC_COMMIT)
+        if engine.dialect.name == "postgresql":
+            options = ASYNC_COMMIT if app.config.get("VOTE_ASYNC_COMMIT") else ""
+            votes = make_engine(url, server_options=options, autocommit=True)
         app.extensions["db"] = _State(engine, votes)
         app.teardown_appcontext(self._close_session)
 
@@ -202,3 +215,9 @@ class _State:
         self.engine = engine
         self.vote_engine = vote_engine
         self.bind: Engine | Connection = engine
+
+    def dispose(self) -> None:
+        """Close the pooled connections of both engines (an application that is done)."""
+        self.engine.dispose()
+        if self.vote_engine is not self.engine:
+            self.vote_engine.dispose()

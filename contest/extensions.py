@@ -6,7 +6,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 
-from contest import ratelimit  # noqa: F401  (registers the lazy-memory:// storage)
+from contest import ratelimit  # registers the lazy-memory:// storage
 from contest.db import Database
 
 db = Database()
@@ -14,3 +14,4 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address)
+limiter.request_filter(ratelimit.skips_views_counting_own_limits)

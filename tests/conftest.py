@@ -49,7 +49,7 @@ def database_url(request, tmp_path_factory) -> Iterator[str]:
 def app(database_url, tmp_path_factory):
     app = create_app(make_test_config(tmp_path_factory.mktemp("instance"), database_url))
     yield app
-    app.extensions["db"].engine.dispose()
+    app.extensions["db"].dispose()
 
 
 @pytest.fixture

@@ -337,7 +337,7 @@ def limited_app(database_url, tmp_path):
     finally:
         limiter.reset()
         limiter.enabled = was_enabled
-        app.extensions["db"].engine.dispose()
+        app.extensions["db"].dispose()
 
 
 def test_login_is_rate_limited(limited_app):
@@ -381,7 +381,7 @@ def test_account_forms_carry_their_csrf_token(database_url, tmp_path):
             assert "Form expired" in refused.text
         assert client.post("/account/logout").status_code == 400
     finally:
-        app.extensions["db"].engine.dispose()
+        app.extensions["db"].dispose()
 
 
 # --- password reset ---------------------------------------------------------------------

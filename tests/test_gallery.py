@@ -27,6 +27,7 @@ from sqlalchemy import event, select, update
 from contest.contests.models import Category, CategoryKind, Contest, Place, VoteCountDisplay
 from contest.db import now_utc
 from contest.entries.models import AssetKind, Entry, EntryStatus, MediaAsset
+from contest.gallery import ranks
 from contest.gallery.cache import CachedPage, GalleryCaches, SharedPages, TTLCache
 from contest.gallery.services import (
     PER_PAGE,
@@ -395,6 +396,38 @@ def test_votes_order_offered_again_after_the_close(client, db, contest, author, 
     db.commit()
     low, high = make_entry(db, contest, author, vote_count=1), make_entry(db, contest, author, vote_count=9)
     assert listed_codes(gallery(client, sort="votes")) == [high.code, low.code]
+
+
+def test_a_large_sets_most_voted_order_follows_the_votes_as_the_pages_do(
+    client, db, contest, author, cache_on, monkeypatch
+):
+    """A large set's "most voted" pages sort by the counters' copy (rank_votes), made again
+    when the gallery's kept data expires (GALLERY_CACHE_S): as fresh as the pages."""
+    monkeypatch.setattr("contest.gallery.services.SMALL_SET", 0)  # read page by page
+    low, high = make_entry(db, contest, author, vote_count=1), make_entry(db, contest, author, vote_count=5)
+    assert listed_codes(gallery(client, sort="votes")) == [high.code, low.code]
+    db.expire_all()
+    assert (low.rank_votes, high.rank_votes) == (1, 5)  # copied before the page was read
+
+    low.vote_count = 9  # votes come in (no index holds the counter)
+    db.commit()
+    assert listed_codes(gallery(client, sort="votes")) == [high.code, low.code]  # the kept order
+    cache_on.clear()  # what is kept expires
+    assert listed_codes(gallery(client, sort="votes")) == [low.code, high.code]
+
+
+def test_the_counters_copy_edits_no_entry(db, contest, author):
+    entries = [make_entry(db, contest, author, vote_count=count) for count in (0, 3, 7)]
+    db.execute(update(Entry).values(rank_votes=1, updated_at=Entry.updated_at))
+    db.commit()
+    edited, version = [e.updated_at for e in entries], public_version(db, contest)
+
+    assert ranks.refresh(db, contest.id) == 3
+    db.expire_all()
+    assert [e.rank_votes for e in entries] == [0, 3, 7]
+    assert [e.updated_at for e in entries] == edited
+    assert public_version(db, contest) == version  # the public pages stay as they are
+    assert ranks.refresh(db, contest.id) == 0  # nothing differs any more
 
 
 # --- the random order ------------------------------------------------------------------------

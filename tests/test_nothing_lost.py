@@ -149,7 +149,7 @@ def make_stack(database, tmp_path, s3_endpoint):
             worker.stop()
             print(f"----- log of worker {worker.name} -----\n{worker.text()}")
         stack.app.extensions["celery_client"].close()
-        stack.app.extensions["db"].engine.dispose()
+        stack.app.extensions["db"].dispose()
 
 
 def submit_photo(stack: Stack) -> tuple[int, float]:

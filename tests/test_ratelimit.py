@@ -12,7 +12,7 @@ from contest import create_app
 from contest.config import load_settings
 from contest.extensions import limiter
 from contest.ratelimit import SWEEP_EVERY_S, LazyMemoryStorage
-from tests.support import make_test_config
+from tests.support import make_test_config, migrate
 
 
 def new_storage() -> LazyMemoryStorage:
@@ -62,3 +62,21 @@ def test_the_embedded_default_is_the_lazy_storage(tmp_path):
     app = create_app(config)
     with app.app_context():
         assert isinstance(limiter.storage, LazyMemoryStorage)
+
+
+def test_flask_limiters_own_check_leaves_out_a_view_that_counts_its_limits(tmp_path):
+    """A default limit (RATELIMIT_DEFAULT) is applied by Flask-Limiter's check before each
+    request; the vote counts its own limits (VOTE_RATE_LIMIT...) and that check skips it."""
+    config = make_test_config(
+        tmp_path,
+        f"sqlite:///{tmp_path / 'db.sqlite'}",
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_DEFAULT="2 per day",
+        VOTE_RATE_LIMIT="100 per minute",
+        VOTE_RATE_LIMIT_PER_ADDRESS="100 per minute",
+    )
+    migrate(config["DATABASE_URL"])
+    client = create_app(config).test_client()
+    assert [client.get("/account/login").status_code for _ in range(3)] == [200, 200, 429]
+    # Nobody is logged in: each vote is answered (sent to log in), never refused by the default.
+    assert [client.post("/e/NONE-0001/vote").status_code for _ in range(3)] == [404, 404, 404]

@@ -128,7 +128,7 @@ def stack(request, tmp_path):
             worker.stop()
             print(f"----- log of worker {worker.name} -----\n{worker.text()}")
         app.extensions["celery_client"].close()
-        app.extensions["db"].engine.dispose()
+        app.extensions["db"].dispose()
         next(databases, None)
 
 

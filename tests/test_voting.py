@@ -289,7 +289,7 @@ def committed_app(request, tmp_path_factory):
     migrate(url)
     app = create_app(make_test_config(tmp_path_factory.mktemp("instance"), url))
     yield app
-    app.extensions["db"].engine.dispose()
+    app.extensions["db"].dispose()
     next(databases, None)
 
 

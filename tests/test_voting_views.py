@@ -166,8 +166,7 @@ class LimitedSite:
             return db_ext.session.scalar(select(func.count(Vote.id)))
 
     def close(self) -> None:
-        self.app.extensions["db"].engine.dispose()
-        self.app.extensions["db"].vote_engine.dispose()
+        self.app.extensions["db"].dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -105,7 +105,7 @@ def stack(request, tmp_path, s3_endpoint):
             # Shown by pytest when the test failed (captured output of the teardown).
             print(f"----- log of worker {worker.name} -----\n{worker.text()}")
         app.extensions["celery_client"].close()
-        app.extensions["db"].engine.dispose()
+        app.extensions["db"].dispose()
         next(databases, None)
 
 

@@ -82,10 +82,12 @@ def new_shuffle_key() -> int:
 class Entry(Base):
     __tablename__ = "entries"
     # The gallery's three orders, per contest and per category (approved entries only).
+    # "Most voted" reads rank_votes, not vote_count: no index holds vote_count, so a vote's
+    # update of it stays on the row's own page (a HOT update, no index touched).
     __table_args__ = tuple(
         Index(f"ix_entries_{scope}_status_{order}", scope, "status", order)
         for scope in ("contest_id", "category_id")
-        for order in ("approved_at", "vote_count", "shuffle_key")
+        for order in ("approved_at", "rank_votes", "shuffle_key")
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -113,6 +115,9 @@ class Entry(Base):
     approved_at: Mapped[datetime | None] = mapped_column(nullable=True)
     # Valid (not voided) public votes, kept by contest.voting.services in the vote's transaction.
     vote_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    # vote_count as the gallery's "most voted" order last saw it (contest.gallery.ranks copies
+    # it over every GALLERY_CACHE_S at most): indexed, where vote_count is not.
+    rank_votes: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     # A fixed random number: the gallery's "random" order starts at a point drawn per visitor.
     shuffle_key: Mapped[int] = mapped_column(Integer, nullable=False, default=new_shuffle_key)
     updated_at: Mapped[datetime] = mapped_column(nullable=False, default=now_utc, onupdate=now_utc)

@@ -34,7 +34,7 @@ from contest.contests.models import (
     current_public_version,
 )
 from contest.entries.models import AssetKind, Entry, EntryStatus, MediaAsset
-from contest.gallery import pictures
+from contest.gallery import pictures, ranks
 from contest.gallery.cache import TTLCache
 from contest.gallery.pictures import Picture
 
@@ -364,7 +364,7 @@ def _ordered_rows(
     order = (
         (Entry.approved_at.desc(), Entry.id.desc())
         if flt.sort is Sort.newest
-        else (Entry.vote_count.desc(), Entry.id.desc())
+        else (Entry.rank_votes.desc(), Entry.id.desc())  # the indexed copy (contest.gallery.ranks)
     )
     return session.execute(stmt.order_by(*order).offset(offset).limit(limit)).all()
 
@@ -512,6 +512,8 @@ def gallery_page(
     random order starts (random_start)."""
 
     def read() -> GalleryPage:
+        if whole is None and flt.sort is Sort.votes:
+            ranks.keep_fresh(cache, ttl_s, session, contest.id)
         rows, exact = _search(session, contest.id, flt, whole, start)
         cards = tuple(
             CardRow(

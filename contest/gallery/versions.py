@@ -33,7 +33,7 @@ from contest.entries.models import Entry, EntryStatus, MediaAsset
 
 # Columns whose change alone leaves the public pages as they are.
 UNSHOWN = {
-    Entry: frozenset({"vote_count", "updated_at"}),
+    Entry: frozenset({"vote_count", "rank_votes", "updated_at"}),
     Contest: frozenset({"entry_counter", "public_version"}),
 }
 

@@ -194,7 +194,8 @@ def quick_vote(
 
     ``bind`` is the application's database (Database.bind): no ORM session is made for it.
     On an engine (production) the statement runs in autocommit mode on a pooled connection
-    of ``engine`` (Database.vote_engine; ``bind`` itself by default), sent by the driver
+    of ``engine`` (Database.vote_engine, whose connections are in that mode already; ``bind``
+    itself by default, switched to it for the statement), sent by the driver
     itself: one statement is atomic, the vote is one round trip (the pool checks only a
     connection that sat idle, contest.db.PING_AFTER_IDLE_S) and none of SQLAlchemy's
     execution machinery runs, which cost as much CPU as the driver's own work. On a
@@ -224,6 +225,8 @@ def _autocommit_statement(engine: Engine, sql: str, params: dict) -> tuple | Non
     pooled = engine.raw_connection()
     try:
         driver = pooled.driver_connection
+        if driver.autocommit:  # Database.vote_engine's connections: nothing to switch
+            return driver.execute(sql, params).fetchone()
         driver.autocommit = True
         try:
             return driver.execute(sql, params).fetchone()

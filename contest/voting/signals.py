@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import ipaddress
 from dataclasses import dataclass
@@ -25,8 +24,7 @@ def keyed_hash(secret: str, purpose: str, value: str) -> str:
     """16 hex digits of HMAC-SHA256: equal inputs match, the input cannot be read back."""
     if not value:
         return ""
-    digest = hmac.new(secret.encode(), f"{purpose}\0{value}".encode(), hashlib.sha256)
-    return digest.hexdigest()[:16]
+    return hmac.digest(secret.encode(), f"{purpose}\0{value}".encode(), "sha256").hex()[:16]
 
 
 def network_of(address: str) -> str:
@@ -38,7 +36,8 @@ def network_of(address: str) -> str:
     if ip.version == 6 and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
     prefix = IPV4_PREFIX if ip.version == 4 else IPV6_PREFIX
-    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+    host_bits = ip.max_prefixlen - prefix  # the network's address: the host bits cleared
+    return f"{type(ip)(int(ip) >> host_bits << host_bits)}/{prefix}"
 
 
 def hashed(secret: str, signals: VoteSignals) -> dict[str, str]:

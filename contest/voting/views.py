@@ -16,7 +16,7 @@ from contest.botcheck import bot_check_passes, vote_bot_check_widget
 from contest.contests.models import Contest, current_contest
 from contest.entries.models import Entry, EntryStatus
 from contest.extensions import db
-from contest.ratelimit import within
+from contest.ratelimit import counts_own_limits, within
 from contest.voting import services, tally
 from contest.voting.ballot import BallotContest, BallotEntry, BallotVoter, ballot
 from contest.voting.forms import VoteForm
@@ -112,10 +112,14 @@ def _within_rate_limits(voter_id: int | None) -> bool:
 
 
 def _wants_json() -> bool:
+    accept = request.headers.get("Accept", "")
+    if accept == "application/json":  # what the vote button's script sends: no header to parse
+        return True
     return request.accept_mimetypes.best_match(["application/json", "text/html"]) == "application/json"
 
 
 @bp.post("/e/<code>/vote")
+@counts_own_limits
 def vote(code: str):
     """Count the logged-in voter's vote (CSRFProtect has checked the form's token already).
 
