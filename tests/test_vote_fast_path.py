@@ -282,6 +282,17 @@ def test_sqlite_takes_the_general_path(db, voting):
 
 
 # --- production's branch: a database of its own, autocommit ------------------------------
+def test_the_statement_is_not_sent_where_the_pool_would_roll_it_back(app, pg):
+    """The application's own pool rolls back what a connection holds when it comes back:
+    the statement goes only to a pool in autocommit mode (Database.vote_engine)."""
+    state = app.extensions["db"]
+    arguments = {"code": "NONE-0000", "voter_id": 1, "signals": SIGNALS, "viewed_entry_id": None}
+    with pytest.raises(ValueError, match="autocommit"):
+        services.quick_vote(state.engine, **arguments, secret=SECRET)
+    # The votes' own pool is accepted: no such entry, so nothing is written (None).
+    assert services.quick_vote(state.engine, **arguments, secret=SECRET, engine=state.vote_engine) is None
+
+
 def test_on_a_database_of_its_own_a_vote_is_one_committed_statement(tmp_path):
     databases = new_database("postgresql", tmp_path)
     url = next(databases)

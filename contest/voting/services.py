@@ -193,9 +193,8 @@ def quick_vote(
     (the vote keeps the delay only if it is this entry).
 
     ``bind`` is the application's database (Database.bind): no ORM session is made for it.
-    On an engine (production) the statement runs in autocommit mode on a pooled connection
-    of ``engine`` (Database.vote_engine, whose connections are in that mode already; ``bind``
-    itself by default, switched to it for the statement), sent by the driver
+    On an engine (production) the statement runs on a pooled connection of ``engine``
+    (Database.vote_engine, whose connections are in autocommit mode), sent by the driver
     itself: one statement is atomic, the vote is one round trip (the pool checks only a
     connection that sat idle, contest.db.PING_AFTER_IDLE_S) and none of SQLAlchemy's
     execution machinery runs, which cost as much CPU as the driver's own work. On a
@@ -221,18 +220,14 @@ def quick_vote(
 
 
 def _autocommit_statement(engine: Engine, sql: str, params: dict) -> tuple | None:
-    """The first row of one statement run in autocommit mode on a connection of ``engine``'s pool."""
+    """The first row of one statement run on a connection of ``engine``'s pool, which must be
+    in autocommit mode (Database.vote_engine): elsewhere the pool would roll the vote back."""
     pooled = engine.raw_connection()
     try:
         driver = pooled.driver_connection
-        if driver.autocommit:  # Database.vote_engine's connections: nothing to switch
-            return driver.execute(sql, params).fetchone()
-        driver.autocommit = True
-        try:
-            return driver.execute(sql, params).fetchone()
-        finally:
-            if not driver.closed:
-                driver.autocommit = False
+        if not driver.autocommit:
+            raise ValueError("the vote's statement needs a pool in autocommit mode (Database.vote_engine)")
+        return driver.execute(sql, params).fetchone()
     finally:
         pooled.close()  # back to the pool
 
