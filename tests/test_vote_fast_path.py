@@ -1,6 +1,6 @@
 """The vote button's hot path: one statement on PostgreSQL that must refuse what the rules refuse.
 
-services.quick_vote checks every rule in SQL and writes nothing when one fails; it says why
+statement.quick_vote checks every rule in SQL and writes nothing when one fails; it says why
 itself only for a second vote under a one-vote-per-entry policy, and otherwise the general
 path (services.record_vote) says why. These tests hold the two to the same rules, run
 the statement in autocommit mode on a database of its own as production does, and cover the
@@ -23,7 +23,7 @@ from contest.contests.demo import build_demo_contest
 from contest.contests.models import VoteCountDisplay, VotePolicy
 from contest.entries.models import Entry, EntryStatus
 from contest.extensions import db as db_ext
-from contest.voting import services
+from contest.voting import services, statement
 from contest.voting.models import MonthlyVoteCount, Vote
 from contest.voting.services import VoteRefused
 from contest.voting.signals import VoteSignals
@@ -84,8 +84,8 @@ def by_rules(db, contest, entry, voter, at) -> None:
     )
 
 
-def quick(db, entry, voter, at) -> services.QuickVote | None:
-    return services.quick_vote(
+def quick(db, entry, voter, at) -> statement.QuickVote | None:
+    return statement.quick_vote(
         db.connection(),
         code=entry.code,
         voter_id=voter.id,
@@ -228,7 +228,7 @@ def test_the_one_statement_writes_what_the_general_path_writes(pg, voting):
     by_general = pg.get(Vote, done.vote_id)
     by_statement = pg.get(
         Vote,
-        services.quick_vote(
+        statement.quick_vote(
             pg.connection(),
             code=second.code.lower(),
             voter_id=voter.id,
@@ -252,7 +252,7 @@ def test_the_one_statement_writes_what_the_general_path_writes(pg, voting):
         assert getattr(by_statement, column) == getattr(by_general, column), column
     assert by_statement.account_age_s == 3600 and by_statement.since_view_ms == 12_000
     # A view token of another entry's page is not this vote's signal.
-    other_page = services.quick_vote(
+    other_page = statement.quick_vote(
         pg.connection(),
         code=first.code,
         voter_id=voter.id,
@@ -288,9 +288,9 @@ def test_the_statement_is_not_sent_where_the_pool_would_roll_it_back(app, pg):
     state = app.extensions["db"]
     arguments = {"code": "NONE-0000", "voter_id": 1, "signals": SIGNALS, "viewed_entry_id": None}
     with pytest.raises(ValueError, match="autocommit"):
-        services.quick_vote(state.engine, **arguments, secret=SECRET)
+        statement.quick_vote(state.engine, **arguments, secret=SECRET)
     # The votes' own pool is accepted: no such entry, so nothing is written (None).
-    assert services.quick_vote(state.engine, **arguments, secret=SECRET, engine=state.vote_engine) is None
+    assert statement.quick_vote(state.engine, **arguments, secret=SECRET, engine=state.vote_engine) is None
 
 
 def test_on_a_database_of_its_own_a_vote_is_one_committed_statement(tmp_path):
@@ -429,7 +429,7 @@ def test_a_second_vote_is_answered_as_the_general_path_answers_it(
         return as_json.status_code, as_json.get_json(), as_page.status_code, as_page.location, flashed
 
     by_statement = answers()
-    monkeypatch.setattr(services, "quick_vote", lambda *args, **kwargs: None)  # the general path
+    monkeypatch.setattr(statement, "quick_vote", lambda *args, **kwargs: None)  # the general path
     by_rules = answers()
 
     assert by_statement == by_rules

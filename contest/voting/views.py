@@ -17,7 +17,7 @@ from contest.contests.models import Contest, current_contest
 from contest.entries.models import Entry, EntryStatus
 from contest.extensions import db
 from contest.ratelimit import counts_own_limits, within
-from contest.voting import services, tally
+from contest.voting import services, statement, tally
 from contest.voting.ballot import BallotContest, BallotEntry, BallotVoter, ballot
 from contest.voting.forms import VoteForm
 from contest.voting.models import Vote
@@ -124,7 +124,7 @@ def vote(code: str):
     """Count the logged-in voter's vote (CSRFProtect has checked the form's token already).
 
     The hot path (PostgreSQL, a voter named by the session) is one statement that checks
-    every rule and writes the vote with its counters (services.quick_vote); a second vote
+    every rule and writes the vote with its counters (statement.quick_vote); a second vote
     for the same entry (a double click) is refused by that same statement. When it writes
     nothing for another reason, the general path finds out why and tells the voter in their
     language.
@@ -176,9 +176,9 @@ def vote(code: str):
     return _counted(entry.code, counted.entry_count if contest.vote_counts_visible() else None)
 
 
-def _quick_vote(code: str, voter_id: int) -> services.QuickVote | None:
+def _quick_vote(code: str, voter_id: int) -> statement.QuickVote | None:
     viewed = read_view_token(request.form.get("view_token"))
-    return services.quick_vote(
+    return statement.quick_vote(
         db.bind,
         code=code,
         voter_id=voter_id,
