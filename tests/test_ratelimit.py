@@ -64,26 +64,39 @@ def test_the_embedded_default_is_the_lazy_storage(tmp_path):
         assert isinstance(limiter.storage, LazyMemoryStorage)
 
 
-def test_flask_limiters_own_check_leaves_out_a_view_that_counts_its_limits(tmp_path, monkeypatch):
-    """A default limit (RATELIMIT_DEFAULT) is applied by Flask-Limiter's check before each
-    request; the vote counts its own limits (VOTE_RATE_LIMIT...) and that check skips it."""
-    # The one Limiter keeps the first default limit it is given for every later app: this
-    # test's is dropped when it ends.
-    monkeypatch.setattr(limiter.limit_manager, "_default_limits", [])
+def limited_client(tmp_path, **settings):
+    """A client of an app of its own, rate limits on, over a fresh SQLite database."""
     config = make_test_config(
+        tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}", RATELIMIT_ENABLED=True, **settings
+    )
+    migrate(config["DATABASE_URL"])
+    return create_app(config).test_client()
+
+
+def with_a_default_limit(tmp_path, patch):
+    """A client whose app has RATELIMIT_DEFAULT "2 per day". The one Limiter keeps the first
+    default limit it is given for every later app: ``patch`` (a monkeypatch) drops it after."""
+    patch.setattr(limiter.limit_manager, "_default_limits", [])
+    return limited_client(
         tmp_path,
-        f"sqlite:///{tmp_path / 'db.sqlite'}",
-        RATELIMIT_ENABLED=True,
         RATELIMIT_DEFAULT="2 per day",
         VOTE_RATE_LIMIT="100 per minute",
         VOTE_RATE_LIMIT_PER_ADDRESS="100 per minute",
     )
-    migrate(config["DATABASE_URL"])
-    client = create_app(config).test_client()
+
+
+def test_flask_limiters_own_check_leaves_out_a_view_that_counts_its_limits(tmp_path, monkeypatch):
+    """A default limit (RATELIMIT_DEFAULT) is applied by Flask-Limiter's check before each
+    request; the vote counts its own limits (VOTE_RATE_LIMIT...) and that check skips it."""
+    client = with_a_default_limit(tmp_path, monkeypatch)
     assert [client.get("/account/login").status_code for _ in range(3)] == [200, 200, 429]
     # No such entry: each vote is answered by the view itself (404), never refused by the default.
     assert [client.post("/e/NONE-0001/vote").status_code for _ in range(3)] == [404, 404, 404]
 
 
-def test_no_default_limit_is_left_behind():
-    assert limiter.limit_manager._default_limits == []
+def test_a_default_limit_is_not_left_to_later_apps(tmp_path, monkeypatch):
+    with monkeypatch.context() as patch:
+        limited = with_a_default_limit(tmp_path / "first", patch)
+        assert [limited.get("/account/login").status_code for _ in range(3)] == [200, 200, 429]
+    later = limited_client(tmp_path / "later")
+    assert [later.get("/account/login").status_code for _ in range(3)] == [200, 200, 200]
