@@ -25,7 +25,7 @@ from contest.botcheck import (
     load_bot_check,
     vote_bot_check_widget,
 )
-from contest.config import ConfigError
+from contest.config import ConfigError, load_settings
 from tests.support import signup_data
 
 EN = {"Accept-Language": "en"}
@@ -232,11 +232,20 @@ def test_sign_up_with_a_deployments_adapter(app, client, db, monkeypatch):
     assert TicketBotCheck.seen_addresses[-1] == "198.51.100.7"
 
 
-def test_no_check_by_default_in_tests(client, db):
-    page = client.get("/account/register", headers=EN).text
-    assert "What is" not in page
-    assert client.post("/account/register", data=signup_data(), headers=EN).status_code == 302
-    assert accounts(db) == 1
+@pytest.mark.parametrize("setting", ["none", "builtin"])
+def test_the_setting_turns_the_check_on_sign_up_off_or_on(app, client, db, monkeypatch, setting):
+    """BOT_CHECK=none: no question, and a sign-up form without an answer goes through; the
+    built-in check asks its question and refuses that same form."""
+    monkeypatch.setitem(app.config, "BOT_CHECK", setting)
+    asked = "What is" in client.get("/account/register", headers=EN).text
+    answer = client.post("/account/register", data=signup_data(), headers=EN)
+    assert asked is (setting == "builtin")
+    assert (answer.status_code == 302) is (setting == "none")
+    assert accounts(db) == (1 if setting == "none" else 0)
+
+
+def test_the_check_is_on_unless_the_deployment_turns_it_off():
+    assert load_settings({})["BOT_CHECK"] == "builtin"
 
 
 # --- votes ------------------------------------------------------------------------------
