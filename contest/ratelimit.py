@@ -85,3 +85,28 @@ def within(limits: str, *identifiers: str) -> bool:
     strategy = limiter.limiter
     counted = [strategy.hit(item, *identifiers) for item in parsed(limits)]
     return all(counted)
+
+
+def wait_s(limits: str, *identifiers: str) -> float:
+    """Seconds until every one of ``limits`` for ``identifiers`` has room again (0: it has), counting nothing.
+
+    For limits counted on failures only (``within`` after each one, e.g. wrong passwords): the
+    next attempt is refused while one is spent, whether or not it would have failed.
+    """
+    from contest.extensions import limiter
+
+    if not limiter.enabled:
+        return 0.0
+    strategy = limiter.limiter
+    now = time.time()
+    spent = [item for item in parsed(limits) if not strategy.test(item, *identifiers)]
+    return max([strategy.get_window_stats(item, *identifiers).reset_time - now for item in spent] + [0.0])
+
+
+def forget(limits: str, *identifiers: str) -> None:
+    """Drop the counts of ``limits`` for ``identifiers`` (a success ends a run of failures)."""
+    from contest.extensions import limiter
+
+    if limiter.enabled:
+        for item in parsed(limits):
+            limiter.limiter.clear(item, *identifiers)

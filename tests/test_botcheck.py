@@ -175,7 +175,7 @@ def test_sign_up_with_the_builtin_question(client, db, builtin_check):
     data = signup_data(**{TOKEN_FIELD: token, ANSWER_FIELD: str(first + second)})
     response = client.post("/account/register", data=data, headers=EN)
     assert response.status_code == 302
-    assert response.headers["Location"].endswith("/account/unverified")
+    assert response.headers["Location"].endswith("/account/login")
     assert accounts(db) == 1
 
 

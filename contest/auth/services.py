@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from contest.auth import lockout
 from contest.auth.emails import canonical_email
 from contest.auth.models import Role, User
 from contest.auth.tokens import (
@@ -28,13 +29,11 @@ from contest.auth.tokens import (
 from contest.db import now_utc
 from contest.mail.models import OutboundEmail
 from contest.mail.services import queue_email, render_email
+from contest.ratelimit import within
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200
-
-
-class EmailTaken(Exception):
-    """Another account already uses this e-mail address."""
+SIGNUP_NOTICES_PER_ACCOUNT = "3 per day"
 
 
 class BadCredentials(Exception):
@@ -70,13 +69,16 @@ def _external_url(endpoint: str, **values) -> str:
 # --- registration and e-mail confirmation ----------------------------------------------
 def register_entrant(
     session: Session, *, email: str, password: str, full_name: str, country: str, birth_year: int, locale: str
-) -> User:
-    """Create an entrant and queue the e-mail that confirms the address; raises EmailTaken."""
-    email = normalize_email(email)
-    if find_user(session, email) is not None:
-        raise EmailTaken(email)
+) -> User | None:
+    """Create an entrant and queue the e-mail that confirms the address; None when the mailbox
+    already has an account.
+
+    The visitor is answered the same either way (the view): the mailbox's owner, not the
+    visitor, learns that it has an account, by an e-mail with the log-in and reset links.
+    The password is hashed either way, so the answer's time does not tell it either.
+    """
     user = User(
-        email=email,
+        email=normalize_email(email),
         full_name=full_name.strip(),
         country=country,
         birth_year=birth_year,
@@ -84,12 +86,16 @@ def register_entrant(
         locale=locale,
     )
     user.set_password(password)
+    existing = find_user(session, user.email)
+    if existing is not None:
+        send_signup_attempt_email(session, existing)
+        return None
     try:
-        with session.begin_nested():  # a concurrent sign-up with the same address
+        with session.begin_nested():
             session.add(user)
             session.flush()
-    except IntegrityError as exc:
-        raise EmailTaken(email) from exc
+    except IntegrityError:
+        return None  # a concurrent sign-up of the same mailbox won; its own e-mail goes out
     send_verification_email(session, user)
     return user
 
@@ -97,7 +103,24 @@ def register_entrant(
 def send_verification_email(session: Session, user: User) -> OutboundEmail:
     link = _external_url("auth.verify_email", token=email_verification_token(user))
     hours = current_app.config["EMAIL_TOKEN_MAX_AGE_S"] // 3600
-    subject, body = render_email("verify_email", user.locale, user=user, link=link, hours=hours)
+    subject, body = render_email("verify_email", user.locale, link=link, hours=hours)
+    return queue_email(session, user.email, subject, body)
+
+
+def send_signup_attempt_email(session: Session, user: User) -> OutboundEmail | None:
+    """Tell an account's owner that someone tried to sign up with its address.
+
+    None for a disabled account, and beyond SIGNUP_NOTICES_PER_ACCOUNT: sign-ups spread over
+    many addresses must not turn the notice into a way to flood someone's mailbox.
+    """
+    if not user.is_active or not within(SIGNUP_NOTICES_PER_ACCOUNT, "signup-notice", str(user.id)):
+        return None
+    subject, body = render_email(
+        "signup_attempt",
+        user.locale,
+        login_link=_external_url("auth.login"),
+        reset_link=_external_url("auth.forgot_password"),
+    )
     return queue_email(session, user.email, subject, body)
 
 
@@ -124,17 +147,21 @@ def _dummy_hash() -> str:
 
 
 def check_credentials(session: Session, email: str, password: str) -> User:
-    """The account for these credentials, its last log-in recorded; raises BadCredentials.
+    """The account for these credentials, its last log-in recorded; raises BadCredentials,
+    or lockout.AccountLocked after too many wrong passwords for the mailbox (contest.auth.lockout).
 
-    An unknown address costs the same hashing time as a wrong password, so response times
-    do not tell which addresses have accounts.
+    An unknown address costs the same hashing time as a wrong password, and is counted
+    and locked the same way, so neither answers nor times tell which addresses have accounts.
     """
     user = find_user(session, email)
+    counter = lockout.counter_for(email, user)
+    lockout.refuse_if_locked(counter)
     if user is None:
         check_password_hash(_dummy_hash(), password)
+    if user is None or not user.check_password(password):
+        lockout.count_failure(counter)
         raise BadCredentials()
-    if not user.check_password(password):
-        raise BadCredentials()
+    lockout.forget_failures(counter)
     if not user.is_active:
         raise AccountDisabled()
     user.last_login_at = now_utc()
@@ -153,7 +180,7 @@ def request_password_reset(session: Session, email: str) -> OutboundEmail | None
         return None
     link = _external_url("auth.reset_password", token=password_reset_token(user))
     minutes = current_app.config["PASSWORD_RESET_MAX_AGE_S"] // 60
-    subject, body = render_email("reset_password", user.locale, user=user, link=link, minutes=minutes)
+    subject, body = render_email("reset_password", user.locale, link=link, minutes=minutes)
     return queue_email(session, user.email, subject, body)
 
 

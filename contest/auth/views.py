@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
-from contest.auth import services
+from contest.auth import lockout, services
 from contest.auth.forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
 from contest.auth.models import User
 from contest.auth.tokens import TokenRejected
@@ -52,6 +52,16 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _locked_message(minutes: int) -> str:
+    return ngettext(
+        "Too many wrong passwords for this account lately. Please try again in %(num)d minute, "
+        "or choose a new password with “Forgot your password?”.",
+        "Too many wrong passwords for this account lately. Please try again in %(num)d minutes, "
+        "or choose a new password with “Forgot your password?”.",
+        minutes,
+    )
+
+
 def _link_problem(purpose: str, exc: TokenRejected):
     return render_template("auth/link_problem.html", purpose=purpose, problem=exc.problem.value), 400
 
@@ -67,35 +77,28 @@ def register():
     # Checked before the form, whatever its state: a CAPTCHA service's answer is spent once read.
     human = not form.is_submitted() or bot_check.verify(request.form, request.remote_addr)
     if form.validate_on_submit() and human:
-        try:
-            user = services.register_entrant(
-                db.session,
+        services.register_entrant(
+            db.session,
+            email=form.email.data,
+            password=form.password.data,
+            full_name=form.full_name.data,
+            country=form.country.data,
+            birth_year=form.birth_year.data,
+            locale=str(get_locale() or "vi"),
+        )
+        db.session.commit()
+        # The same answer whether or not the mailbox has an account (its owner is told by
+        # e-mail), so nobody is logged in here: a new entrant logs in next, on the login page.
+        flash(
+            _(
+                "Welcome, %(name)s! We sent an e-mail to %(email)s: open the link in it to "
+                "confirm your address, then log in.",
+                name=form.full_name.data,
                 email=form.email.data,
-                password=form.password.data,
-                full_name=form.full_name.data,
-                country=form.country.data,
-                birth_year=form.birth_year.data,
-                locale=str(get_locale() or "vi"),
-            )
-        except services.EmailTaken:
-            form.email.errors.append(
-                _(
-                    "An account with this e-mail address already exists. "
-                    "Log in, or reset your password if you forgot it."
-                )
-            )
-        else:
-            db.session.commit()
-            _log_in(user)
-            flash(
-                _(
-                    "Welcome, %(name)s! We sent a link to %(email)s: open it to confirm your address.",
-                    name=user.full_name,
-                    email=user.email,
-                ),
-                "success",
-            )
-            return redirect(url_for("auth.unverified"))
+            ),
+            "success",
+        )
+        return redirect(url_for("auth.login"))
     bot_error = (
         None
         if human
@@ -155,6 +158,9 @@ def login():
             form.form_errors.append(_("Wrong e-mail address or password."))
         except services.AccountDisabled:
             form.form_errors.append(_("This account has been disabled. Please contact the organizers."))
+        except lockout.AccountLocked as exc:
+            form.form_errors.append(_locked_message(exc.minutes))
+            return render_template("auth/login.html", form=form), 429
         else:
             db.session.commit()
             _log_in(user, remember=form.remember.data)
