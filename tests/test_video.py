@@ -404,7 +404,7 @@ def test_a_web_safe_video_is_remuxed_not_re_encoded(app, db, storage, submit_vid
     # The same H.264 bitstream, packet for packet: copied, not encoded again.
     assert video_stream_md5(top_path) == video_stream_md5(source)
     assert top_video["tags"].get("encoder") is None
-    assert probe(lower_path)["streams"][0]["tags"]["encoder"].endswith("libx264")
+    assert "encoder" not in probe(lower_path)["streams"][0]["tags"]  # not even "Lavc libx264"
     # The lower rung has a keyframe wherever the copied rung has one.
     assert set(keyframe_times(top_path)) <= set(keyframe_times(lower_path))
 

@@ -2,7 +2,8 @@
 
 ``python -m worker.render_child REQUEST`` (REQUEST: a JSON object with ``source``,
 ``out_dir``, ``position``, ``max_pixels`` and the category's ``rules`` as plain data)
-reads the photo's header against the rules, decodes it once, writes its four renditions
+reads the photo's header against the rules, checks that a JPEG's data is all there
+(contest.entries.jpeg), decodes it once, writes its four renditions
 into ``out_dir``, fingerprints it (difference hash, EXIF hints) and digests it, then
 prints one JSON object on stdout::
 
@@ -34,7 +35,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from contest.entries.photo_files import PhotoRules, read_photo_header
+from contest.entries.photo_files import PhotoRules, check_jpeg_data, read_photo_header
 from contest.entries.rejection import MediaRejected
 from worker.inspect import difference_hash, exif_hints
 from worker.photo import render
@@ -49,6 +50,8 @@ def render_original_files(
     """Header checks, one decode, four renditions and the facts to record: the JSON result above."""
     try:
         info = read_photo_header(source, rules, max_pixels=max_pixels)
+        if info.format == "jpeg":
+            check_jpeg_data(source)
         rendered = render(source, out_dir, found=info.format, position=position)
     except MediaRejected as exc:
         return {"rejected": exc.code, "params": exc.params}

@@ -18,15 +18,13 @@ Every ffmpeg run: an argument list (no shell) holding no user-supplied string, t
 source read as MOV/MP4 only (``-f mov``) through the ``file`` protocol only, external data
 references off, ``-nostdin``, a thread cap on the decoder, the filters and each encoder,
 a timeout, and its own temporary folder, removed when the run fails. Every output is
-stripped of metadata (global, stream and chapter) and of the muxer's encoder tag.
+stripped of metadata (global, stream and chapter) and of the encoder's name.
 """
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -37,8 +35,10 @@ from pathlib import Path
 
 import ffmpeg
 
+from contest.entries import mp4
+from contest.entries.limits import LimitHit, die_with_parent, run_limited
 from contest.entries.models import AssetKind
-from contest.entries.video import FULL_LIMITS, VideoInfo, ffprobe
+from contest.entries.video import VideoInfo, ffprobe, probe_limits
 from worker.renditions import Rendition, file_sha256
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,8 @@ POSTER_AT, FRAMES_AT = 0.10, (0.25, 0.50, 0.75)  # fractions of the duration
 JPEG_QUALITY = 3  # mjpeg qscale: 2 (best) .. 31
 WEBP_QUALITY = 80
 IMAGES_TIMEOUT_S = 120
+# A rendition shorter than this share of the duration the source declares: its data ran out.
+DECODED_SHARE_REQUIRED = 0.9
 # Frame rates a camera records; a measured average near one of them is taken as it.
 _STANDARD_RATES = tuple(
     Fraction(n, d)
@@ -60,8 +62,6 @@ _STANDARD_RATES = tuple(
 )
 _SOURCE_OPTIONS = {"f": "mov", "protocol_whitelist": "file", "enable_drefs": 0}
 _STRIP = {"map_metadata": -1, "map_metadata:s": -1, "map_chapters": -1, "fflags": "+bitexact"}
-_PR_SET_PDEATHSIG = 1
-_LIBC = ctypes.CDLL(None, use_errno=True)  # loaded here: the child between fork and exec only calls it
 
 
 class TranscodeFailed(Exception):
@@ -70,6 +70,10 @@ class TranscodeFailed(Exception):
 
 class TranscodeTimeout(TranscodeFailed):
     """ffmpeg ran longer than its timeout and was killed."""
+
+
+class OutputUnreadable(TranscodeFailed):
+    """ffmpeg ended well but its outputs are missing, unreadable or cut short: the source's data ran out."""
 
 
 @dataclass(frozen=True)
@@ -150,6 +154,11 @@ def transcode_video(
     """
     running = {"threads": threads, "beat": beat, "beat_every_s": beat_every_s}
     videos = encode_ladder(source, info, workdir, timeout_s=timeout_s, **running)
+    for video in videos:
+        if video.duration_s < info.duration_s * DECODED_SHARE_REQUIRED:
+            raise OutputUnreadable(
+                f"{video.label} lasts {video.duration_s} s of the {info.duration_s} s declared"
+            )
     return videos + extract_images(source, info, workdir, **running)
 
 
@@ -169,7 +178,9 @@ def encode_ladder(
     folder = _new_folder(workdir, "ladder-")
     args = ladder_args(source, info, rungs, folder, threads=threads, keyframes=keyframes)
     run_ffmpeg(args, folder, timeout_s, beat=beat, beat_every_s=beat_every_s)
-    return [_video_rendition(folder / rung.filename, rung) for rung in rungs]
+    for rung in rungs:
+        mp4.clear_encoder_name(folder / rung.filename)
+    return _read_outputs(lambda: [_video_rendition(folder / rung.filename, rung) for rung in rungs])
 
 
 def ladder_args(
@@ -259,10 +270,10 @@ def _source_keyframes(source: Path, video_index: int, limit: int = 5000) -> list
         f"file:{source}",
     ]  # fmt: skip
     try:
-        done = subprocess.run(
-            command, capture_output=True, timeout=FULL_LIMITS[2], check=True, stdin=subprocess.DEVNULL
-        )
-    except (subprocess.SubprocessError, OSError):
+        done = run_limited(command, probe_limits(quick=False))
+    except (LimitHit, OSError):
+        return None
+    if done.returncode != 0:
         return None
     times = []
     for line in done.stdout.decode(errors="replace").splitlines():
@@ -315,14 +326,26 @@ def extract_images(
     args = _command(ffmpeg.merge_outputs(*outputs), threads)
     run_ffmpeg(args, folder, IMAGES_TIMEOUT_S, beat=beat, beat_every_s=beat_every_s)
     images = [
-        _image(folder / "poster.jpg", AssetKind.poster_jpeg, "image/jpeg", poster_size),
-        _image(folder / "poster.webp", AssetKind.poster_webp, "image/webp", poster_size),
+        (folder / "poster.jpg", AssetKind.poster_jpeg, "image/jpeg", poster_size, ""),
+        (folder / "poster.webp", AssetKind.poster_webp, "image/webp", poster_size, ""),
+        *(
+            (folder / f"frame-{n}.jpg", AssetKind.frame_jpeg, "image/jpeg", frame_size, str(n))
+            for n in range(1, len(FRAMES_AT) + 1)
+        ),
     ]
-    images += [
-        _image(folder / f"frame-{n}.jpg", AssetKind.frame_jpeg, "image/jpeg", frame_size, label=str(n))
-        for n in range(1, len(FRAMES_AT) + 1)
-    ]
-    return images
+    return _read_outputs(lambda: [_image(*image) for image in images])
+
+
+def _read_outputs(read: Callable[[], list[Rendition]]) -> list[Rendition]:
+    """The renditions ``read`` finds; OutputUnreadable when ffmpeg left them missing or unreadable.
+
+    ffmpeg ends well when the source's data runs out early (it logs "partial file"), leaving
+    an output short or not written at all: that is the file's fault, never a temporary one.
+    """
+    try:
+        return read()
+    except Exception as exc:
+        raise OutputUnreadable(f"ffmpeg's output cannot be read: {type(exc).__name__}: {exc}") from exc
 
 
 def _seek(source: Path, info: VideoInfo, fraction: float, threads: int):
@@ -434,8 +457,3 @@ def _wait(process: subprocess.Popen, started: float, timeout_s: float, beat, bea
         if beat is not None and now - last_beat >= beat_every_s:
             beat()
             last_beat = now
-
-
-def die_with_parent() -> None:
-    """In the child, before exec: be killed when the worker that started us dies."""
-    _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)

@@ -17,6 +17,10 @@ MESSAGES = {
     "unsupported_format": _l("This file is in %(found)s format; this category accepts %(allowed)s."),
     "not_recognised": _l("This file is not a photo we can read; this category accepts %(allowed)s."),
     "damaged_file": _l("The file is damaged or incomplete. Please export it again and upload the new file."),
+    "too_complex": _l(
+        "The file is damaged, or too complex to read within our limits. "
+        "Please export it again (for example at a lower resolution) and upload the new file."
+    ),
     "too_small_pixels": _l(
         "The photo is %(width)s × %(height)s pixels; its long side must be at least %(min)s pixels."
     ),

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from PIL import Image
 
+from contest.entries import jpeg
 from contest.entries.rejection import MediaRejected
 
 if TYPE_CHECKING:
@@ -165,3 +166,16 @@ def decode(image: Image.Image) -> None:
         image.load()
     except DECODE_ERRORS as exc:
         raise MediaRejected("damaged_file") from exc
+
+
+def check_jpeg_data(path: str | os.PathLike) -> None:
+    """MediaRejected("damaged_file") when a JPEG's image data ends early (contest.entries.jpeg).
+
+    It decodes the photo twice at 1/8 scale: the worker's decode child runs it.
+    """
+    try:
+        damaged = not jpeg.is_complete(path) or jpeg.runs_out_of_data(path)
+    except DECODE_ERRORS as exc:
+        raise MediaRejected("damaged_file") from exc
+    if damaged:
+        raise MediaRejected("damaged_file")

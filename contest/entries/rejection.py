@@ -14,6 +14,7 @@ FAILURE_CODES = frozenset(
         "unsupported_format",
         "not_recognised",
         "damaged_file",
+        "too_complex",
         "too_small_pixels",
         "too_many_pixels",
         "processing_error",

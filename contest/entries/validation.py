@@ -10,14 +10,17 @@ The format is read from the content, never from the file name.
 
 from __future__ import annotations
 
-import mmap
 import os
 from pathlib import Path
 
+from flask import current_app
 from flask_babel import ngettext
 
 from contest.contests.models import Category
 from contest.entries.failures import MediaRejected
+from contest.entries.header_child import read_header_in_child
+from contest.entries.jpeg import is_complete as jpeg_is_complete
+from contest.entries.limits import ChildLimits
 from contest.entries.photo_files import (
     PHOTO_FORMATS,
     PhotoInfo,
@@ -65,33 +68,15 @@ def check_photo(
 
 
 def check_photo_header(path: str | os.PathLike, category: Category, *, max_pixels: int) -> PhotoInfo:
-    """Bytes, format, pixel count and long edge, read from the header: nothing is decoded."""
-    return read_photo_header(path, PhotoRules.of(category), max_pixels=max_pixels)
+    """Bytes, format, pixel count and long edge, read from the header: nothing is decoded.
 
-
-def jpeg_is_complete(path: Path) -> bool:
-    """True when an end-of-image marker follows the first scan (a cut-off upload has none).
-
-    Inside entropy-coded data 0xFF is always followed by 0x00 or a restart marker, so
-    FF D9 after the first start-of-scan can only be the end of the image (or a trailer a
-    phone appended after it). Segments before the scan are skipped by their lengths.
+    A HEIF header is read by libheif in a child under the configured limits (contest.entries.header_child).
     """
-    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        pos, size = 2, len(data)
-        while pos + 4 <= size:
-            if data[pos] != 0xFF:
-                return False
-            marker = data[pos + 1]
-            if marker == 0xFF:  # fill byte
-                pos += 1
-                continue
-            if marker == 0xDA:  # start of scan
-                return data.find(b"\xff\xd9", pos) != -1
-            if 0xD0 <= marker <= 0xD8 or marker == 0x01:
-                pos += 2
-                continue
-            pos += 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
-    return False
+    rules = PhotoRules.of(category)
+    if sniff_format(path) == "heif":
+        limits = ChildLimits.of(current_app.config)
+        return read_header_in_child(path, rules, max_pixels=max_pixels, limits=limits)
+    return read_photo_header(path, rules, max_pixels=max_pixels)
 
 
 def series_count_problem(count: int, category: Category) -> str | None:

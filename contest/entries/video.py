@@ -8,20 +8,26 @@ ffprobe is a large attack surface, so it is boxed in: it runs without a shell on
 argument list holding no user-supplied string (the path is one the caller named itself),
 may open local files only (``-protocol_whitelist file``), must read the file as MOV/MP4
 (``-f mov``: a playlist, a concat list or an AVI named .mp4 is never parsed as one), with
-external data references off, bounded probe size and analysis time, and a timeout.
+external data references off, bounded probe size and analysis time, and under the memory
+and time limits of every child that faces an upload (contest.entries.limits). A file that
+ends inside one of its boxes is refused before ffprobe runs (contest.entries.mp4).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+from flask import current_app, has_app_context
+
+from contest.config import load_settings
 from contest.contests.models import Category
+from contest.entries import mp4
 from contest.entries.failures import MediaRejected
+from contest.entries.limits import ChildLimits, LimitHit, run_limited
 from contest.entries.validation import check_size, sniff_format
 
 FFPROBE = "ffprobe"
@@ -36,6 +42,12 @@ MAX_PIXELS = 8192 * 4320
 # (probesize bytes, analyzeduration µs, timeout s) for the request and for the worker.
 QUICK_LIMITS = (2_000_000, 2_000_000, 15)
 FULL_LIMITS = (50_000_000, 20_000_000, 120)
+# A video whose packets stop before this share of the frames its index declares was cut
+# short (an intact file yields every packet its index lists).
+READ_SHARE_REQUIRED = 0.98
+# How ffprobe fails under the memory limit: its libraries cannot be mapped (the loader
+# exits 127), or an allocation fails.
+_EXIT_NOT_LOADED, _OUT_OF_MEMORY = 127, b"Cannot allocate memory"
 # QuickTime files written without an ftyp box start with one of these atoms.
 _QUICKTIME_ATOMS = (b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot")
 _PLAYLIST_MARKS = (b"#extm3u", b"ffconcat", b"concat:", b"file:", b"file '", b'file "', b"#ext-x-")
@@ -66,8 +78,13 @@ class ProbeFailed(Exception):
     """ffprobe could not read the file as MOV/MP4 (its stderr in ``args[0]``)."""
 
 
-def check_video(path: str | os.PathLike, category: Category, *, quick: bool) -> VideoInfo:
-    """Raise MediaRejected unless the file at ``path`` is an acceptable video of ``category``."""
+def check_video(
+    path: str | os.PathLike, category: Category, *, quick: bool, limits: ChildLimits | None = None
+) -> VideoInfo:
+    """Raise MediaRejected unless the file at ``path`` is an acceptable video of ``category``.
+
+    ffprobe runs under ``limits`` (default: the configured ones, contest.entries.limits).
+    """
     path = Path(path).resolve()
     num_bytes = path.stat().st_size
     check_size(num_bytes, category)
@@ -75,8 +92,12 @@ def check_video(path: str | os.PathLike, category: Category, *, quick: bool) -> 
     found = sniff_container(path)
     if found not in allowed:
         _refuse_container(found, allowed)
+    if not mp4.is_complete(path):
+        raise MediaRejected("damaged_file")  # cut short: the file ends inside a box
     try:
-        probe = ffprobe(path, quick=quick)
+        probe = ffprobe(path, quick=quick, limits=limits)
+    except LimitHit as exc:
+        raise MediaRejected("too_complex") from exc
     except ProbeFailed as exc:
         raise MediaRejected("damaged_file") from exc
     info = video_info(probe, found, num_bytes)
@@ -110,9 +131,14 @@ def _refuse_container(found: str | None, allowed: list[str]) -> None:
     raise MediaRejected("unsupported_format", found=found, allowed=allowed)
 
 
-def ffprobe(path: Path, *, quick: bool) -> dict:
-    """ffprobe's JSON for ``path`` read as MOV/MP4, or ProbeFailed."""
-    probesize, analyzeduration, timeout_s = QUICK_LIMITS if quick else FULL_LIMITS
+def ffprobe(path: Path, *, quick: bool, limits: ChildLimits | None = None) -> dict:
+    """ffprobe's JSON for ``path`` read as MOV/MP4; ProbeFailed, or LimitHit when it overran ``limits``.
+
+    The deep probe (``quick=False``) also reads every packet (no decoding), so that a file
+    whose data ends before its index does is seen as damaged (video_info).
+    """
+    probesize, analyzeduration, _timeout_s = QUICK_LIMITS if quick else FULL_LIMITS
+    limits = probe_limits(quick=quick, limits=limits)
     command = [
         FFPROBE,
         "-v", "error",
@@ -124,14 +150,12 @@ def ffprobe(path: Path, *, quick: bool) -> dict:
         "-print_format", "json",
         "-show_format",
         "-show_streams",
+        *([] if quick else ["-count_packets"]),
         f"file:{path}",
     ]  # fmt: skip
-    try:
-        done = subprocess.run(
-            command, capture_output=True, timeout=timeout_s, check=False, stdin=subprocess.DEVNULL
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise ProbeFailed("ffprobe timed out") from exc
+    done = run_limited(command, limits)
+    if done.returncode == _EXIT_NOT_LOADED or _OUT_OF_MEMORY in done.stderr:
+        raise LimitHit(f"ffprobe ran out of memory (limit {limits.max_memory_mb} MB)")
     if done.returncode != 0:
         raise ProbeFailed(done.stderr.decode(errors="replace")[-2000:])
     try:
@@ -141,6 +165,13 @@ def ffprobe(path: Path, *, quick: bool) -> dict:
     if not isinstance(probe, dict) or "format" not in probe:
         raise ProbeFailed("ffprobe found no container")
     return probe
+
+
+def probe_limits(*, quick: bool, limits: ChildLimits | None = None) -> ChildLimits:
+    """An ffprobe run's limits: ``limits`` (default: the configured ones), within the probe's own timeout."""
+    limits = limits or ChildLimits.of(current_app.config if has_app_context() else load_settings())
+    timeout_s = (QUICK_LIMITS if quick else FULL_LIMITS)[2]
+    return ChildLimits(min(timeout_s, limits.timeout_s), limits.max_memory_mb)
 
 
 def video_info(probe: dict, found: str, num_bytes: int) -> VideoInfo:
@@ -160,7 +191,7 @@ def video_info(probe: dict, found: str, num_bytes: int) -> VideoInfo:
         raise MediaRejected("unsupported_codec", codec=(sounds[0].get("codec_name") or "unknown").upper())
     audio_codec = sounds[usable[0]]["codec_name"] if usable else None
     coded_w, coded_h = int(video.get("width") or 0), int(video.get("height") or 0)
-    if coded_w <= 0 or coded_h <= 0:
+    if coded_w <= 0 or coded_h <= 0 or _data_ends_early(video):
         raise MediaRejected("damaged_file")
     rotation = stream_rotation(video)
     width, height = (coded_h, coded_w) if rotation in (90, 270) else (coded_w, coded_h)
@@ -197,6 +228,12 @@ def _check_limits(info: VideoInfo, category: Category) -> None:
         raise MediaRejected("damaged_file")
     if category.max_duration_s and info.duration_s > category.max_duration_s + 0.5:
         raise MediaRejected("video_too_long", duration=round(info.duration_s), max=category.max_duration_s)
+
+
+def _data_ends_early(video: dict) -> bool:
+    """True when the packets read (deep probe only) fall well short of the frames the header declares."""
+    read, declared = _int_or_none(video.get("nb_read_packets")), _int_or_none(video.get("nb_frames"))
+    return read is not None and bool(declared) and read < declared * READ_SHARE_REQUIRED
 
 
 def _is_still(stream: dict) -> bool:

@@ -21,6 +21,7 @@ from contest.entries.models import AssetKind, Entry, EntryStatus, MediaAsset
 from contest.processing import services
 from contest.processing.models import JobState, ProcessingJob
 from contest.storage import Storage, new_key
+from worker.jobs.faults import file_fault
 from worker.renditions import Rendition
 
 log = logging.getLogger(__name__)
@@ -68,9 +69,13 @@ class MediaAttempt:
             return self.give_up("the entry has no original file")
         try:
             self.process()
-        except BaseException:
+        except BaseException as exc:
             self.discard_uploads()
-            raise
+            refusal = file_fault(exc)
+            if refusal is None:
+                raise  # the system's fault: retried (worker.tasks)
+            log.info("job %s: the file's fault: %s", self.job.id, exc)
+            self.reject(refusal)
         log.info(
             "job %s: entry %s done in %.2f s; worker peak RSS %.0f MB (%.0f MB before)",
             self.job.id,

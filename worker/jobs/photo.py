@@ -17,15 +17,9 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
-import resource
 import shutil
-import signal
-import subprocess
 import sys
-from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
@@ -34,27 +28,15 @@ from flask import current_app
 from contest.config import ROOT
 from contest.contests.models import Category
 from contest.entries.failures import MediaRejected
+from contest.entries.limits import ChildLimits, LimitHit, ending, run_limited
 from contest.entries.models import AssetKind, MediaAsset
 from contest.entries.photo_files import PhotoRules
 from contest.storage import ObjectMissing, copy_to_tempfile
 from worker import render_child
 from worker.jobs.base import MediaAttempt, OriginalFacts
 from worker.renditions import Rendition
-from worker.video import die_with_parent
 
 log = logging.getLogger(__name__)
-# How a decoder that met a hostile file ends (SIGXCPU: the CPU limit).
-_DECODE_SIGNALS = frozenset(
-    {
-        signal.SIGSEGV,
-        signal.SIGBUS,
-        signal.SIGABRT,
-        signal.SIGFPE,
-        signal.SIGILL,
-        signal.SIGSYS,
-        signal.SIGXCPU,
-    }
-)
 # The child needs none of the worker's secrets (database, storage credentials): only these.
 _CHILD_ENVIRONMENT = ("PATH", "PYTHONPATH", "LANG", "LC_ALL", "LC_CTYPE")
 
@@ -63,19 +45,15 @@ class PhotoRenderFailed(RuntimeError):
     """The decode child failed for a reason that is not the photo's (retried like any error)."""
 
 
-@dataclass(frozen=True)
-class RenderLimits:
-    """What the decode child may use: wall and CPU seconds, address space in MB."""
-
-    timeout_s: float
-    max_memory_mb: int
+class RenderLimits(ChildLimits):
+    """The decode child's limits (contest.entries.limits), or None to decode in this process."""
 
     @classmethod
     def from_config(cls, config: dict) -> RenderLimits | None:
         """None when PHOTO_RENDER_IN_CHILD is off: the work then runs in the worker's process."""
         if not config["PHOTO_RENDER_IN_CHILD"]:
             return None
-        return cls(config["PHOTO_RENDER_TIMEOUT_S"], config["PHOTO_RENDER_MAX_MEMORY_MB"])
+        return cls.of(config)
 
 
 class PhotoAttempt(MediaAttempt):
@@ -101,7 +79,7 @@ class PhotoAttempt(MediaAttempt):
                 try:
                     rendered, fact = self.render_one(original, source, out_dir)
                 except MediaRejected as exc:
-                    return self.reject(self.refusal(exc, original))
+                    raise self.refusal(exc, original) from exc
                 finally:
                     source.unlink(missing_ok=True)  # a series keeps one original on disk at a time
                 renditions += rendered
@@ -159,65 +137,24 @@ def run_render_child(asked: str, limits: RenderLimits) -> dict:
     MediaRejected("damaged_file") when the photo crashed the decoder or overran a limit;
     PhotoRenderFailed when the child failed for another reason.
     """
+    command = [sys.executable, "-m", "worker.render_child", asked]
+    environment = {name: os.environ[name] for name in _CHILD_ENVIRONMENT if name in os.environ}
     try:
-        done = subprocess.run(
-            [sys.executable, "-m", "worker.render_child", asked],
-            cwd=ROOT,
-            env={name: os.environ[name] for name in _CHILD_ENVIRONMENT if name in os.environ},
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=limits.timeout_s,
-            preexec_fn=partial(_limit_child, limits),
-            check=False,
-        )
-    except subprocess.TimeoutExpired:  # run() has killed the child
-        log.warning("photo decode ran longer than %s s: refused", limits.timeout_s)
+        done = run_limited(command, limits, cwd=ROOT, env=environment)
+    except LimitHit as exc:
+        log.warning("photo decode refused: %s", exc)
         raise MediaRejected("damaged_file") from None
-    if done.returncode == render_child.EXIT_OUT_OF_MEMORY or -done.returncode in _DECODE_SIGNALS:
-        log.warning(
-            "photo decode ended with %s (memory limit %s MB): refused; %s",
-            _ending(done.returncode),
-            limits.max_memory_mb,
-            _tail(done.stderr),
-        )
+    if done.returncode == render_child.EXIT_OUT_OF_MEMORY:
+        log.warning("photo decode ran out of memory (limit %s MB): refused", limits.max_memory_mb)
         raise MediaRejected("damaged_file")
     if done.returncode != 0:
         raise PhotoRenderFailed(
-            f"photo decode child ended with {_ending(done.returncode)}: {_tail(done.stderr)}"
+            f"photo decode child ended with {ending(done.returncode)}: {_tail(done.stderr)}"
         )
     try:
         return json.loads(done.stdout)
     except ValueError as exc:
         raise PhotoRenderFailed(f"photo decode child printed no result: {_tail(done.stderr)}") from exc
-
-
-def _limit_child(limits: RenderLimits) -> None:
-    """In the child, before exec: the decode's limits, and death with the worker."""
-    cpu_s = math.ceil(limits.timeout_s)
-    _lower(resource.RLIMIT_AS, limits.max_memory_mb * 1024 * 1024)
-    _lower(resource.RLIMIT_CPU, cpu_s, hard=cpu_s + 1)  # the soft limit sends SIGXCPU
-    _lower(resource.RLIMIT_CORE, 0)  # no core file of a hostile decode
-    die_with_parent()
-
-
-def _lower(limit: int, soft: int, *, hard: int | None = None) -> None:
-    """Set ``limit`` to ``soft`` (and ``hard``, default the same), never above the current hard limit."""
-    _current_soft, current_hard = resource.getrlimit(limit)
-    hard = soft if hard is None else hard
-    if current_hard != resource.RLIM_INFINITY:
-        soft, hard = min(soft, current_hard), min(hard, current_hard)
-    resource.setrlimit(limit, (soft, hard))
-
-
-def _ending(returncode: int) -> str:
-    if returncode < 0:
-        try:
-            return signal.Signals(-returncode).name
-        except ValueError:
-            return f"signal {-returncode}"
-    if returncode == render_child.EXIT_OUT_OF_MEMORY:
-        return "out of memory"
-    return f"exit status {returncode}"
 
 
 def _tail(stderr: bytes) -> str:

@@ -11,12 +11,11 @@ from tempfile import TemporaryDirectory
 
 from flask import current_app
 
-from contest.entries.failures import MediaRejected
 from contest.entries.video import VideoInfo, check_video
 from contest.storage import ObjectMissing, copy_to_tempfile
 from worker.jobs.base import MediaAttempt, OriginalFacts
 from worker.renditions import Rendition, file_sha256
-from worker.video import TranscodeFailed, TranscodeTimeout, transcode_video
+from worker.video import transcode_video
 
 log = logging.getLogger(__name__)
 WORKDIR_PREFIX = "video-job-"
@@ -36,14 +35,9 @@ class VideoAttempt(MediaAttempt):
             except ObjectMissing:
                 return self.give_up("the original file is missing from storage")
             self.beat()
-            try:
-                info = check_video(source, self.category, quick=False)
-            except MediaRejected as exc:
-                return self.reject(exc)
+            info = check_video(source, self.category, quick=False)  # MediaRejected: the file's fault
             original_sha256 = file_sha256(source)
             renditions = self.transcode(source, info, Path(tmp))
-            if renditions is None:
-                return None
             self.beat()
             assets = []
             for rendition in renditions:
@@ -51,27 +45,18 @@ class VideoAttempt(MediaAttempt):
                 self.beat()
             self.finish(assets, [original_facts(info, original_sha256)])
 
-    def transcode(self, source: Path, info: VideoInfo, workdir: Path) -> list[Rendition] | None:
-        """The renditions, or None once the job was closed (a damaged file, a timeout)."""
+    def transcode(self, source: Path, info: VideoInfo, workdir: Path) -> list[Rendition]:
+        """The renditions; TranscodeFailed when ffmpeg cannot make them (worker.jobs.faults)."""
         config = current_app.config
-        try:
-            return transcode_video(
-                source,
-                info,
-                workdir,
-                threads=config["VIDEO_THREADS"],
-                timeout_s=config["VIDEO_TIMEOUT_S"],
-                beat=self.beat,
-                beat_every_s=beat_interval_s(config["JOB_STALE_AFTER_S"]),
-            )
-        except TranscodeTimeout as exc:
-            self.give_up(str(exc))
-        except TranscodeFailed as exc:
-            # ffprobe accepted the header but the pictures cannot be decoded: the same
-            # file fails the same way on every try.
-            log.warning("job %s: ffmpeg failed: %s", self.job.id, str(exc)[-1000:])
-            self.reject(MediaRejected("damaged_file"))
-        return None
+        return transcode_video(
+            source,
+            info,
+            workdir,
+            threads=config["VIDEO_THREADS"],
+            timeout_s=config["VIDEO_TIMEOUT_S"],
+            beat=self.beat,
+            beat_every_s=beat_interval_s(config["JOB_STALE_AFTER_S"]),
+        )
 
 
 def beat_interval_s(stale_after_s: int) -> float:
