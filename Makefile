@@ -10,8 +10,11 @@ STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# Without CONTEST_ENV the application is in production and refuses the development defaults
+# (secret key, SQLite, in-process rate limits): every target here runs on those defaults.
+export CONTEST_ENV ?= development
 
-.PHONY: run test lint format bench translations extract-messages system-deps test-media migrate seed worker clean
+.PHONY: run test lint format bench translations extract-messages system-deps test-media browser migrate seed worker clean
 
 # --- installation -----------------------------------------------------------------
 $(VENV)/bin/python:
@@ -78,7 +81,11 @@ worker: $(STAMP)
 	$(BIN)/celery -A worker.celery_app worker --beat --loglevel=INFO
 
 # --- checking -----------------------------------------------------------------------
-test: $(STAMP) system-deps test-media translations
+# Headless Chromium for the browser tests (tests/browser.py): Debian's, Playwright cannot fetch its own.
+browser:
+	@test -x /usr/bin/chromium || $(MAKE) --no-print-directory apt-install PKGS="chromium"
+
+test: $(STAMP) system-deps test-media browser translations
 	@bash .ci/services.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

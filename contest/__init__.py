@@ -48,19 +48,24 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from contest import storage, templating
+    from contest import security, storage, templating
+    from contest.entries import upload_guard
     from contest.extensions import babel, csrf, db, limiter, login_manager
     from contest.gallery import versions  # noqa: F401  (every flush moves the public pages' version on)
     from contest.i18n import select_locale
     from contest.processing import dispatch
 
     db.init_app(app)
+    # Before the CSRF check, which reads the form: an upload too large or too frequent is
+    # refused before its body is read.
+    upload_guard.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Ho_Chi_Minh")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)
     login_manager.init_app(app)
     storage.init_app(app)
+    security.init_app(app)
     dispatch.init_app(app)
     templating.init_app(app)
 
@@ -80,7 +85,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp, url_prefix="/account")
     app.register_blueprint(entries_bp, url_prefix="/entries")
     app.register_blueprint(admin_bp, url_prefix="/admin")
-    app.register_blueprint(mail_bp, url_prefix="/dev/mailbox")
+    if app.config["ENV_NAME"] != "production":  # the development mailbox does not exist there
+        app.register_blueprint(mail_bp, url_prefix="/dev/mailbox")
     app.register_blueprint(media_bp, url_prefix="/media")
     app.register_blueprint(voting_bp)
     app.register_blueprint(gallery_bp)

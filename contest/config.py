@@ -1,8 +1,9 @@
 """Configuration read from environment variables, with embedded defaults.
 
-The defaults run everything on one machine: SQLite and a media folder under
-``instance/``, Celery on a SQLite broker, e-mail written to the log. Production
-sets ``CONTEST_ENV=production`` and the variables documented in README.md.
+With ``CONTEST_ENV=development`` (``make run`` sets it) the defaults run everything on one
+machine: SQLite and a media folder under ``instance/``, Celery on a SQLite broker, e-mail
+written to the log. Without it the application is in production and refuses those defaults;
+production sets the variables documented in README.md.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = ROOT / "instance"
 DEFAULT_SECRET = "dev-secret-change-me"
+ENVIRONMENTS = ("production", "development", "testing")
+# Counters kept inside one process: each web process (and machine) would count on its own.
+IN_PROCESS_RATE_LIMITS = ("memory://", "lazy-memory://")
 
 
 class ConfigError(RuntimeError):
@@ -39,13 +43,23 @@ def _domains(value: str) -> frozenset[str]:
     return frozenset(part.strip().lower() for part in value.replace(",", " ").split() if part.strip())
 
 
+def _environment(env: dict) -> str:
+    """CONTEST_ENV, production unless development (or testing) is asked for: a forgotten
+    setting fails closed (check_production) instead of running with the development defaults."""
+    name = env.get("CONTEST_ENV") or "production"
+    if name not in ENVIRONMENTS:
+        raise ConfigError(f"CONTEST_ENV must be one of {', '.join(ENVIRONMENTS)}, got {name!r}")
+    return name
+
+
 def load_settings(env: dict | None = None) -> dict:
     """Return the settings as a plain dict (Flask config keys)."""
     env = dict(os.environ if env is None else env)
     instance = Path(env.get("CONTEST_INSTANCE", str(DEFAULT_INSTANCE))).resolve()
-    production = env.get("CONTEST_ENV", "development") == "production"
+    env_name = _environment(env)
+    production = env_name == "production"
     settings = {
-        "ENV_NAME": "production" if production else "development",
+        "ENV_NAME": env_name,
         "INSTANCE_DIR": str(instance),
         "SECRET_KEY": env.get("SECRET_KEY", DEFAULT_SECRET),
         "DATABASE_URL": env.get("DATABASE_URL", f"sqlite:///{instance / 'contest.sqlite'}"),
@@ -79,6 +93,8 @@ def load_settings(env: dict | None = None) -> dict:
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
         "SIGNUP_RATE_LIMIT": env.get("SIGNUP_RATE_LIMIT", "5 per hour"),
+        # New entries sent, per account (counted before the upload is read).
+        "SUBMIT_RATE_LIMIT": env.get("SUBMIT_RATE_LIMIT", "20 per hour"),
         # Wrong passwords per account (its mailbox), whatever the addresses: then every attempt
         # waits for the window's end; a new password starts a fresh count (contest.auth.lockout).
         "LOGIN_FAILURE_LIMIT_PER_ACCOUNT": env.get(
@@ -137,13 +153,21 @@ def load_settings(env: dict | None = None) -> dict:
 
 
 def check_production(settings: dict) -> None:
-    """Refuse settings that must never reach production."""
+    """Refuse settings that must never reach production; each message names the setting to fix."""
     if settings["ENV_NAME"] != "production":
         return
     if settings["SECRET_KEY"] in ("", DEFAULT_SECRET) or len(settings["SECRET_KEY"]) < 32:
-        raise ConfigError("SECRET_KEY must be set to a random value of 32+ characters")
+        raise ConfigError(
+            "SECRET_KEY must be set to a random value of 32+ characters in production "
+            "(CONTEST_ENV=production, the default; CONTEST_ENV=development runs with the development defaults)"
+        )
     if settings["DATABASE_URL"].startswith("sqlite"):
         raise ConfigError("DATABASE_URL must point to PostgreSQL in production")
+    if settings["RATELIMIT_ENABLED"] and settings["RATELIMIT_STORAGE_URI"].startswith(IN_PROCESS_RATE_LIMITS):
+        raise ConfigError(
+            "RATELIMIT_STORAGE_URI must be a storage shared by every web process in production "
+            "(e.g. redis://redis:6379/1), not in-process memory"
+        )
 
 
 def celery_settings(settings: dict) -> dict:

@@ -28,8 +28,10 @@ MESSAGES = {
 }
 
 
-def render_error(status: int):
-    title, message = MESSAGES.get(status, MESSAGES[500] if status >= 500 else MESSAGES[400])
+def render_error(status: int, message: str | None = None):
+    """The error page (or JSON for a script) of ``status``, with its own message or ``message``."""
+    title, generic = MESSAGES.get(status, MESSAGES[500] if status >= 500 else MESSAGES[400])
+    message = message or generic
     if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "application/json":
         return jsonify(ok=False, message=str(message)), status  # the vote button's fetch()
     return render_template("errors/error.html", status=status, title=title, message=message), status

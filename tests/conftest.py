@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ from contest.auth.models import Role, User
 from contest.contests.demo import build_demo_contest
 from contest.contests.models import Contest, VotePolicy
 from contest.storage import LocalStorage, build_storage
+from tests.browser import browser_page, chromium, pytest_runtest_makereport  # noqa: F401 (fixtures, hook)
 from tests.support import (
     create_user,
     make_test_config,
@@ -34,6 +36,10 @@ from tests.support import (
     vn,
     wallpaper,
 )
+
+# The suite runs as "testing" (the development defaults allowed): without a CONTEST_ENV the
+# application is in production and refuses them. The worker processes tests start inherit it.
+os.environ["CONTEST_ENV"] = "testing"
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

@@ -194,6 +194,8 @@ def test_refused_in_production_without_force(app, db, monkeypatch):
     forced = seed(app, "--force-production")
     assert forced.exit_code == 0, forced.output
     assert db.scalar(select(func.count(User.id))) == len(DEMO_ACCOUNTS)
+    assert not [a.password for a in DEMO_ACCOUNTS if a.password in forced.output]  # none published
+    assert "not shown in production" in forced.output
 
 
 # --- the demo gallery -----------------------------------------------------------------------

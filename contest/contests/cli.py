@@ -38,10 +38,12 @@ def seed_demo_command(force_production: bool) -> None:
 
     gallery = seed_demo_gallery(db.session, seed.contest)
     db.session.commit()
-    _report(seed, current_app.config["PUBLIC_BASE_URL"], gallery)
+    production = current_app.config["ENV_NAME"] == "production"
+    _report(seed, current_app.config["PUBLIC_BASE_URL"], gallery, show_passwords=not production)
 
 
-def _report(seed: DemoSeed, url: str, gallery: GallerySeed) -> None:
+def _report(seed: DemoSeed, url: str, gallery: GallerySeed, *, show_passwords: bool) -> None:
+    """What was made; the demo passwords only outside production (set new ones there)."""
     contest_state = "created" if seed.contest_created else "already there"
     click.echo(f"Contest {seed.contest.title_en} ({seed.contest.slug}): {contest_state}")
     rows = [("role", "e-mail", "password", "account")]
@@ -49,7 +51,7 @@ def _report(seed: DemoSeed, url: str, gallery: GallerySeed) -> None:
         (
             s.account.role.value,
             s.account.email,
-            s.account.password,
+            s.account.password if show_passwords else "(not shown in production)",
             "created" if s.created else "already there",
         )
         for s in seed.accounts
