@@ -10,8 +10,9 @@
 - ``shape.entries`` approved entries (60 % photos, 25 % series of 3, 15 % videos; places
   skewed towards the city and the beach) with their original and rendition MediaAsset rows.
   Storage keys are unique (the schema says so), but each entry's folder under ``public/r/``
-  is a symlink to one of three folders of real renditions made here from a real photograph
-  and a real video, so every page and image of the bench site works;
+  is a symlink to one of three folders of real renditions (bench.web_media) made from a real
+  photograph and a real video, so every page and image of the bench site works (on S3 too,
+  for the entries whose objects are put there);
 - ``shape.votes`` votes on the past ``VOTE_DAYS`` days (never today, so that the votes the
   bench casts are new): entries drawn from a Zipf law (s = 1) over a shuffled order, voters
   from a milder one (s = 0.6), days uniformly, each (entry, voter, day) once as the policy
@@ -20,8 +21,10 @@
 
 ``entries.vote_count`` and ``monthly_vote_counts`` are computed from the same generated
 votes before anything is written, so the counters agree with the votes by construction
-(``counts_consistent`` checks it in SQL afterwards). Everything goes in with psycopg's
-``cursor.copy`` in one transaction, then ``VACUUM ANALYZE``.
+(``counts_consistent`` checks it in SQL afterwards, once the application has added its own
+votes). ``entries.rank_votes`` (the "most voted" order's copy) is left at 0: the
+application's own refresh (contest.gallery.ranks) fills it, as it would on a live site.
+Everything goes in with psycopg's ``cursor.copy`` in one transaction, then ``VACUUM ANALYZE``.
 """
 
 from __future__ import annotations
@@ -30,7 +33,6 @@ import bisect
 import itertools
 import random
 import shutil
-import subprocess
 import time
 from collections import Counter
 from contextlib import contextmanager
@@ -41,6 +43,7 @@ from pathlib import Path
 import psycopg
 from werkzeug.security import generate_password_hash
 
+from bench.web_media import Rendition, link_entry_folders, make_renditions
 from contest.auth.emails import canonical_email
 from contest.timeutil import vn_day_start, vn_today
 
@@ -52,8 +55,6 @@ VOID_SHARE = 0.005
 VOID_REASON = "Bench: votes of a fabricated account ring"
 KINDS = (("photo", 0.60), ("photo-series", 0.25), ("video", 0.15))
 SERIES_WORKS = 3
-PHOTOS = ("Volna", "Flow", "SafeLanding")
-VIDEO = ROOT / ".cache" / "test-media" / "bigbuckbunny.mp4"
 
 # Vietnamese names and photo titles, so that searches by author and by title find something.
 FAMILY = (
@@ -98,103 +99,6 @@ class Loaded:
     codes: list[str]  # entry codes, in id order
     voter_emails: list[str]  # the first voters (the ones a bench logs in)
     seconds: float
-
-
-@dataclass(frozen=True)
-class Rendition:
-    name: str  # file name inside the shared folder
-    kind: str
-    mime: str
-    width: int
-    height: int
-    bytes: int
-    position: int = 0
-    label: str = ""
-    duration_s: float | None = None
-
-
-# --- real rendition files --------------------------------------------------------------------
-def make_renditions(media_root: Path) -> dict[str, list[Rendition]]:
-    """Three folders of real renditions under public/r/ (photo, series, video): their contents."""
-    from PIL import Image
-
-    from worker.photo import render_photo
-
-    base = media_root / "public" / "r"
-    made: dict[str, list[Rendition]] = {}
-    for folder, photos in (("shared-photo", PHOTOS[:1]), ("shared-photo-series", PHOTOS)):
-        target = base / folder
-        made[folder] = []
-        for position, name in enumerate(photos):
-            source = Path("/usr/share/wallpapers") / name / "contents" / "images" / "5120x2880.jpg"
-            for r in render_photo(source, target / f"work-{position}", position=position):
-                made[folder].append(
-                    Rendition(
-                        f"{r.path.parent.name}/{r.path.name}",
-                        r.kind.value,
-                        r.mime_type,
-                        r.width,
-                        r.height,
-                        r.bytes,
-                        position,
-                    )
-                )
-    target = base / "shared-video"
-    target.mkdir(parents=True)
-    made["shared-video"] = []
-    for label, height in (("720p", 720), ("480p", 480)):
-        out = target / f"{label}.mp4"
-        _ffmpeg(
-            "-i",
-            VIDEO,
-            "-vf",
-            f"scale=-2:{height}",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "veryfast",
-            "-c:a",
-            "aac",
-            "-ac",
-            "2",
-            out,
-        )
-        made["shared-video"].append(
-            Rendition(
-                out.name,
-                "video_mp4",
-                "video/mp4",
-                round(height * 16 / 9),
-                height,
-                out.stat().st_size,
-                label=label,
-                duration_s=5.3,
-            )
-        )
-    poster = target / "poster.jpg"
-    _ffmpeg("-ss", "2", "-i", VIDEO, "-frames:v", "1", "-q:v", "3", poster)
-    with Image.open(poster) as image:
-        image.save(target / "poster.webp", "WEBP", quality=80)
-        size = image.size
-    for name, kind, mime in (
-        ("poster.jpg", "poster_jpeg", "image/jpeg"),
-        ("poster.webp", "poster_webp", "image/webp"),
-    ):
-        made["shared-video"].append(Rendition(name, kind, mime, *size, (target / name).stat().st_size))
-    return made
-
-
-def _ffmpeg(*args) -> None:
-    if not VIDEO.exists():
-        raise SystemExit(f"{VIDEO} missing: run 'make test-media'")
-    subprocess.run(["ffmpeg", "-v", "error", "-y", *map(str, args)], check=True, timeout=300)
-
-
-def link_entry_folders(media_root: Path, folders: list[str]) -> None:
-    """public/r/b<entry id> -> the shared folder of the entry's kind (entry ids start at 1)."""
-    base = media_root / "public" / "r"
-    for entry_id, folder in enumerate(folders, start=1):
-        (base / f"b{entry_id}").symlink_to(folder, target_is_directory=True)
 
 
 # --- the contest -----------------------------------------------------------------------------
@@ -423,7 +327,10 @@ def _copy_entries(
     place_cum = _zipf_cum(len(places), 0.8)
     now = datetime.now(UTC)
     submitted_from = now - timedelta(days=VOTE_DAYS + 30)
-    columns = "id, code, contest_id, category_id, author_id, place_id, title, description, taken_on, status, declarations_accepted_at, created_at, submitted_at, approved_at, updated_at, vote_count, rank_votes, shuffle_key"
+    columns = "id, code, contest_id, category_id, author_id, place_id, title, description, taken_on, status, declarations_accepted_at, created_at, submitted_at, approved_at, updated_at, vote_count, shuffle_key"
+    # Approved entries' renditions are public (contest.media.publication), where the schema records it.
+    published = _has_column(cur, "entries", "media_published")
+    columns += ", media_published" if published else ""
     with cur.copy(f"COPY entries ({columns}) FROM STDIN") as copy:
         for index, slug in enumerate(kinds):
             # Submitted in entry-number order over the edition; approved within two days.
@@ -448,10 +355,17 @@ def _copy_entries(
                     min(approved, now),
                     min(approved, now),
                     counts[index],
-                    counts[index],  # rank_votes: the gallery's copy, as a refresh leaves it
                     rng.randrange(2**31),
+                    *((True,) if published else ()),
                 )
             )
+
+
+def _has_column(cur, table: str, column: str) -> bool:
+    cur.execute(
+        "SELECT 1 FROM information_schema.columns WHERE table_name = %s AND column_name = %s", (table, column)
+    )
+    return cur.fetchone() is not None
 
 
 def _copy_assets(cur, kinds: list[str], renditions: dict[str, list[Rendition]]) -> None:
