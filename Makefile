@@ -100,6 +100,8 @@ format: $(STAMP)
 bench: $(STAMP) system-deps test-media translations
 	@# libvips' vipsthumbnail is the speed anchor of the photo figures (bench/photo.py).
 	@command -v vipsthumbnail >/dev/null || $(MAKE) --no-print-directory apt-install PKGS="libvips-tools"
+	@# pyvips (the bench's own, not the application's): libvips decoding each photo once, like our job.
+	@$(BIN)/python -c "import pyvips" 2>/dev/null || $(BIN)/python -m pip install --quiet "pyvips==3.2.0"
 	@# wrk loads the public pages and the vote endpoint (bench/web.py).
 	@command -v wrk >/dev/null || $(MAKE) --no-print-directory apt-install PKGS="wrk"
 	@bash .ci/services.sh
