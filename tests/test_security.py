@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -161,6 +162,19 @@ def test_zalos_script_is_allowed_only_with_an_official_account(app, client, monk
     with_zalo = policy_of(client.get("/healthz"))
     assert with_zalo["script-src"] == ["'self'", "https://sp.zalo.me"]
     assert with_zalo["frame-src"] == ["https://*.zalo.me"]
+
+
+INLINE = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\sstyle=|\son[a-z]+=|javascript:", re.IGNORECASE)
+
+
+def test_no_template_has_inline_script_or_style():
+    """The policy refuses them: a page that needs one would silently lose it in the browser."""
+    found = {
+        f"{path.relative_to(ROOT)}: {match.group(0).strip()}"
+        for path in (ROOT / "templates").rglob("*.html")
+        for match in INLINE.finditer(path.read_text())
+    }
+    assert found == set()
 
 
 class TurnstileLike(NoBotCheck):
