@@ -71,11 +71,19 @@ def content_security_policy(config, media_origins: tuple[str, ...] = ()) -> str:
 
 
 def storage_origins() -> tuple[str, ...]:
-    """The origins the storage's URLs point to (none for the local folder: its URLs are ours)."""
+    """The origins the storage's URLs point to (none for the local folder: its URLs are ours).
+
+    Asked once per storage. A storage that cannot make a URL (S3 without credentials) adds
+    none: its media cannot show anyway, and every other page must still answer.
+    """
     storage = current_app.extensions["storage"]
     origins = _media_origins.get(storage)
     if origins is None:
-        urls = (urlsplit(storage.url(key)) for key in _PROBE_KEYS)
+        try:
+            urls = [urlsplit(storage.url(key)) for key in _PROBE_KEYS]
+        except Exception:
+            log.warning("the storage makes no URL: no media origin in the security policy", exc_info=True)
+            urls = []
         origins = _media_origins[storage] = tuple(
             dict.fromkeys(f"{u.scheme}://{u.netloc}" for u in urls if u.netloc)
         )

@@ -155,6 +155,23 @@ def test_pictures_and_videos_may_come_from_the_s3_endpoint(app, client, s3_endpo
     assert policy["media-src"] == ["'self'", public, s3_endpoint]
 
 
+def test_a_storage_that_cannot_make_urls_leaves_the_pages_answering(
+    app, client, s3_endpoint, monkeypatch, tmp_path
+):
+    """S3 without credentials cannot sign a URL: the policy then names no media origin."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    no_keys = {"S3_ACCESS_KEY_ID": None, "S3_SECRET_ACCESS_KEY": None}
+    storage = build_storage({**app.config, **s3_config(s3_endpoint, "csp"), **no_keys})
+    monkeypatch.setitem(app.extensions, "storage", storage)
+    answer = client.get("/healthz")
+    assert answer.status_code == 200
+    assert policy_of(answer)["img-src"] == ["'self'"]
+
+
 def test_zalos_script_is_allowed_only_with_an_official_account(app, client, monkeypatch):
     without = policy_of(client.get("/healthz"))
     assert without["script-src"] == ["'self'"] and without["frame-src"] == ["'none'"]
