@@ -206,6 +206,27 @@ def login(client, email: str, password: str = PASSWORD, headers: dict | None = N
 
 
 # --- media ----------------------------------------------------------------------------
+def post_entry(client, contest, category, path: Path, field: str, filename: str | None = None):
+    """Send ``path`` through the new-entry form as its ``field`` ("photo", "video"), in English."""
+    with path.open("rb") as f:
+        return client.post(
+            "/entries/new",
+            content_type="multipart/form-data",
+            headers={"Accept-Language": "en"},
+            data={
+                "category": str(category.id),
+                "title": "Hoàng hôn trên sông Lam",
+                "description": "Quay bằng điện thoại",
+                "place": str(contest.places[0].id),
+                "taken_on": "2024-05-01",
+                field: (f, filename or path.name),
+                "accept_own_work": "y",
+                "accept_promo_use": "y",
+                "accept_not_awarded": "y",
+            },
+        )
+
+
 def wallpaper(name: str) -> Path:
     """A real 5120x2880 JPEG photograph from Debian's plasma-workspace-wallpapers."""
     path = WALLPAPERS / name / "contents" / "images" / "5120x2880.jpg"

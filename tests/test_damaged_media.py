@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import logging
 import subprocess
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from contest.entries.video import check_video
 from contest.processing.models import JobKind, JobState, ProcessingJob
 from contest.processing.services import create_job
 from contest.storage import StorageUnavailable, new_key
-from tests.support import create_entry_with_original, create_user, log_in, real_video_source
+from tests.support import create_entry_with_original, create_user, log_in, post_entry, real_video_source
 from worker.jobs.faults import file_fault
 from worker.tasks import process_media
 from worker.video import OutputUnreadable, TranscodeFailed, TranscodeTimeout, encode_ladder, transcode_video
@@ -121,26 +122,6 @@ def video_category(db, contest) -> Category:
     return category
 
 
-def post_entry(client, contest, category, path: Path, field: str):
-    with path.open("rb") as f:
-        return client.post(
-            "/entries/new",
-            content_type="multipart/form-data",
-            headers={"Accept-Language": "en"},
-            data={
-                "category": str(category.id),
-                "title": "Hoàng hôn trên sông Lam",
-                "description": "",
-                "place": str(contest.places[0].id),
-                "taken_on": "2024-05-01",
-                field: (f, path.name),
-                "accept_own_work": "y",
-                "accept_promo_use": "y",
-                "accept_not_awarded": "y",
-            },
-        )
-
-
 def test_a_cut_video_is_refused_by_the_form_with_the_reason_and_no_entry(
     db, client, contest, entrant, video_category, storage, videos
 ):
@@ -198,6 +179,21 @@ def test_the_worker_fails_a_cut_video_once_as_damaged(app, db, storage, submit, 
     entry, job = run_once(app, db, job_id)
 
     assert_failed_once(entry, job, "damaged_file")
+    assert list(storage.keys("public/")) == []
+
+
+def test_data_that_runs_out_under_ffmpeg_fails_the_job_once_as_damaged(
+    app, db, storage, submit, video_category, videos, monkeypatch, caplog
+):
+    """With the probe's packet count out of the way, ffmpeg meets the missing data itself."""
+    monkeypatch.setattr("contest.entries.video.READ_SHARE_REQUIRED", 0)
+    job_id = submit(videos["index_only"], storage, video_category, JobKind.video)
+
+    with caplog.at_level(logging.INFO, logger="worker.jobs.base"):
+        entry, job = run_once(app, db, job_id)
+
+    assert_failed_once(entry, job, "damaged_file")
+    assert "s of the 5.312 s declared" in caplog.text  # the ladder came out short
     assert list(storage.keys("public/")) == []
 
 

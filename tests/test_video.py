@@ -25,7 +25,7 @@ from contest.entries.video import VideoInfo, check_video
 from contest.processing.models import JobKind, JobState, ProcessingJob
 from contest.processing.services import create_job
 from contest.storage import new_key
-from tests.support import create_entry_with_original, create_user, login, real_video_source
+from tests.support import create_entry_with_original, create_user, login, post_entry, real_video_source
 from worker.tasks import process_media
 from worker.video import TranscodeTimeout, encode_ladder, is_web_safe, plan_ladder
 
@@ -429,23 +429,7 @@ def test_a_video_longer_than_the_category_allows_fails_with_the_reason(
 
 # --- through the web form -------------------------------------------------------------
 def post_video(client, contest, category, path: Path, filename: str):
-    with path.open("rb") as f:
-        return client.post(
-            "/entries/new",
-            content_type="multipart/form-data",
-            headers={"Accept-Language": "en"},
-            data={
-                "category": str(category.id),
-                "title": "Hoàng hôn trên sông Lam",
-                "description": "Quay bằng điện thoại",
-                "place": str(contest.places[0].id),
-                "taken_on": "2024-05-01",
-                "video": (f, filename),
-                "accept_own_work": "y",
-                "accept_promo_use": "y",
-                "accept_not_awarded": "y",
-            },
-        )
+    return post_entry(client, contest, category, path, "video", filename)
 
 
 def test_a_phone_video_goes_from_the_upload_form_to_playable_renditions(

@@ -49,7 +49,10 @@ class Layout:
 def is_complete(path: str | os.PathLike) -> bool:
     """True when an end marker follows the scans and the scans cover every coefficient."""
     with _mapped(path) as data:
-        layout = read_layout(data)
+        try:
+            layout = read_layout(data)
+        except IndexError:  # a segment shorter than it says: not a complete JPEG either
+            return False
     return layout.end is not None and _covered(layout)
 
 
@@ -64,6 +67,7 @@ def runs_out_of_data(path: str | os.PathLike) -> bool:
 
 
 def read_layout(data) -> Layout:
+    """The frame, scans and end of the JPEG in ``data`` (IndexError on a segment cut short)."""
     layout = Layout()
     for marker, body, end in _segments(data):
         if marker == _EOI:
