@@ -142,6 +142,8 @@ def s3_settings() -> Iterator[dict]:
     try:
         yield {key: str(value) for key, value in s3_config(endpoint, BUCKET).items()}
     finally:
+        # moto's stores are the process's: emptied, or the phase's objects outlive its server.
+        requests.post(f"{endpoint}/moto-api/reset", timeout=60).raise_for_status()
         server.stop()
 
 
