@@ -1,10 +1,10 @@
 # One command runs the platform, one runs the tests. Both install what is missing.
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -ec
-# pip's output goes to a log that is shown only when the install fails.
-PIP_QUIET := > $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
 PYTHON ?= python3.11
 VENV := .venv
+# pip's output goes to a log that is shown only when the install fails (after VENV: ':=' expands now).
+PIP_QUIET := > $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app wsgi
