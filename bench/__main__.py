@@ -61,6 +61,7 @@ def measure_end_to_end(tmp: Path) -> dict:
     from tests.support import (
         CeleryWorker,
         create_user,
+        login_id,
         make_test_config,
         migrate,
         s3_config,
@@ -105,7 +106,7 @@ def measure_end_to_end(tmp: Path) -> dict:
             }
         client = app.test_client()
         with client.session_transaction() as s:
-            s["_user_id"], s["_fresh"] = str(user.id), True
+            s["_user_id"], s["_fresh"] = login_id(app, user), True
         idle_rss = status_mb(worker.process.pid, "VmRSS")
         latencies, requests_s = [], []
         photos = [wallpaper(n) for n in PHOTOS] * ROUNDS

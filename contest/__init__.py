@@ -72,6 +72,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from contest.admin.views import bp as admin_bp
+    from contest.auth.account_views import bp as account_bp
     from contest.auth.views import bp as auth_bp
     from contest.entries.views import bp as entries_bp
     from contest.errors import register_error_handlers
@@ -83,6 +84,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp, url_prefix="/account")
+    app.register_blueprint(account_bp, url_prefix="/account")
     app.register_blueprint(entries_bp, url_prefix="/entries")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     if app.config["ENV_NAME"] != "production":  # the development mailbox does not exist there

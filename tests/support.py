@@ -18,7 +18,8 @@ from alembic.config import Config
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from contest.auth.models import Role, User
+from contest.auth import sessions
+from contest.auth.models import LoginSession, Role, User
 from contest.config import ROOT
 from contest.contests.models import Category, CategoryKind, Contest, Place
 from contest.db import make_engine, now_utc
@@ -139,10 +140,31 @@ def create_entry_with_original(
 
 
 # --- gallery and votes ------------------------------------------------------------------
+def open_login(db: Session, user: User) -> str:
+    """The id of a new, open login of ``user`` (a row as contest.auth.sessions.begin writes it), flushed."""
+    login = LoginSession(
+        id=uuid.uuid4().hex, user_id=user.id, expires_at=now_utc() + timedelta(days=30), user_agent="tests"
+    )
+    db.add(login)
+    db.flush()
+    return login.id
+
+
+def login_id(app, user) -> str:
+    """Flask-Login's id for a new, committed login of ``user`` (contest.auth.sessions)."""
+    from contest.extensions import db as db_ext
+
+    with app.app_context():
+        sessions.begin(db_ext.session, user, remember=False, user_agent="tests")
+        db_ext.session.commit()
+    return user.get_id()
+
+
 def log_in(client, user, lang: str | None = "en") -> None:
-    """Log ``user`` in through the session cookie (no form), in ``lang``."""
+    """Log ``user`` in through the session cookie (no form) on a login of its own, in ``lang``."""
+    logged_in_as = login_id(client.application, user)
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = logged_in_as
         session["_fresh"] = True
         if lang:
             session["lang"] = lang

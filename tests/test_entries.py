@@ -28,7 +28,7 @@ from contest.entries.services import contest_year, display_filename
 from contest.processing.models import JobKind, JobState, ProcessingJob
 from contest.storage import build_storage
 from contest.timeutil import vn_today
-from tests.support import create_user, s3_config, wallpaper
+from tests.support import create_user, login_id, s3_config, wallpaper
 
 EN = {"Accept-Language": "en"}
 SMALL_WALLPAPER = Path("/usr/share/wallpapers/Autumn/contents/images/2560x1600.jpg")
@@ -42,7 +42,7 @@ def log_in(client, user, lang: str | None = "en") -> None:
     session the way the language switch does.
     """
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = login_id(client.application, user)
         session["_fresh"] = True
         if lang:
             session["lang"] = lang

@@ -26,7 +26,7 @@ from contest.entries.models import AssetKind, Entry, EntryFlag, EntryStatus, Fla
 from contest.processing.models import JobKind
 from contest.processing.services import create_job
 from contest.storage import new_key
-from tests.support import create_entry_with_original, create_user, wallpaper
+from tests.support import create_entry_with_original, create_user, login_id, wallpaper
 from worker.inspect import fingerprint_photo, hamming
 from worker.renditions import file_sha256
 from worker.tasks import process_media
@@ -43,7 +43,7 @@ SOFTWARE, MAKE, MODEL = 0x0131, 0x010F, 0x0110
 
 def log_in(client, user, lang: str | None = "en") -> None:
     with client.session_transaction() as session:
-        session["_user_id"], session["_fresh"] = str(user.id), True
+        session["_user_id"], session["_fresh"] = login_id(client.application, user), True
         if lang:
             session["lang"] = lang
 

@@ -38,6 +38,7 @@ from contest.processing.models import JobState, ProcessingJob
 from tests.support import (
     CeleryWorker,
     create_user,
+    login_id,
     make_test_config,
     migrate,
     new_database,
@@ -83,7 +84,7 @@ class Stack:
     def client(self):
         client = self.app.test_client()
         with client.session_transaction() as s:
-            s["_user_id"], s["_fresh"], s["lang"] = str(self.user.id), True, "en"
+            s["_user_id"], s["_fresh"], s["lang"] = login_id(self.app, self.user), True, "en"
         return client
 
     def object_keys(self) -> set[str]:

@@ -27,7 +27,7 @@ from contest.entries.validation import check_photo, check_photo_header
 from contest.processing.models import JobKind
 from contest.processing.services import create_job
 from contest.storage import new_key
-from tests.support import create_entry_with_original, create_user, wallpaper
+from tests.support import create_entry_with_original, create_user, login_id, wallpaper
 from worker.tasks import process_media
 
 EN = {"Accept-Language": "en"}
@@ -326,7 +326,11 @@ def test_markup_named_jpg_is_refused_through_the_form(
     content, db, contest, photo_category, client, entrant, storage
 ):
     with client.session_transaction() as session:
-        session["_user_id"], session["_fresh"], session["lang"] = str(entrant.id), True, "en"
+        session["_user_id"], session["_fresh"], session["lang"] = (
+            login_id(client.application, entrant),
+            True,
+            "en",
+        )
     data = {
         "category": str(photo_category.id),
         "title": "Hoàng hôn",

@@ -21,7 +21,7 @@ from contest.entries.models import AssetKind, Entry, EntryStatus, MediaAsset
 from contest.processing.models import JobKind, JobState, ProcessingJob
 from contest.processing.services import create_job
 from contest.storage import new_key
-from tests.support import wallpaper
+from tests.support import login_id, wallpaper
 from worker.tasks import process_media
 
 EN = {"Accept-Language": "en"}
@@ -41,7 +41,11 @@ def series_category(contest: Contest) -> Category:
 
 def log_in(client, user) -> None:
     with client.session_transaction() as session:
-        session["_user_id"], session["_fresh"], session["lang"] = str(user.id), True, "en"
+        session["_user_id"], session["_fresh"], session["lang"] = (
+            login_id(client.application, user),
+            True,
+            "en",
+        )
 
 
 def post_series(client, contest: Contest, photos: list[tuple[bytes, str]]):

@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import func, select
 
 from contest import create_app
+from contest.auth import sessions
 from contest.contests.demo import build_demo_contest
 from contest.contests.models import VoteCountDisplay, VotePolicy
 from contest.entries.models import Entry, EntryStatus
@@ -36,6 +37,7 @@ from tests.support import (
     make_test_config,
     migrate,
     new_database,
+    open_login,
     vn,
 )
 from tests.test_voting import SECRET, SIGNALS
@@ -89,6 +91,7 @@ def quick(db, entry, voter, at) -> statement.QuickVote | None:
         db.connection(),
         code=entry.code,
         voter_id=voter.id,
+        login_session=open_login(db, voter),
         signals=SIGNALS,
         viewed_entry_id=None,
         secret=SECRET,
@@ -232,6 +235,7 @@ def test_the_one_statement_writes_what_the_general_path_writes(pg, voting):
             pg.connection(),
             code=second.code.lower(),
             voter_id=voter.id,
+            login_session=open_login(pg, voter),
             signals=signals,
             viewed_entry_id=second.id,
             secret=SECRET,
@@ -256,6 +260,7 @@ def test_the_one_statement_writes_what_the_general_path_writes(pg, voting):
         pg.connection(),
         code=first.code,
         voter_id=voter.id,
+        login_session=open_login(pg, voter),
         signals=signals,
         viewed_entry_id=second.id,
         secret=SECRET,
@@ -286,7 +291,7 @@ def test_the_statement_is_not_sent_where_the_pool_would_roll_it_back(app, pg):
     """The application's own pool rolls back what a connection holds when it comes back:
     the statement goes only to a pool in autocommit mode (Database.vote_engine)."""
     state = app.extensions["db"]
-    arguments = {"code": "NONE-0000", "voter_id": 1, "signals": SIGNALS, "viewed_entry_id": None}
+    arguments = {"code": "NONE-0000", "voter_id": 1, "login_session": "none", "signals": SIGNALS, "viewed_entry_id": None}
     with pytest.raises(ValueError, match="autocommit"):
         statement.quick_vote(state.engine, **arguments, secret=SECRET)
     # The votes' own pool is accepted: no such entry, so nothing is written (None).
@@ -482,7 +487,7 @@ def test_logging_in_keeps_the_accounts_language_unless_one_was_chosen(client, db
         client.get(f"/language/{chosen}")
     client.post("/account/login", data={"email": voter.email, "password": PASSWORD})
     with client.session_transaction() as session:
-        assert session["lang"] == kept and session["_user_id"] == str(voter.id)
+        assert session["lang"] == kept and sessions.parse(session["_user_id"])[0] == voter.id
 
 
 def test_a_vote_answer_is_in_the_language_kept_at_login(client, db, contest, open_entry):

@@ -29,6 +29,7 @@ from contest.processing.models import JobState, ProcessingJob
 from tests.support import (
     CeleryWorker,
     create_user,
+    login_id,
     make_test_config,
     migrate,
     new_database,
@@ -123,7 +124,7 @@ def submit_photo(stack: Stack, photo: Path) -> int:
     user, category_id, place_id = entrant_and_contest(stack)
     client = stack.app.test_client()
     with client.session_transaction() as s:
-        s["_user_id"], s["_fresh"] = str(user.id), True
+        s["_user_id"], s["_fresh"] = login_id(stack.app, user), True
     with photo.open("rb") as f:
         response = client.post(
             "/entries/new",

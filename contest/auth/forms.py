@@ -1,4 +1,4 @@
-"""Account forms: sign-up, log-in, password reset."""
+"""Account forms: sign-up, log-in, password reset and change."""
 
 from __future__ import annotations
 
@@ -178,4 +178,13 @@ class ForgotPasswordForm(FlaskForm):
 
 
 class ResetPasswordForm(FlaskForm):
+    password, password_confirm = _new_password_fields()
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(_l("Please enter your current password."))],
+        render_kw={"autocomplete": "current-password"},
+    )
     password, password_confirm = _new_password_fields()

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -47,6 +47,10 @@ class User(UserMixin, Base):
     created_at: Mapped[datetime] = mapped_column(nullable=False, default=now_utc)
     last_login_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
+    # The login this object was loaded for (contest.auth.sessions): set at log-in and by the
+    # loader; not a column (no annotation, so the mapping leaves it alone).
+    login_session_id = None
+
     @validates("email")
     def _set_canonical_email(self, _key: str, email: str) -> str:
         self.email_canonical = canonical_email(email)
@@ -64,6 +68,13 @@ class User(UserMixin, Base):
     def is_organizer(self) -> bool:
         return self.role is Role.organizer
 
+    def get_id(self) -> str:
+        """Flask-Login's id in the session and the remember cookie: the account and its login,
+        so that ending the login (a row of login_sessions) ends both."""
+        if self.login_session_id is None:
+            raise RuntimeError("log in through contest.auth.sessions.begin(), which names the login")
+        return f"{self.id}:{self.login_session_id}"
+
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
 
@@ -72,3 +83,23 @@ class User(UserMixin, Base):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role.value}>"
+
+
+class LoginSession(Base):
+    """One log-in of an account on one device: its session cookie and its remember cookie name
+    this row, and stop working when it is revoked or expires (contest.auth.sessions)."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    created_at: Mapped[datetime] = mapped_column(nullable=False, default=now_utc)
+    expires_at: Mapped[datetime] = mapped_column(nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    remember: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    user_agent: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+
+    def __repr__(self) -> str:
+        return f"<LoginSession of user {self.user_id}>"

@@ -9,6 +9,7 @@ from flask import abort, current_app, flash, g, redirect, request, session, url_
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from contest.auth import sessions
 from contest.auth.models import Role
 from contest.extensions import login_manager
 
@@ -48,23 +49,22 @@ def verified_entrant_required(view: Callable) -> Callable:
     return wrapped
 
 
-def session_user_id() -> int | None:
-    """The logged-in account's id as the signed session cookie names it, without loading it.
+def session_login() -> tuple[int, str] | None:
+    """(account id, login id) as the signed session cookie names them, without loading the account.
 
-    For a hot path that reads the account's columns in its own query (the vote button),
-    with the same trust as Flask-Login's own loader, which reads this same value under the
-    "basic" session protection. None when the session names nobody or when Flask-Login
-    must decide (the "keep me logged in" cookie, "strong" session protection): the caller
-    then asks ``current_user``. A disabled account is the caller's to refuse.
+    For a hot path that reads the account's columns in its own query (the vote button), and
+    checks there that the login is still open (contest.auth.sessions.still_open) as
+    Flask-Login's loader does for the same value under the "basic" session protection. None
+    when the session names nobody or when Flask-Login must decide (the "keep me logged in"
+    cookie, "strong" session protection): the caller then asks ``current_user``. A disabled
+    account is the caller's to refuse.
     """
-    if "_login_user" in g:  # already loaded for this request
-        return current_user.id if current_user.is_authenticated else None
+    if "_login_user" in g:  # already loaded (and its login checked) for this request
+        user = current_user
+        return (user.id, user.login_session_id) if user.is_authenticated else None
     if login_manager.session_protection == "strong":
         return None
-    try:
-        return int(session["_user_id"])
-    except (KeyError, TypeError, ValueError):
-        return None
+    return sessions.parse(session.get("_user_id"))
 
 
 def is_anonymous() -> bool:

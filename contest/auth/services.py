@@ -1,4 +1,4 @@
-"""Accounts: registration, e-mail confirmation, log-in checks, password reset, staff accounts.
+"""Accounts: registration, e-mail confirmation, log-in checks, passwords, staff accounts.
 
 Every function flushes and leaves the commit to its caller (the request or the CLI).
 E-mails go through the outbox in the same transaction, in the recipient's language.
@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from contest.auth import lockout
+from contest.auth import lockout, sessions
 from contest.auth.emails import canonical_email
 from contest.auth.models import Role, User
 from contest.auth.tokens import (
@@ -42,6 +42,10 @@ class BadCredentials(Exception):
 
 class AccountDisabled(Exception):
     """The password is right but the account was switched off by the organizers."""
+
+
+class WrongPassword(Exception):
+    """The current password given to change it is not the account's."""
 
 
 def normalize_email(raw: str) -> str:
@@ -200,14 +204,30 @@ def user_for_reset_token(session: Session, token: str) -> User:
 def reset_password(session: Session, token: str, new_password: str) -> User:
     """Set a new password through a reset link; raises TokenRejected.
 
-    Receiving the link proves the mailbox is theirs, so an unconfirmed address is confirmed.
+    Receiving the link proves the mailbox is theirs, so an unconfirmed address is confirmed,
+    and every login of the account ends: whoever else was logged in (someone who signed up
+    with this address before its owner, or who knew the old password) is logged out.
     """
     user = user_for_reset_token(session, token)
     user.set_password(new_password)
     if not user.is_verified:
         user.email_verified_at = now_utc()
+    sessions.end_all(session, user.id)
     session.flush()
     return user
+
+
+def change_password(session: Session, user: User, current_password: str, new_password: str) -> int:
+    """Set a new password for a logged-in account and end its logins on every other device.
+
+    Returns how many logins ended; raises WrongPassword (the current one must be given, so a
+    borrowed open session cannot lock its owner out).
+    """
+    if not user.check_password(current_password):
+        raise WrongPassword()
+    user.set_password(new_password)
+    session.flush()
+    return sessions.end_all(session, user.id, keep=user.login_session_id)
 
 
 # --- staff accounts (CLI) ---------------------------------------------------------------
@@ -243,6 +263,8 @@ def create_staff(
     user.role = role
     if password:
         user.set_password(password)
+    if password and previous is not None:
+        sessions.end_all(session, user.id)  # a new password ends the logins made with the old one
     if not user.is_verified:
         user.email_verified_at = now_utc()
     session.flush()

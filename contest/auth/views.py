@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
-from contest.auth import lockout, services
+from contest.auth import lockout, services, sessions
 from contest.auth.forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
 from contest.auth.models import User
 from contest.auth.tokens import TokenRejected
@@ -24,21 +24,20 @@ login_manager.login_message_category = "error"
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    """The logged-in account; a disabled account is logged out at its next request."""
-    try:
-        user = db.session.get(User, int(user_id))
-    except ValueError:
-        return None
-    return user if user is not None and user.is_active else None
+def load_user(login_id: str) -> User | None:
+    """The account of the login the cookie names, while that login is open (contest.auth.
+    sessions); a disabled account is logged out at its next request."""
+    return sessions.load_user(db.session, login_id)
 
 
 def _log_in(user: User, remember: bool = False) -> None:
-    """Log ``user`` in; the session keeps the account's language unless the visitor chose one.
+    """Log ``user`` in on a new login row (the caller commits); the session keeps the
+    account's language unless the visitor chose one.
 
     With the language in the session, a page needs no account load to pick its language
     (contest.i18n): the vote button's request never loads the account object.
     """
+    sessions.begin(db.session, user, remember=remember, user_agent=request.user_agent.string)
     login_user(user, remember=remember)
     if user.locale in current_app.config["LANGUAGES"]:
         session.setdefault("lang", user.locale)
@@ -162,8 +161,8 @@ def login():
             form.form_errors.append(_locked_message(exc.minutes))
             return render_template("auth/login.html", form=form), 429
         else:
-            db.session.commit()
             _log_in(user, remember=form.remember.data)
+            db.session.commit()
             flash(_("Welcome back, %(name)s.", name=user.full_name), "success")
             return redirect(safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
@@ -171,6 +170,10 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    """End this login for good: a copy of its cookies logs nobody in afterwards."""
+    if current_user.is_authenticated:
+        sessions.end(db.session, current_user.login_session_id)
+        db.session.commit()
     logout_user()
     flash(_("You are logged out. See you soon!"), "success")
     return redirect(url_for("main.home"))

@@ -12,11 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
-from contest.auth.models import User
+from contest.auth.models import LoginSession, User
+from contest.auth.sessions import still_open
 from contest.contests.models import Contest, VoteCountDisplay, VotePolicy, VotingRules
+from contest.db import now_utc
 from contest.entries.models import Entry, EntryStatus
 
 
@@ -76,7 +78,20 @@ _BALLOT = (
     select(*_CONTEST, *_ENTRY, *_VOTER)
     .select_from(Entry)
     .join(Contest, Contest.id == Entry.contest_id)
-    .outerjoin(User, User.id == bindparam("voter_id"))
+    .outerjoin(
+        User,
+        and_(
+            User.id == bindparam("voter_id"),
+            # The login the session cookie names must still be open (contest.auth.sessions).
+            select(LoginSession.id)
+            .where(
+                LoginSession.id == bindparam("login_session"),
+                LoginSession.user_id == User.id,
+                still_open(bindparam("at", type_=LoginSession.expires_at.type)),
+            )
+            .exists(),
+        ),
+    )
     .where(
         Entry.code == bindparam("code"),
         Entry.status == EntryStatus.approved,
@@ -85,10 +100,13 @@ _BALLOT = (
 )
 
 
-def ballot(session: Session, code: str, voter_id: int | None) -> Ballot | None:
-    """The approved, published entry ``code`` with its contest and the voter; None if no such entry."""
+def ballot(session: Session, code: str, login: tuple[int, str] | None) -> Ballot | None:
+    """The approved, published entry ``code`` with its contest and the voter of ``login``
+    ((account id, login id), contest.auth.policy.session_login); None if no such entry."""
+    voter_id, login_session = login or (None, None)
+    parameters = {"code": code.upper(), "voter_id": voter_id, "login_session": login_session, "at": now_utc()}
     # On the session's connection: a select of columns needs none of the ORM's result handling.
-    row = session.connection().execute(_BALLOT, {"code": code.upper(), "voter_id": voter_id}).first()
+    row = session.connection().execute(_BALLOT, parameters).first()
     if row is None:
         return None
     contest = BallotContest(*row[: len(_CONTEST)])

@@ -47,6 +47,7 @@ def quick_vote(
     *,
     code: str,
     voter_id: int,
+    login_session: str,
     signals: VoteSignals,
     viewed_entry_id: int | None,
     secret: str,
@@ -56,9 +57,10 @@ def quick_vote(
     """The vote button's hot path on PostgreSQL: the whole vote in one statement, or None.
 
     The statement checks every rule that record_vote checks, from the entry's code and the
-    voter's id. Under a policy of one vote per entry (ever, or per Vietnam day), a vote that
-    every rule allows but the policy's unique constraint refuses can only be a second vote:
-    it comes back refused (``already_voted`` or ``already_voted_today``), a double click
+    voter's id, and that the voter's login (``login_session``, as the session cookie names it)
+    is still open (contest.auth.sessions). Under a policy of one vote per entry (ever, or per
+    Vietnam day), a vote that every rule allows but the policy's unique constraint refuses
+    can only be a second vote: it comes back refused (``already_voted`` or ``already_voted_today``), a double click
     answered by the same one statement. None means that it wrote nothing for another reason
     (a rule met, no such entry, the day's quota or a race for its slot, another database) and
     the caller takes the general path, which tells the voter why in their language.
@@ -76,7 +78,7 @@ def quick_vote(
     if bind.dialect.name != "postgresql":
         return None
     at = at or now_utc()
-    params = statement_params(code.upper(), voter_id, signals, viewed_entry_id, secret, at)
+    params = statement_params(code.upper(), voter_id, signals, viewed_entry_id, secret, at, login_session)
     if isinstance(bind, Engine):
         found = _autocommit_statement(engine or bind, VOTE_SQL, params)
     else:
@@ -106,12 +108,21 @@ def _autocommit_statement(engine: Engine, sql: str, params: dict) -> tuple | Non
 
 
 def statement_params(
-    code: str, voter_id: int, signals: VoteSignals, viewed_entry_id: int | None, secret: str, at: datetime
+    code: str,
+    voter_id: int,
+    signals: VoteSignals,
+    viewed_entry_id: int | None,
+    secret: str,
+    at: datetime,
+    login_session: str | None = None,
 ) -> dict:
+    """The statement's parameters; ``login_session`` None: the caller has checked the voter's
+    login itself (the general path, through Flask-Login)."""
     day = vn_today(at)
     return {
         "code": code,
         "voter_id": voter_id,
+        "login_session": login_session,
         "at": at,
         "day": day,
         "day_key": day.isoformat(),
@@ -124,7 +135,8 @@ def statement_params(
 
 # The vote, its entry's counter and its month's counter in one statement (PostgreSQL's
 # data-modifying CTEs). ``target`` holds the rules of check_vote: an approved entry of a
-# published contest, inside the voting window, an active account with a confirmed address.
+# published contest, inside the voting window, an active account with a confirmed address,
+# logged in on a login that is still open (a primary-key probe of login_sessions).
 # ``ballot`` holds the policy: the period of the unique (entry, voter, period) constraint
 # ('' once per entry, the Vietnam day otherwise) and, under "N votes a day", the slot of the
 # unique (contest, voter, day, slot) constraint: the voter's count of the day plus one, and
@@ -144,6 +156,9 @@ VOTE_SQL = """
         WHERE e.code = %(code)s AND e.status = 'approved' AND c.is_published
           AND c.voting_opens_at <= %(at)s AND %(at)s < c.voting_closes_at
           AND u.active AND u.email_verified_at IS NOT NULL
+          AND (CAST(%(login_session)s AS varchar) IS NULL OR EXISTS (
+              SELECT FROM login_sessions AS s WHERE s.id = %(login_session)s AND s.user_id = u.id
+                AND s.revoked_at IS NULL AND %(at)s < s.expires_at))
     ), ballot AS (
         SELECT target.*,
                CASE WHEN vote_policy = 'once_per_entry' THEN '' ELSE CAST(%(day_key)s AS varchar) END AS period,

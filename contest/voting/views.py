@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
-from contest.auth.policy import organizer_required, session_user_id
+from contest.auth.policy import organizer_required, session_login
 from contest.botcheck import bot_check_passes, vote_bot_check_widget
 from contest.contests.models import Contest, current_contest
 from contest.entries.models import Entry, EntryStatus
@@ -129,20 +129,20 @@ def vote(code: str):
     nothing for another reason, the general path finds out why and tells the voter in their
     language.
     """
-    voter_id = session_user_id()
-    if not _within_rate_limits(voter_id):
+    login = session_login()
+    if not _within_rate_limits(login[0] if login else None):
         abort(429)
     human = None  # the bot check is asked at most once: a CAPTCHA answer is good for one use
-    if voter_id is not None:
+    if login is not None:
         human = bot_check_passes(request)
         if human:
-            quick = _quick_vote(code, voter_id)
+            quick = _quick_vote(code, *login)
             if quick is not None:
                 count = quick.entry_count if quick.counts_visible else None
                 if quick.refusal is not None:  # a second vote: the statement knows it for sure
                     return _refused(code.upper(), VoteRefused(quick.refusal).message, count, state="voted")
                 return _counted(code.upper(), count)
-    found = ballot(db.session, code, voter_id)
+    found = ballot(db.session, code, login)
     if found is None:
         abort(404)
     contest, entry = found.contest, found.entry
@@ -176,12 +176,13 @@ def vote(code: str):
     return _counted(entry.code, counted.entry_count if contest.vote_counts_visible() else None)
 
 
-def _quick_vote(code: str, voter_id: int) -> statement.QuickVote | None:
+def _quick_vote(code: str, voter_id: int, login_session: str) -> statement.QuickVote | None:
     viewed = read_view_token(request.form.get("view_token"))
     return statement.quick_vote(
         db.bind,
         code=code,
         voter_id=voter_id,
+        login_session=login_session,
         signals=VoteSignals(
             address=request.remote_addr or "",
             user_agent=request.user_agent.string,
