@@ -18,6 +18,7 @@ from contest.contests.demo import build_demo_contest
 from contest.extensions import db as db_ext
 from contest.voting.models import Vote
 from contest.voting.statement import VOTE_SQL, statement_params
+from tests.browser import live_server
 from tests.support import (
     PASSWORD,
     create_user,
@@ -346,3 +347,36 @@ def test_the_account_page_in_vietnamese(client, db, entrant):
     page = client.get("/account/").text
     assert '<html lang="vi">' in page and entrant.email in page
     assert "Đăng xuất trên mọi thiết bị" in page
+
+
+# --- on a phone -------------------------------------------------------------------------------
+@pytest.mark.browser
+def test_the_account_page_on_a_phone(tmp_path, browser_page):
+    """390 px wide in headless Chromium: nothing wider than the screen, no policy violation, and
+    its "log out everywhere" button logs out."""
+    config = make_test_config(tmp_path, f"sqlite:///{tmp_path / 'site.sqlite'}")
+    migrate(config["DATABASE_URL"])
+    app = create_app(config)
+    with app.app_context():
+        create_user(
+            db_ext.session, "phone@example.com", full_name="Nguyễn Thị Phương Thảo Quỳnh Anh", locale="en"
+        )
+    page = browser_page.page
+    try:
+        with live_server(app) as url:
+            page.goto(f"{url}/account/login", wait_until="load")
+            page.fill("input[name=email]", "phone@example.com")
+            page.fill("input[name=password]", PASSWORD)
+            page.locator("form [type=submit]").last.click()
+            page.wait_for_load_state("load")
+            page.goto(f"{url}/account/", wait_until="load")
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
+            assert page.locator("input[name=current_password]").is_visible()
+            page.get_by_role("button", name="Log out everywhere").click()
+            page.wait_for_load_state("load")
+            assert page.url == f"{url}/account/login"
+            page.goto(f"{url}/account/", wait_until="load")
+            assert page.url.startswith(f"{url}/account/login")
+        assert browser_page.problems() == []
+    finally:
+        app.extensions["db"].dispose()
