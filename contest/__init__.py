@@ -53,6 +53,7 @@ def _init_extensions(app: Flask) -> None:
     from contest.extensions import babel, csrf, db, limiter, login_manager
     from contest.gallery import versions  # noqa: F401  (every flush moves the public pages' version on)
     from contest.i18n import select_locale
+    from contest.media import publication  # noqa: F401  (approval publishes renditions, other statuses hide them)
     from contest.processing import dispatch
 
     db.init_app(app)

@@ -12,6 +12,7 @@ def _load_commands() -> None:
     # Each feature adds its own commands to the group.
     from contest.auth import cli as _auth_cli  # noqa: F401
     from contest.contests import cli as _contests_cli  # noqa: F401
+    from contest.media import cli as _media_cli  # noqa: F401
     from contest.processing import cli as _processing_cli  # noqa: F401
     from contest.voting import cli as _voting_cli  # noqa: F401
 

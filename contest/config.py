@@ -84,6 +84,8 @@ def load_settings(env: dict | None = None) -> dict:
         # (a bucket policy or a CDN); empty means every URL is presigned.
         "S3_PUBLIC_URL": env.get("S3_PUBLIC_URL", ""),
         "MEDIA_URL_EXPIRES_S": _int(env, "MEDIA_URL_EXPIRES_S", 3600),
+        # How long browsers and caches may keep a public rendition: a take-down shows within it.
+        "PUBLIC_MEDIA_MAX_AGE_S": _int(env, "PUBLIC_MEDIA_MAX_AGE_S", 300),
         "MAIL_SERVER": env.get("MAIL_SERVER", ""),
         "MAIL_PORT": _int(env, "MAIL_PORT", 587),
         "MAIL_USERNAME": env.get("MAIL_USERNAME", ""),

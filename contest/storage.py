@@ -1,7 +1,9 @@
 """The single door to object storage: a local folder or any S3-compatible endpoint.
 
 Keys under ``public/`` hold public renditions; everything else (``originals/`` ...) is
-private and reached only through signed, expiring URLs.
+private and reached only through signed, expiring URLs. A rendition's row names its public
+key; the object itself is kept under ``private/`` and copied to ``public/`` only while its
+entry is approved (contest.media.publication).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import BinaryIO, Protocol
 from flask import Flask, current_app, g, url_for
 
 PUBLIC_PREFIX = "public/"
+PRIVATE_COPY_PREFIX = "private/"
 _KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)+$")
 _CHUNK = 1024 * 1024
 
@@ -41,6 +44,20 @@ def new_key(prefix: str, suffix: str = "") -> str:
     return f"{prefix.rstrip('/')}/{secrets.token_urlsafe(18)}{suffix}"
 
 
+def private_copy_key(public_key: str) -> str:
+    """Where the kept copy of the rendition published at ``public_key`` lives."""
+    if not public_key.startswith(PUBLIC_PREFIX):
+        raise StorageError(f"not a public key: {public_key!r}")
+    return PRIVATE_COPY_PREFIX + public_key.removeprefix(PUBLIC_PREFIX)
+
+
+def delete_with_copy(storage: Storage, key: str) -> None:
+    """Delete an object and, for a rendition's public key, its private copy too."""
+    storage.delete(key)
+    if key.startswith(PUBLIC_PREFIX):
+        storage.delete(private_copy_key(key))
+
+
 def check_key(key: str) -> str:
     if not _KEY_RE.match(key) or ".." in key:
         raise StorageError(f"invalid storage key: {key!r}")
@@ -53,6 +70,8 @@ class Storage(Protocol):
     def download(self, key: str, target: BinaryIO) -> int: ...
 
     def delete(self, key: str) -> None: ...
+
+    def copy(self, source: str, target: str, *, content_type: str) -> None: ...
 
     def exists(self, key: str) -> bool: ...
 
@@ -112,6 +131,13 @@ class LocalStorage:
             except OSError:
                 break
 
+    def copy(self, source: str, target: str, *, content_type: str) -> None:
+        try:
+            with self.path(source).open("rb") as stream:
+                self.save(target, stream, content_type=content_type)
+        except FileNotFoundError as exc:
+            raise ObjectMissing(source) from exc
+
     def exists(self, key: str) -> bool:
         return self.path(key).is_file()
 
@@ -167,6 +193,7 @@ class S3Storage:
         addressing_style: str = "path",
         public_url: str = "",
         url_expires_s: int = 3600,
+        public_max_age_s: int = 300,
     ) -> None:
         import boto3
         from boto3.s3.transfer import TransferConfig
@@ -175,6 +202,7 @@ class S3Storage:
         self.bucket = bucket
         self.public_url = public_url.rstrip("/")
         self.url_expires_s = url_expires_s
+        self.public_max_age_s = public_max_age_s
         self.client = boto3.client(
             "s3",
             endpoint_url=endpoint_url,
@@ -233,10 +261,29 @@ class S3Storage:
             counter,
             self.bucket,
             key,
-            ExtraArgs={"ContentType": content_type},
+            ExtraArgs=self._headers(key, content_type),
             Config=self.transfer,
         )
         return counter.count
+
+    def _headers(self, key: str, content_type: str) -> dict[str, str]:
+        """The object's content type; a public one is kept by caches for a short while only,
+        so that a take-down shows within PUBLIC_MEDIA_MAX_AGE_S."""
+        headers = {"ContentType": content_type}
+        if key.startswith(PUBLIC_PREFIX):
+            headers["CacheControl"] = f"public, max-age={self.public_max_age_s}"
+        return headers
+
+    def copy(self, source: str, target: str, *, content_type: str) -> None:
+        """A copy made by the store itself (renditions are far below copy_object's 5 GB)."""
+        self._call(
+            self.client.copy_object,
+            Bucket=self.bucket,
+            Key=check_key(target),
+            CopySource={"Bucket": self.bucket, "Key": check_key(source)},
+            MetadataDirective="REPLACE",
+            **self._headers(target, content_type),
+        )
 
     def download(self, key: str, target: BinaryIO) -> int:
         start = target.tell() if target.seekable() else 0
@@ -310,6 +357,7 @@ def build_storage(config: dict) -> Storage:
             addressing_style=config["S3_ADDRESSING_STYLE"],
             public_url=config["S3_PUBLIC_URL"],
             url_expires_s=config["MEDIA_URL_EXPIRES_S"],
+            public_max_age_s=config.get("PUBLIC_MEDIA_MAX_AGE_S", 300),
         )
     raise ValueError(f"STORAGE_BACKEND must be 'local' or 's3', not {backend!r}")
 
@@ -335,6 +383,7 @@ def copy_to_tempfile(storage: Storage, key: str, directory: str | None = None) -
 
 
 __all__ = [
+    "PRIVATE_COPY_PREFIX",
     "PUBLIC_PREFIX",
     "LocalStorage",
     "ObjectMissing",
@@ -345,6 +394,8 @@ __all__ = [
     "build_storage",
     "check_key",
     "copy_to_tempfile",
+    "delete_with_copy",
     "get_storage",
     "new_key",
+    "private_copy_key",
 ]

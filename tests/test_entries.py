@@ -476,6 +476,10 @@ def test_display_filename_keeps_the_name_not_the_path():
 
 
 # --- my entries -----------------------------------------------------------------------------
+# The query string of a signed media URL (of a page's unescaped text, or of JSON).
+SIGNED = r"\?e=\d+&s=[0-9a-f]{64}"
+
+
 def test_my_entries_shows_thumbnails_failures_and_retries(app, db, contest, entrant, entrant_client, storage):
     done = make_entry(db, contest, entrant, EntryStatus.pending_review, title="Done")
     thumbs = {AssetKind.thumb_webp: "public/t1/thumb.webp", AssetKind.thumb_jpeg: "public/t1/thumb.jpg"}
@@ -493,8 +497,9 @@ def test_my_entries_shows_thumbnails_failures_and_retries(app, db, contest, entr
     assert response.status_code == 200
     body = text_of(response)
     assert body.index("Retrying") < body.index("Failed") < body.index("Done")  # newest first
-    assert '<source srcset="/media/public/t1/thumb.webp" type="image/webp">' in body
-    assert '<img src="/media/public/t1/thumb.jpg"' in body
+    # Not approved: the private copies, signed (the public keys hold nothing until approval).
+    assert re.search(rf'<source srcset="/media/private/t1/thumb\.webp{SIGNED}" type="image/webp">', body)
+    assert re.search(rf'<img src="/media/private/t1/thumb\.jpg{SIGNED}"', body)
     assert "Awaiting review" in body
     assert "The photo is 2,560 \u00d7 1,600 pixels; its long side must be at least 3,000 pixels." in body
     assert "Retrying: processing was interrupted" in body
@@ -535,9 +540,8 @@ def test_status_json(db, contest, entrant, entrant_client, storage):
         )
     )
     db.commit()
-    assert entrant_client.get(f"/entries/{entry.code}/status.json").get_json()["thumb_url"] == (
-        "/media/public/t2/thumb.jpg"
-    )
+    thumb_url = entrant_client.get(f"/entries/{entry.code}/status.json").get_json()["thumb_url"]
+    assert re.fullmatch(rf"/media/private/t2/thumb\.jpg{SIGNED}", thumb_url)
 
 
 # --- editing and withdrawing ---------------------------------------------------------------------
@@ -785,8 +789,8 @@ def test_my_entries_shows_a_series_count_and_a_video_poster(db, contest, entrant
     body = text_of(entrant_client.get("/entries/mine", headers=EN))
 
     assert "4 photos" in body
-    assert '<img src="/media/public/s0/thumb.jpg"' in body and "public/s1/thumb.jpg" not in body
-    assert '<source srcset="/media/public/v1/poster.webp" type="image/webp">' in body
-    assert '<img src="/media/public/v1/poster.jpg"' in body
+    assert re.search(rf'<img src="/media/private/s0/thumb\.jpg{SIGNED}"', body) and "s1/thumb.jpg" not in body
+    assert re.search(rf'<source srcset="/media/private/v1/poster\.webp{SIGNED}" type="image/webp">', body)
+    assert re.search(rf'<img src="/media/private/v1/poster\.jpg{SIGNED}"', body)
     status = entrant_client.get(f"/entries/{video.code}/status.json").get_json()
-    assert status["thumb_url"] == "/media/public/v1/poster.jpg"
+    assert re.fullmatch(rf"/media/private/v1/poster\.jpg{SIGNED}", status["thumb_url"])

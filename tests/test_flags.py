@@ -584,7 +584,8 @@ def test_flags_page_shows_both_entries_details_and_translated_labels(client, org
     assert "Oct 29, 2015" in html and "Jan 1, 2023" in html and "Oct 1, 2025" in html
     assert "Camera: Canon Canon EOS 70D" in html
     for entry in (older, copy, near, edited):
-        assert entry.code in html and f"/media/public/r/{entry.id}x/thumb.jpg" in html
+        # Not approved: the thumbnail's private copy, signed.
+        assert entry.code in html and f"/media/private/r/{entry.id}x/thumb.jpg?e=" in html
     assert "Sóng biển Cửa Lò" in html and "Copy of the waves" in html
 
 

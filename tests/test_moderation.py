@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from contest.admin.services import contest_settings
 from contest.audit.models import AuditEvent
 from contest.auth.models import User
-from contest.contests.models import Contest
+from contest.contests.models import Contest, EditsAfterApproval
 from contest.db import now_utc
 from contest.entries.models import AssetKind, Entry, EntryFlag, EntryStatus, FlagKind, MediaAsset
 from tests.support import create_user, log_in
@@ -80,9 +81,12 @@ def test_the_queue_lists_entries_awaiting_review_oldest_first(
     assert "Awaiting review (3)" in html
     assert "Approved (1)" in html
     assert "Rejected (0)" in html
-    # The author, the thumbnail, and the flags with a link to them.
+    # The author, the thumbnail (its private copy, signed: the entry is not approved), and the
+    # flags with a link to them.
     assert "Nguyễn Văn An &lt;entrant@example.com&gt;" in html
-    assert re.search(r'<img src="/media/[^"]*public/thumbs/older\.jpg[^"]*" alt="Work 2"', html)
+    assert re.search(
+        r'<img src="/media/private/thumbs/older\.jpg\?e=\d+&amp;s=[0-9a-f]{64}" alt="Work 2"', html
+    )
     assert f'href="/admin/flags?contest={contest.id}#flags-{older.code}">2 flags</a>' in html
 
     by_category = client.get(f"/admin/entries?contest={contest.id}&category={photo.id}", headers=EN).text
@@ -270,3 +274,116 @@ def test_access_matrix(request, client, db, contest, entrant, method, route, rol
     if role != "organizer":
         assert entry.status is EntryStatus.pending_review
         assert audit_events(db) == []
+
+
+# --- an entrant's edit of an approved entry ---------------------------------------------------
+EDIT = {"title": "Work 1, at dawn", "description": "Fog on the Lam river.", "taken_on": "2024-05-01"}
+
+
+def edit_form(contest: Contest, **changes) -> dict:
+    return {**EDIT, "place": str(contest.places[0].id), **changes}
+
+
+def test_an_approved_entrys_edit_sends_it_back_to_review_with_the_old_and_new_values(
+    client, db, contest, entrant
+):
+    entry = make_entry(db, contest, entrant, 1, EntryStatus.approved)
+    log_in(client, entrant)
+    page = client.get(f"/entries/{entry.code}/edit", headers=EN).text
+    assert "Saving a change sends it back to review: it leaves the gallery" in page
+
+    form = edit_form(contest, place=str(contest.places[3].id))
+    response = client.post(f"/entries/{entry.code}/edit", data=form, headers=EN, follow_redirects=True)
+
+    assert response.status_code == 200
+    assert f"Entry {entry.code} was saved and sent back to review: it is out of the gallery" in response.text
+    db.expire_all()
+    assert (entry.status, entry.title, entry.place_id) == (
+        EntryStatus.pending_review,
+        "Work 1, at dawn",
+        contest.places[3].id,
+    )
+    [event] = audit_events(db, "entry.edited")
+    assert (event.actor_id, event.subject_type, event.subject_id, event.contest_id) == (
+        entrant.id,
+        "entry",
+        entry.id,
+        contest.id,
+    )
+    assert event.details == {
+        "code": entry.code,
+        "from": "approved",
+        "to": "pending_review",
+        "changes": {
+            "title": ["Work 1", "Work 1, at dawn"],
+            "description": ["", "Fog on the Lam river."],
+            "place_id": [contest.places[0].id, contest.places[3].id],
+        },
+    }
+
+
+def test_an_edit_while_awaiting_review_is_audited_and_an_unchanged_one_is_not(client, db, contest, entrant):
+    entry = make_entry(db, contest, entrant, 1, EntryStatus.pending_review)
+    log_in(client, entrant)
+    response = client.post(
+        f"/entries/{entry.code}/edit", data=edit_form(contest, taken_on="2024-05-02"), headers=EN
+    )
+    assert response.status_code == 302
+    db.expire_all()
+    assert entry.status is EntryStatus.pending_review
+    [event] = audit_events(db, "entry.edited")
+    assert event.details["changes"]["taken_on"] == ["2024-05-01", "2024-05-02"]
+    assert (event.details["from"], event.details["to"]) == ("pending_review", "pending_review")
+
+    again = client.post(
+        f"/entries/{entry.code}/edit",
+        data=edit_form(contest, taken_on="2024-05-02"),
+        headers=EN,
+        follow_redirects=True,
+    )
+    assert f"Entry {entry.code} was not changed." in again.text
+    assert len(audit_events(db, "entry.edited")) == 1
+
+
+def test_with_edits_refused_after_approval_an_approved_entry_cannot_change(client, db, contest, entrant):
+    contest.edits_after_approval = EditsAfterApproval.refused
+    entry = make_entry(db, contest, entrant, 1, EntryStatus.approved)
+    log_in(client, entrant)
+    closed = f"Entry {entry.code} is approved: this contest does not allow changes to approved entries."
+
+    page = client.get(f"/entries/{entry.code}/edit", headers=EN, follow_redirects=True)
+    assert closed in page.text
+    assert f"/entries/{entry.code}/edit" not in client.get("/entries/mine", headers=EN).text
+    response = client.post(
+        f"/entries/{entry.code}/edit", data=edit_form(contest), headers=EN, follow_redirects=True
+    )
+
+    assert closed in response.text
+    db.expire_all()
+    assert (entry.status, entry.title, entry.description) == (EntryStatus.approved, "Work 1", "")
+    assert audit_events(db, "entry.edited") == []
+    # An entry still awaiting review can change as before.
+    waiting = make_entry(db, contest, entrant, 2, EntryStatus.pending_review)
+    assert (
+        client.post(f"/entries/{waiting.code}/edit", data=edit_form(contest), headers=EN).status_code == 302
+    )
+
+
+def test_the_organizer_chooses_what_an_edit_after_approval_does(client, db, contest, organizer):
+    log_in(client, organizer)
+    page = client.get(f"/admin/contests/{contest.id}/edit", headers=EN).text
+    assert "When an entrant changes an approved entry" in page
+    values = contest_settings(contest)
+    form = {
+        name: value.strftime("%Y-%m-%dT%H:%M") if isinstance(value, datetime) else value
+        for name, value in values.items()
+        if value is not None and value is not False
+    }
+    form.update(
+        edits_after_approval="refused", is_published="y", min_entrant_age=str(values["min_entrant_age"])
+    )
+    assert client.post(f"/admin/contests/{contest.id}/edit", data=form).status_code == 302
+    db.expire_all()
+    assert contest.edits_after_approval is EditsAfterApproval.refused
+    form["edits_after_approval"] = "anything"
+    assert client.post(f"/admin/contests/{contest.id}/edit", data=form).status_code == 400

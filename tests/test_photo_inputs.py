@@ -26,7 +26,7 @@ from contest.entries.models import AssetKind, Entry, EntryStatus, MediaAsset
 from contest.entries.validation import check_photo, check_photo_header
 from contest.processing.models import JobKind
 from contest.processing.services import create_job
-from contest.storage import new_key
+from contest.storage import new_key, private_copy_key
 from tests.support import create_entry_with_original, create_user, login_id, wallpaper
 from worker.tasks import process_media
 
@@ -95,7 +95,7 @@ def process(app, db, contest, photo_category, storage):
 
 
 def rendition(storage, assets: dict, kind: AssetKind) -> Image.Image:
-    image = Image.open(io.BytesIO(read_object(storage, assets[kind].storage_key)))
+    image = Image.open(io.BytesIO(read_object(storage, private_copy_key(assets[kind].storage_key))))
     image.load()
     assert image.mode == "RGB"
     assert "icc_profile" not in image.info  # no profile: the pixels themselves must be sRGB

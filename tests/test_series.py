@@ -20,7 +20,7 @@ from contest.db import now_utc
 from contest.entries.models import AssetKind, Entry, EntryStatus, MediaAsset
 from contest.processing.models import JobKind, JobState, ProcessingJob
 from contest.processing.services import create_job
-from contest.storage import new_key
+from contest.storage import new_key, private_copy_key
 from tests.support import login_id, wallpaper
 from worker.tasks import process_media
 
@@ -127,20 +127,28 @@ def test_a_three_photo_series_goes_from_the_form_to_renditions(app, db, contest,
     )
     for asset in renditions:
         assert (asset.width, asset.height) == PHOTO_RENDITIONS[asset.kind]
-        assert asset.storage_key.startswith("public/r/") and any_storage.exists(asset.storage_key)
+        # Kept privately: the entry is not approved, so nothing is at its public key yet.
+        assert asset.storage_key.startswith("public/r/") and not any_storage.exists(asset.storage_key)
+        assert any_storage.exists(private_copy_key(asset.storage_key))
     for original, (content, _name) in zip(entry.originals(), photos, strict=True):
         assert original.sha256 == hashlib.sha256(content).hexdigest()
         assert (original.width, original.height) == (5120, 2880)
     # Each position holds its own photo: the three thumbnails differ.
-    thumbs = {read_object(any_storage, entry.asset(AssetKind.thumb_jpeg, p).storage_key) for p in range(3)}
+    thumbs = {
+        read_object(any_storage, private_copy_key(entry.asset(AssetKind.thumb_jpeg, p).storage_key))
+        for p in range(3)
+    }
     assert len(thumbs) == 3
     assert len(list(any_storage.keys())) == 3 + 12
 
     page = text_of(entrant_client.get("/entries/mine", headers=EN))
-    # The first photo stands for the series (the URL is the storage's: local or presigned S3).
-    assert entry.asset(AssetKind.thumb_jpeg, 0).storage_key in page
-    assert entry.asset(AssetKind.thumb_webp, 0).storage_key in page
-    assert not any(entry.asset(AssetKind.thumb_jpeg, p).storage_key in page for p in (1, 2))
+    # The first photo stands for the series (the URL is the storage's: local or presigned S3,
+    # of the private copy while the entry is not approved).
+    assert private_copy_key(entry.asset(AssetKind.thumb_jpeg, 0).storage_key) in page
+    assert private_copy_key(entry.asset(AssetKind.thumb_webp, 0).storage_key) in page
+    assert not any(
+        entry.asset(AssetKind.thumb_jpeg, p).storage_key.removeprefix("public/") in page for p in (1, 2)
+    )
     assert "3 photos" in page and "Awaiting review" in page
 
 
@@ -317,7 +325,9 @@ def test_running_the_series_job_twice_changes_nothing(app, db, series_entry, any
 
     db.expire_all()
     assert sorted(a.storage_key for a in db.get(Entry, job.entry_id).assets) == first
-    assert sorted(any_storage.keys()) == first
+    assert sorted(any_storage.keys()) == sorted(
+        k if k.startswith("originals/") else private_copy_key(k) for k in first
+    )
     assert db.get(ProcessingJob, job.id).attempts == 1
 
 

@@ -24,7 +24,7 @@ from contest.entries.models import AssetKind, Entry, EntryStatus, MediaAsset
 from contest.entries.video import VideoInfo, check_video
 from contest.processing.models import JobKind, JobState, ProcessingJob
 from contest.processing.services import create_job
-from contest.storage import new_key
+from contest.storage import new_key, private_copy_key
 from tests.support import create_entry_with_original, create_user, login, post_entry, real_video_source
 from worker.tasks import process_media
 from worker.video import TranscodeTimeout, encode_ladder, is_web_safe, plan_ladder
@@ -286,8 +286,13 @@ def run_job(app, db, job: ProcessingJob) -> tuple[Entry, ProcessingJob, dict]:
 def fetch(storage, asset: MediaAsset, folder: Path) -> Path:
     path = folder / f"{asset.kind.value}-{asset.label or 'x'}{Path(asset.storage_key).suffix}"
     with path.open("wb") as out:
-        storage.download(asset.storage_key, out)
+        storage.download(_kept_key(asset), out)
     return path
+
+
+def _kept_key(asset: MediaAsset) -> str:
+    """Where the object is: an original at its key, a rendition (entry not approved) at its private copy."""
+    return asset.storage_key if asset.kind is AssetKind.original else private_copy_key(asset.storage_key)
 
 
 def check_playable(path: Path, asset: MediaAsset, *, audio: bool, source_short_edge: int) -> dict:

@@ -29,7 +29,7 @@ from contest.db import now_utc
 from contest.entries.models import AssetKind, Entry, EntryStatus, MediaAsset
 from contest.processing.models import JobKind, JobState, ProcessingJob
 from contest.processing.services import create_job
-from contest.storage import new_key
+from contest.storage import new_key, private_copy_key
 from tests.support import CeleryWorker, make_test_config, migrate, new_database, real_video_source
 from worker.jobs.video import STALE_WORKDIR_S, remove_stale_workdirs
 
@@ -209,7 +209,11 @@ def test_a_worker_killed_mid_transcode_is_replaced_and_the_video_completes(stack
         AssetKind.frame_jpeg,
     }
     storage = app.extensions["storage"]
-    assert all(storage.exists(a.storage_key) for a in assets)
+    assert all(storage.exists(a.storage_key) for a in assets if a.kind is AssetKind.original)
+    # The renditions are kept privately until the entry is approved.
+    assert all(
+        storage.exists(private_copy_key(a.storage_key)) for a in assets if a.kind is not AssetKind.original
+    )
     original = next(a for a in assets if a.kind is AssetKind.original)
     assert 10.0 < original.duration_s < 11.0
     # No ffmpeg left anywhere: not the killed one, not the rescuer's.

@@ -26,6 +26,7 @@ from contest.auth.models import User
 from contest.contests.demo import build_demo_contest
 from contest.entries.models import AssetKind, Entry, EntryStatus
 from contest.processing.models import JobState, ProcessingJob
+from contest.storage import private_copy_key
 from tests.support import (
     CeleryWorker,
     create_user,
@@ -186,12 +187,18 @@ def peak_rss(worker: CeleryWorker) -> str:
     return ", ".join(f"{after} MB (before the photo: {before} MB)" for after, before in found) or "?"
 
 
+def renditions(entry: Snapshot) -> list[str]:
+    return [key for kind, key in entry.keys.items() if kind is not AssetKind.original]
+
+
 def assert_renditions_in_s3(stack: Stack, entry: Snapshot) -> None:
     photo_kinds = {AssetKind.original, AssetKind.display_jpeg, AssetKind.display_webp}
     assert set(entry.keys) == photo_kinds | {AssetKind.thumb_jpeg, AssetKind.thumb_webp}
     objects = stack.object_keys()
-    assert set(entry.keys.values()) <= set(objects)
-    assert sum(key.startswith("public/r/") for key in objects) >= 4
+    # Awaiting review: the renditions are kept privately, none is at its public key yet.
+    assert {entry.keys[AssetKind.original]} | {private_copy_key(k) for k in renditions(entry)} <= set(objects)
+    assert sum(key.startswith("private/r/") for key in objects) >= 4
+    assert not any(key.startswith("public/") for key in objects)
     assert entry.keys[AssetKind.original].startswith("originals/")
 
 

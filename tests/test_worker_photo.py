@@ -18,7 +18,7 @@ from contest.db import now_utc
 from contest.entries.models import AssetKind, Entry, EntryStatus, MediaAsset
 from contest.processing.models import JobKind, JobState, ProcessingJob
 from contest.processing.services import create_job
-from contest.storage import S3Storage, StorageUnavailable, new_key
+from contest.storage import S3Storage, StorageUnavailable, new_key, private_copy_key
 from tests.support import create_entry_with_original, create_user, wallpaper
 from worker.photo import display_image, fitted_size, to_rgb
 from worker.renditions import file_sha256
@@ -118,8 +118,9 @@ def test_photo_job_makes_clean_renditions_in_storage(app, db, submit, any_storag
     assert set(renditions) == set(RENDITIONS)
     for kind, (pillow_format, long_edge) in RENDITIONS.items():
         asset = renditions[kind]
-        assert asset.storage_key.startswith("public/r/")
-        data = read_object(any_storage, asset.storage_key)
+        # Kept privately until the entry is approved: nothing at its public key.
+        assert asset.storage_key.startswith("public/r/") and not any_storage.exists(asset.storage_key)
+        data = read_object(any_storage, private_copy_key(asset.storage_key))
         assert (asset.bytes, asset.mime_type) == (len(data), f"image/{pillow_format.lower()}")
         with Image.open(io.BytesIO(data)) as image:
             image.load()
@@ -128,7 +129,7 @@ def test_photo_job_makes_clean_renditions_in_storage(app, db, submit, any_storag
             assert image.mode == "RGB"
             assert_no_metadata(image)
     with Image.open(
-        io.BytesIO(read_object(any_storage, renditions[AssetKind.display_jpeg].storage_key))
+        io.BytesIO(read_object(any_storage, private_copy_key(renditions[AssetKind.display_jpeg].storage_key)))
     ) as im:
         assert im.info.get("progressive") == 1
 
@@ -143,7 +144,7 @@ def test_exif_orientation_is_applied_and_gps_never_leaves_the_original(
     renditions = renditions_of(db, job.entry_id)
     assert db.get(Entry, job.entry_id).status is EntryStatus.pending_review
     for kind, (_format, long_edge) in RENDITIONS.items():
-        data = read_object(any_storage, renditions[kind].storage_key)
+        data = read_object(any_storage, private_copy_key(renditions[kind].storage_key))
         with Image.open(io.BytesIO(data)) as image:
             assert image.size == (long_edge * 9 // 16, long_edge)  # portrait, as the camera was held
             assert_no_metadata(image)
@@ -183,8 +184,8 @@ def test_a_new_attempt_replaces_the_renditions_of_a_dead_one(app, db, submit, an
     assert set(fresh) == set(RENDITIONS)
     for kind, dead_key in dead.items():
         assert fresh[kind].storage_key != dead_key
-        assert not any_storage.exists(dead_key)
-        assert any_storage.exists(fresh[kind].storage_key)
+        assert not any_storage.exists(private_copy_key(dead_key))
+        assert any_storage.exists(private_copy_key(fresh[kind].storage_key))
     assert len(list(any_storage.keys())) == 5
     assert db.get(Entry, job.entry_id).status is EntryStatus.pending_review
 

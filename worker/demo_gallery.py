@@ -38,7 +38,7 @@ from contest.entries.flags import record_flags
 from contest.entries.models import AssetKind, Entry, EntryStatus, MediaAsset
 from contest.entries.services import discard_objects
 from contest.entries.video import check_video
-from contest.storage import get_storage, new_key
+from contest.storage import get_storage, new_key, private_copy_key
 from worker.demo_pictures import SIZE, caption_layer, draw_picture, with_caption
 from worker.inspect import difference_hash, exif_hints
 from worker.jobs.base import OriginalFacts
@@ -179,8 +179,8 @@ def _stored_assets(contest: Contest, work: MadeWork, keys: list[str]) -> list[Me
         )
     ]
     for rendition in work.renditions:
-        key = new_key("public/r", f"/{rendition.path.name}")
-        _save(storage, key, rendition.path, rendition.mime_type, keys)
+        key = new_key("public/r", f"/{rendition.path.name}")  # published when the entry is approved
+        _save(storage, private_copy_key(key), rendition.path, rendition.mime_type, keys)
         assets.append(rendition.asset(key))
     return assets
 

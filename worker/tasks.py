@@ -17,9 +17,10 @@ from contest.db import now_utc
 from contest.entries.models import Entry, EntryStatus, MediaAsset
 from contest.extensions import db
 from contest.mail.services import deliver_email
+from contest.media import publication
 from contest.processing import services
 from contest.processing.models import JobKind, JobState, ProcessingJob
-from contest.storage import StorageUnavailable, get_storage
+from contest.storage import StorageUnavailable, delete_with_copy, get_storage
 from worker.celery_app import celery, settings
 from worker.jobs.base import MediaAttempt
 from worker.jobs.photo import PhotoAttempt, PhotoSeriesAttempt
@@ -116,7 +117,7 @@ def purge_media(entry_id: int) -> int:
     session.commit()  # no transaction held while storage works
     storage = get_storage()
     for key in keys:
-        storage.delete(key)
+        delete_with_copy(storage, key)
     session.execute(
         delete(MediaAsset).where(MediaAsset.entry_id == entry_id, MediaAsset.storage_key.in_(keys))
     )
@@ -143,6 +144,11 @@ def sweep_jobs() -> None:
     db.session.commit()  # the tasks are sent once this commit lands
     if job_ids or email_ids:
         log.info("sweep: sent jobs %s and e-mails %s again", job_ids, email_ids)
+    synced = publication.sweep(db.session)
+    if synced:
+        log.info(
+            "sweep: public copies of %s made to agree with their status", [(s.code, s.ok) for s in synced]
+        )
 
 
 def _describe(exc: BaseException) -> str:

@@ -35,7 +35,7 @@ from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from contest.admin.moderation import LISTED_STATUSES
 from contest.admin.services import FORMATS_BY_KIND
-from contest.contests.models import CategoryKind, VoteCountDisplay, VotePolicy
+from contest.contests.models import CategoryKind, EditsAfterApproval, VoteCountDisplay, VotePolicy
 from contest.entries.flags import FLAG_LABELS
 from contest.entries.models import EntryStatus
 from contest.voting.clusters import CLUSTER_LABELS
@@ -106,6 +106,15 @@ class ContestForm(FlaskForm):
         description=_l("Leave empty for no overall limit."),
     )
     is_published = BooleanField(_l("Published (shown on the public site)"))
+    edits_after_approval = SelectField(
+        _l("When an entrant changes an approved entry"),
+        choices=[
+            SelectChoice(
+                EditsAfterApproval.review.value, _l("The change is saved and the entry goes back to review")
+            ),
+            SelectChoice(EditsAfterApproval.refused.value, _l("Approved entries can no longer be changed")),
+        ],
+    )
     vote_policy = SelectField(
         _l("How often an account may vote"),
         choices=[

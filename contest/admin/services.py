@@ -19,7 +19,14 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from contest.auth.models import User
-from contest.contests.models import Category, CategoryKind, Contest, VoteCountDisplay, VotePolicy
+from contest.contests.models import (
+    Category,
+    CategoryKind,
+    Contest,
+    EditsAfterApproval,
+    VoteCountDisplay,
+    VotePolicy,
+)
 from contest.entries.models import Entry, EntryStatus
 from contest.timeutil import from_vn_local, to_vn
 from contest.voting.models import Vote
@@ -55,6 +62,7 @@ CONTEST_FIELDS = (
     "min_entrant_age",
     "max_entries_per_person",
     "is_published",
+    "edits_after_approval",
     "vote_policy",
     "votes_per_day",
     "vote_counts",
@@ -175,6 +183,7 @@ def update_contest(session: Session, contest: Contest, values: Mapping[str, Any]
     if wanted["vote_policy"] is not VotePolicy.daily_quota:
         wanted["votes_per_day"] = None
     _check_vote_policy(session, contest, wanted["vote_policy"], wanted["votes_per_day"])
+    wanted["edits_after_approval"] = EditsAfterApproval(wanted["edits_after_approval"])
     changes = _apply(contest, wanted)
     session.flush()
     _log_changes(actor, f"contest {contest.id} ({contest.slug})", changes)

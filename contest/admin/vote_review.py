@@ -27,6 +27,7 @@ EVENTS_PER_PAGE = 50
 ACTION_LABELS = {
     "entry.approved": _l("Entry approved"),
     "entry.rejected": _l("Entry rejected"),
+    "entry.edited": _l("Entry edited by its author"),
     "vote.voided": _l("Vote voided"),
     "vote.restored": _l("Vote restored"),
 }

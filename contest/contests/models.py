@@ -39,6 +39,13 @@ class VoteCountDisplay(enum.StrEnum):
 
 
 class CategoryKind(enum.StrEnum):
+class EditsAfterApproval(enum.StrEnum):
+    """What an entrant's change to an approved entry does (contest configuration)."""
+
+    review = "review"  # saved, and the entry leaves the gallery until it is approved again
+    refused = "refused"  # approved entries can no longer be changed
+
+
     photo = "photo"
     photo_series = "photo_series"
     video = "video"
@@ -131,6 +138,12 @@ class Contest(VotingRules, Base):
     )
     places: Mapped[list[Place]] = relationship(
         back_populates="contest", order_by="Place.position", cascade="all, delete-orphan"
+    edits_after_approval: Mapped[EditsAfterApproval] = mapped_column(
+        str_enum(EditsAfterApproval, "edits_after_approval"),
+        nullable=False,
+        default=EditsAfterApproval.review,
+        server_default=EditsAfterApproval.review.value,
+    )
     )
 
     @property

@@ -26,7 +26,7 @@ from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from contest.entries.models import AssetKind, Entry, EntryFlag, EntryStatus, FlagKind, MediaAsset
-from contest.storage import get_storage
+from contest.media.publication import rendition_url
 
 NEAR_DUPLICATE_BITS = 10
 DUPLICATE_KINDS = (FlagKind.exact_duplicate, FlagKind.near_duplicate)
@@ -308,7 +308,7 @@ def thumb_url(entry: Entry, position: int = 0) -> str | None:
     for kind in (AssetKind.thumb_jpeg, AssetKind.poster_jpeg):
         asset = entry.asset(kind, position)
         if asset is not None:
-            return get_storage().url(asset.storage_key)
+            return rendition_url(asset.storage_key, public=entry.media_is_public)
     return None
 
 

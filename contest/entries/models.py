@@ -9,6 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Float,
     ForeignKey,
     Index,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -44,7 +46,10 @@ TRANSITIONS: dict[EntryStatus, frozenset[EntryStatus]] = {
     EntryStatus.pending_review: frozenset(
         {EntryStatus.approved, EntryStatus.rejected, EntryStatus.withdrawn}
     ),
-    EntryStatus.approved: frozenset({EntryStatus.rejected, EntryStatus.withdrawn}),
+    # Back to review: the entrant changed an approved entry (contest.entries.editing).
+    EntryStatus.approved: frozenset(
+        {EntryStatus.rejected, EntryStatus.withdrawn, EntryStatus.pending_review}
+    ),
     EntryStatus.rejected: frozenset({EntryStatus.approved}),
     EntryStatus.failed: frozenset({EntryStatus.withdrawn}),
     EntryStatus.withdrawn: frozenset(),
@@ -121,6 +126,11 @@ class Entry(Base):
     # A fixed random number: the gallery's "random" order starts at a point drawn per visitor.
     shuffle_key: Mapped[int] = mapped_column(Integer, nullable=False, default=new_shuffle_key)
     updated_at: Mapped[datetime] = mapped_column(nullable=False, default=now_utc, onupdate=now_utc)
+    # Whether the renditions' public copies exist: made true by approval and false by any other
+    # status, by contest.media.publication, whose sweep repairs a copy a storage fault left behind.
+    media_published: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
 
     contest = relationship("Contest")
     category = relationship("Category")
@@ -150,6 +160,11 @@ class Entry(Base):
     @property
     def is_editable(self) -> bool:
         return self.status in EDITABLE
+
+    @property
+    def media_is_public(self) -> bool:
+        """Whether its renditions are shown at their public keys (approved entries only)."""
+        return self.status is EntryStatus.approved
 
     def asset(self, kind: AssetKind, position: int = 0, label: str = "") -> MediaAsset | None:
         return next(

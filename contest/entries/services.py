@@ -27,14 +27,16 @@ from werkzeug.datastructures import FileStorage
 from contest.auth.models import User
 from contest.contests.models import Category, CategoryKind, Contest
 from contest.db import now_utc
+from contest.entries.editing import edits_closed
 from contest.entries.failures import MediaRejected, failure_message
 from contest.entries.models import TRANSITIONS, AssetKind, Entry, EntryStatus, MediaAsset
 from contest.entries.validation import check_photo, series_count_problem
 from contest.entries.video import check_video
+from contest.media.publication import rendition_url
 from contest.processing.dispatch import send_after_commit
 from contest.processing.models import JobKind, JobState, ProcessingJob
 from contest.processing.services import create_job
-from contest.storage import StorageError, get_storage, new_key
+from contest.storage import StorageError, delete_with_copy, get_storage, new_key
 from contest.timeutil import to_vn
 
 log = logging.getLogger(__name__)
@@ -317,28 +319,18 @@ def discard_objects(keys: list[str]) -> None:
     storage = get_storage()
     for key in keys:
         try:
-            storage.delete(key)
+            delete_with_copy(storage, key)
         except StorageError:
             log.warning("could not delete %s; the object is left behind", key, exc_info=True)
 
 
 # --- changing an entry -----------------------------------------------------------------------
 def may_edit(entry: Entry) -> bool:
-    return entry.contest.submission_open() and entry.is_editable
+    return entry.contest.submission_open() and entry.is_editable and not edits_closed(entry)
 
 
 def may_withdraw(entry: Entry) -> bool:
     return entry.contest.submission_open() and EntryStatus.withdrawn in TRANSITIONS[entry.status]
-
-
-def update_entry(
-    session: Session, entry: Entry, *, title: str, description: str, place_id: int, taken_on: date
-) -> None:
-    entry.title = title
-    entry.description = description
-    entry.place_id = place_id
-    entry.taken_on = taken_on
-    session.flush()
 
 
 def withdraw_entry(session: Session, entry: Entry) -> None:
@@ -370,7 +362,7 @@ def latest_job_states(session: Session, entry_ids: list[int]) -> dict[int, JobSt
 
 def _asset_url(entry: Entry, kind: AssetKind) -> str | None:
     asset = entry.asset(kind)
-    return get_storage().url(asset.storage_key) if asset else None
+    return rendition_url(asset.storage_key, public=entry.media_is_public) if asset else None
 
 
 def preview_kinds(entry: Entry) -> tuple[AssetKind, AssetKind]:

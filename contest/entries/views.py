@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 
 from contest.auth.policy import verified_entrant_required
 from contest.contests.models import Contest, current_contest
-from contest.entries import services
+from contest.entries import editing, services
 from contest.entries.failures import MediaRejected
 from contest.entries.forms import EditEntryForm, NewEntryForm, WithdrawForm
 from contest.entries.models import Entry
@@ -133,6 +133,15 @@ def status_json(code: str):
 @login_required
 def edit(code: str):
     entry = _own_entry(code)
+    if editing.edits_closed(entry):
+        flash(
+            _(
+                "Entry %(code)s is approved: this contest does not allow changes to approved entries.",
+                code=entry.code,
+            ),
+            "error",
+        )
+        return redirect(url_for("entries.mine"))
     if not services.may_edit(entry):
         flash(_("Entry %(code)s can no longer be changed.", code=entry.code), "error")
         return redirect(url_for("entries.mine"))
@@ -140,12 +149,13 @@ def edit(code: str):
         entry.contest, category=entry.category, data=_entry_fields(entry) if request.method == "GET" else None
     )
     if form.validate_on_submit():
-        services.update_entry(db.session, entry, **form.entry_details())
+        outcome = editing.update_entry(db.session, entry, current_user, **form.entry_details())
         db.session.commit()
-        flash(_("Entry %(code)s was saved.", code=entry.code), "success")
+        flash(_edit_message(outcome, entry.code), "success")
         return redirect(url_for("entries.mine"))
     status = 400 if form.is_submitted() else 200
-    return render_template("entries/edit.html", entry=entry, form=form), status
+    back_to_review = editing.edit_sends_back_to_review(entry)
+    return render_template("entries/edit.html", entry=entry, form=form, back_to_review=back_to_review), status
 
 
 @bp.route("/<code>/withdraw", methods=["GET", "POST"])
@@ -163,6 +173,18 @@ def withdraw(code: str):
         return redirect(url_for("entries.mine"))
     status = 400 if form.is_submitted() else 200
     return render_template("entries/withdraw.html", entry=entry, form=form), status
+
+
+def _edit_message(outcome: editing.EditOutcome, code: str) -> str:
+    if outcome is editing.EditOutcome.back_to_review:
+        return _(
+            "Entry %(code)s was saved and sent back to review: it is out of the gallery until the "
+            "organizers approve it again.",
+            code=code,
+        )
+    if outcome is editing.EditOutcome.unchanged:
+        return _("Entry %(code)s was not changed.", code=code)
+    return _("Entry %(code)s was saved.", code=code)
 
 
 def _own_entry(code: str) -> Entry:

@@ -1,19 +1,21 @@
 """What the public pages show of an entry's renditions: <picture> sources, video sources.
 
 Every URL comes from the storage (presigned on S3), so nothing here is stored: it is
-computed for the page being served.
+computed for the page being served. The public pages show approved entries, whose
+renditions have public copies; a preview of any other entry gets its private copies' URLs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 
 from flask import current_app
 
 from contest.contests.models import CategoryKind
 from contest.entries.models import AssetKind, MediaAsset
+from contest.media.publication import rendition_url
 from contest.storage import get_storage
 
 # From small to large: (WebP, JPEG) of the same picture.
@@ -63,7 +65,15 @@ def _srcset(assets: Sequence[MediaAsset], url: Callable[[str], str]) -> str:
     return ", ".join(parts)
 
 
-def picture(assets: Iterable[MediaAsset], position: int = 0, ladder=PHOTO_LADDER) -> Picture | None:
+def _url_maker(public: bool) -> Callable[[str], str]:
+    """Each rendition's URL made once (src, srcset, zoom link): public, or (an entry that is not
+    approved, seen by its author or an organizer) its private copy's signed URL."""
+    return cache(get_storage().url if public else partial(rendition_url, public=False))
+
+
+def picture(
+    assets: Iterable[MediaAsset], position: int = 0, ladder=PHOTO_LADDER, *, public: bool = True
+) -> Picture | None:
     """The <picture> of the work at ``position``, or None while it has no JPEG rendition."""
     found = _by_kind(assets, position)
     jpegs = [found[jpeg] for _, jpeg in ladder if jpeg in found]
@@ -71,7 +81,7 @@ def picture(assets: Iterable[MediaAsset], position: int = 0, ladder=PHOTO_LADDER
     if not jpegs:
         return None
     small, large = jpegs[0], jpegs[-1]
-    url = cache(get_storage().url)  # each rendition's URL is made once (src, srcset, zoom link)
+    url = _url_maker(public)
     return Picture(
         src=url(small.storage_key),
         jpeg_srcset=_srcset(jpegs, url),
@@ -96,7 +106,7 @@ def photo_count(assets: Iterable[MediaAsset]) -> int:
     return len({a.position for a in assets if a.kind is AssetKind.thumb_jpeg})
 
 
-def video_sources(assets: Iterable[MediaAsset]) -> list[VideoSource]:
+def video_sources(assets: Iterable[MediaAsset], *, public: bool = True) -> list[VideoSource]:
     """The ladder's renditions, 720p first, then 1080p, 480p and any other by height."""
     videos = [a for a in assets if a.kind is AssetKind.video_mp4]
 
@@ -104,9 +114,9 @@ def video_sources(assets: Iterable[MediaAsset]) -> list[VideoSource]:
         known = VIDEO_ORDER.index(asset.label) if asset.label in VIDEO_ORDER else len(VIDEO_ORDER)
         return known, -(asset.height or 0)
 
-    storage = get_storage()
+    url = _url_maker(public)
     return [
-        VideoSource(a.label, storage.url(a.storage_key), a.mime_type, a.width, a.height)
+        VideoSource(a.label, url(a.storage_key), a.mime_type, a.width, a.height)
         for a in sorted(videos, key=rank)
     ]
 

@@ -264,13 +264,14 @@ def entry(code: str):
 
 
 def _render_entry(entry, public: bool) -> str:
+    shown = entry.media_is_public
     return render_template(
         "gallery/entry.html",
         entry=entry,
         kind=entry.category.kind.value,
-        photos=[p for p in (pictures.picture(entry.assets, i) for i in _positions(entry)) if p],
-        poster=pictures.picture(entry.assets, 0, pictures.POSTER_LADDER),
-        videos=pictures.video_sources(entry.assets),
+        photos=[p for p in (pictures.picture(entry.assets, i, public=shown) for i in _positions(entry)) if p],
+        poster=pictures.picture(entry.assets, 0, pictures.POSTER_LADDER, public=shown),
+        videos=pictures.video_sources(entry.assets, public=shown),
         share=sharing(entry, _fallback_description(entry)),
         vote_box=vote_box(entry.contest, entry),
         preview_status=None if public else str(STATUS_LABELS[entry.status]),

@@ -1,10 +1,14 @@
-"""Serves objects of the local storage backend (S3 serves its own, through presigned URLs)."""
+"""Serves objects of the local storage backend (S3 serves its own, through presigned URLs).
+
+A public object (a rendition of an approved entry) may be kept by browsers and caches for
+PUBLIC_MEDIA_MAX_AGE_S only: a take-down deletes it, and its old URL answers 404 from then on.
+"""
 
 from __future__ import annotations
 
 import mimetypes
 
-from flask import Blueprint, abort, request, send_file
+from flask import Blueprint, abort, current_app, request, send_file
 
 from contest.storage import PUBLIC_PREFIX, LocalStorage, StorageError, get_storage
 
@@ -30,7 +34,8 @@ def serve(key: str):
         abort(404)
     public = key.startswith(PUBLIC_PREFIX)
     mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    response = send_file(path, mimetype=mimetype, conditional=True, max_age=86400 * 30 if public else 0)
+    max_age = current_app.config["PUBLIC_MEDIA_MAX_AGE_S"] if public else 0
+    response = send_file(path, mimetype=mimetype, conditional=True, max_age=max_age)
     response.headers["X-Content-Type-Options"] = "nosniff"
     if not public:
         response.headers["Cache-Control"] = "private, no-store"

@@ -20,7 +20,7 @@ from contest.entries.flags import record_flags
 from contest.entries.models import AssetKind, Entry, EntryStatus, MediaAsset
 from contest.processing import services
 from contest.processing.models import JobState, ProcessingJob
-from contest.storage import Storage, new_key
+from contest.storage import Storage, delete_with_copy, new_key, private_copy_key
 from worker.jobs.faults import file_fault
 from worker.renditions import Rendition
 
@@ -93,9 +93,10 @@ class MediaAttempt:
         self.session.commit()
 
     def upload(self, rendition: Rendition) -> MediaAsset:
+        # The row names the public key; the object is kept privately until the entry is approved.
         key = new_key("public/r", f"/{rendition.path.name}")
         with rendition.path.open("rb") as stream:
-            self.storage.save(key, stream, content_type=rendition.mime_type)
+            self.storage.save(private_copy_key(key), stream, content_type=rendition.mime_type)
         self.uploaded.append(key)
         asset = rendition.asset(key)
         asset.entry_id = self.entry.id
@@ -169,7 +170,7 @@ class MediaAttempt:
     def delete_objects(self, keys: list[str]) -> None:
         for key in keys:
             try:
-                self.storage.delete(key)
+                delete_with_copy(self.storage, key)
             except Exception:  # best effort: an orphan object is harmless, a crash here is not
                 log.warning("could not delete %s", key, exc_info=True)
 
