@@ -38,7 +38,6 @@ class VoteCountDisplay(enum.StrEnum):
     after_close = "after_close"
 
 
-class CategoryKind(enum.StrEnum):
 class EditsAfterApproval(enum.StrEnum):
     """What an entrant's change to an approved entry does (contest configuration)."""
 
@@ -46,6 +45,7 @@ class EditsAfterApproval(enum.StrEnum):
     refused = "refused"  # approved entries can no longer be changed
 
 
+class CategoryKind(enum.StrEnum):
     photo = "photo"
     photo_series = "photo_series"
     video = "video"
@@ -127,6 +127,12 @@ class Contest(VotingRules, Base):
     audience_prize_places: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     # Monthly vote prize over the whole contest: winners per month (a past winner cannot win again).
     monthly_prize_winners: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    edits_after_approval: Mapped[EditsAfterApproval] = mapped_column(
+        str_enum(EditsAfterApproval, "edits_after_approval"),
+        nullable=False,
+        default=EditsAfterApproval.review,
+        server_default=EditsAfterApproval.review.value,
+    )
     # Last number handed out for entry codes; see next_entry_number().
     entry_counter: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     # Moves on with every write of what the public pages show (contest.gallery.versions).
@@ -138,12 +144,6 @@ class Contest(VotingRules, Base):
     )
     places: Mapped[list[Place]] = relationship(
         back_populates="contest", order_by="Place.position", cascade="all, delete-orphan"
-    edits_after_approval: Mapped[EditsAfterApproval] = mapped_column(
-        str_enum(EditsAfterApproval, "edits_after_approval"),
-        nullable=False,
-        default=EditsAfterApproval.review,
-        server_default=EditsAfterApproval.review.value,
-    )
     )
 
     @property
