@@ -285,7 +285,7 @@ def edit_form(contest: Contest, **changes) -> dict:
 
 
 def test_an_approved_entrys_edit_sends_it_back_to_review_with_the_old_and_new_values(
-    client, db, contest, entrant
+    client, db, contest, entrant, organizer
 ):
     entry = make_entry(db, contest, entrant, 1, EntryStatus.approved)
     log_in(client, entrant)
@@ -318,8 +318,15 @@ def test_an_approved_entrys_edit_sends_it_back_to_review_with_the_old_and_new_va
             "title": ["Work 1", "Work 1, at dawn"],
             "description": ["", "Fog on the Lam river."],
             "place_id": [contest.places[0].id, contest.places[3].id],
+            "place": [contest.places[0].name_vi, contest.places[3].name_vi],
         },
     }
+    # The organizers read the change in the audit log.
+    log_in(client, organizer)
+    audit = client.get("/admin/audit", headers=EN).text
+    assert "Entry edited by its author" in audit
+    assert "Title: «Work 1» → «Work 1, at dawn»" in audit
+    assert f"Place in Nghệ An: «{contest.places[0].name_vi}» → «{contest.places[3].name_vi}»" in audit
 
 
 def test_an_edit_while_awaiting_review_is_audited_and_an_unchanged_one_is_not(client, db, contest, entrant):

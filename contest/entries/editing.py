@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from contest.audit.services import record
 from contest.auth.models import User
-from contest.contests.models import EditsAfterApproval
+from contest.contests.models import EditsAfterApproval, Place
 from contest.entries.models import Entry, EntryStatus
 
 EDITED_FIELDS = ("title", "description", "place_id", "taken_on")
@@ -57,15 +57,11 @@ def update_entry(
     if edits_closed(entry):
         raise EditsClosed(entry.code)
     wanted = {"title": title, "description": description, "place_id": place_id, "taken_on": taken_on}
-    changes = {
-        name: [_plain(getattr(entry, name)), _plain(value)]
-        for name, value in wanted.items()
-        if getattr(entry, name) != value
-    }
+    changes = _changes(session, entry, wanted)
     if not changes:
         return EditOutcome.unchanged
     before, back = entry.status, edit_sends_back_to_review(entry)
-    for name in changes:
+    for name in EDITED_FIELDS:
         setattr(entry, name, wanted[name])
     if back:
         entry.transition(EntryStatus.pending_review)
@@ -80,6 +76,18 @@ def update_entry(
     )
     session.flush()
     return EditOutcome.back_to_review if back else EditOutcome.saved
+
+
+def _changes(session: Session, entry: Entry, wanted: dict) -> dict[str, list]:
+    """The fields that change, with their old and new values (and the places' names)."""
+    changes = {
+        name: [_plain(getattr(entry, name)), _plain(value)]
+        for name, value in wanted.items()
+        if getattr(entry, name) != value
+    }
+    if "place_id" in changes:  # as the organizers read them in the audit log
+        changes["place"] = [entry.place.name_vi, session.get(Place, wanted["place_id"]).name_vi]
+    return changes
 
 
 def _plain(value: object) -> object:
