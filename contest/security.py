@@ -37,14 +37,28 @@ def init_app(app: Flask) -> None:
 
 
 def add_security_headers(response: Response) -> Response:
-    config = current_app.config
     headers = response.headers
-    headers["Content-Security-Policy"] = content_security_policy(config, storage_origins())
-    headers["X-Content-Type-Options"] = "nosniff"
-    headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
-    if config["ENV_NAME"] == "production":
-        headers["Strict-Transport-Security"] = HSTS
+    for name, value in _headers_for(current_app._get_current_object()):
+        headers[name] = value
     return response
+
+
+def _headers_for(app: Flask) -> tuple[tuple[str, str], ...]:
+    """The headers, made once per configuration that shapes them (every response, the vote's too)."""
+    config = app.config
+    origins = storage_origins()
+    key = (origins, config.get("BOT_CHECK"), config.get("ZALO_OA_ID"), config["ENV_NAME"])
+    made = app.extensions.setdefault("security_headers", {})
+    if key not in made:
+        headers = [
+            ("Content-Security-Policy", content_security_policy(config, origins)),
+            ("X-Content-Type-Options", "nosniff"),
+            ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        ]
+        if config["ENV_NAME"] == "production":
+            headers.append(("Strict-Transport-Security", HSTS))
+        made[key] = tuple(headers)
+    return made[key]
 
 
 def content_security_policy(config, media_origins: tuple[str, ...] = ()) -> str:
