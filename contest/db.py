@@ -152,7 +152,7 @@ class Database:
     ``db.session`` is the session of the current application context; it is closed when
     the context ends. Tests swap ``bind`` for a connection inside an outer transaction.
 
-    ``db.vote_engine`` sends the vote button's one statement (contest.voting.services.
+    ``db.vote_engine`` sends the vote button's one statement (contest.voting.statement.
     quick_vote). On PostgreSQL it is a pool of its own whose connections are in autocommit
     mode: the statement is its own transaction, with no mode to switch on and off around it
     and no rollback when its connection goes back to the pool. If the organizers set

@@ -249,6 +249,21 @@ def test_edit_contest_converts_vietnam_time_to_utc_and_back(client, db, contest,
     assert re.search(r'id="results_at"[^>]*value="2025-11-01T19:30"', html)
 
 
+@pytest.mark.parametrize("setting", ["judges_may_vote", "organizers_may_vote", "authors_may_vote_for_own"])
+def test_who_may_vote_is_off_by_default_and_set_in_the_contest_form(client, db, contest, organizer, setting):
+    assert getattr(contest, setting) is False
+    log_in(client, organizer)
+    html = client.get(f"/admin/contests/{contest.id}/edit", headers=EN).get_data(as_text=True)
+    assert re.search(rf'<input[^>]*id="{setting}"[^>]*type="checkbox"', html)
+    edit = f"/admin/contests/{contest.id}/edit"
+    assert client.post(edit, data=contest_form(**{setting: "y"}), headers=EN).status_code == 302
+    db.expire_all()
+    assert getattr(contest, setting) is True
+    assert client.post(edit, data=contest_form(), headers=EN).status_code == 302
+    db.expire_all()
+    assert getattr(contest, setting) is False
+
+
 def test_saving_unchanged_contest_keeps_exact_instants(client, db, contest, organizer):
     """The form shows minutes; a save that leaves a time as shown keeps the stored seconds."""
     before = snapshot(db, contest)
@@ -257,6 +272,7 @@ def test_saving_unchanged_contest_keeps_exact_instants(client, db, contest, orga
     form = {
         name: value.strftime("%Y-%m-%dT%H:%M") if isinstance(value, datetime) else value
         for name, value in values.items()
+        if value is not False  # a browser leaves an unticked box out
     }
     form["max_entries_per_person"] = ""
     form["is_published"] = "y"

@@ -305,7 +305,8 @@ def _setup(app, policy: VotePolicy, *, entries: int, votes_per_day: int | None =
         session.commit()
         suffix = f"{policy.value}-{contest.entry_counter}"
         voter = create_user(session, f"voter-{suffix}@example.com")
-        made = [approved_entry(session, contest, voter) for _ in range(entries)]
+        author = create_user(session, f"author-{suffix}@example.com")
+        made = [approved_entry(session, contest, author) for _ in range(entries)]
         session.commit()
         return contest.id, voter.id, [e.id for e in made]
 

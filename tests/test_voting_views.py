@@ -48,7 +48,7 @@ def count_votes(db, entry) -> int:
 
 def test_a_visitor_logs_in_votes_and_the_count_and_ranking_move(client, db, contest, entry, voter):
     text = page(client, entry)
-    assert "Log in to vote" in text and "0" in text
+    assert "Log in to vote" in text and "<strong data-vote-count>0</strong>" in text
     log_in(client, voter)
     text = page(client, entry)
     assert "Vote for this entry" in text
@@ -92,6 +92,32 @@ def test_anonymous_and_unverified_visitors_cannot_vote(client, db, contest, entr
     assert count_votes(db, entry) == 0
 
 
+# Who may not vote by default, the button's state and what they read (in Vietnamese).
+NOT_VOTERS = {
+    "judge": (Role.judge, "judges_do_not_vote", "Giám khảo của cuộc thi không tham gia bình chọn công khai."),
+    "organizer": (
+        Role.organizer,
+        "organizers_do_not_vote",
+        "Ban tổ chức cuộc thi không tham gia bình chọn công khai.",
+    ),
+    "author": (Role.entrant, "own_entry", "Bạn không thể bình chọn cho tác phẩm của chính mình."),
+}
+
+
+@pytest.mark.parametrize("who", list(NOT_VOTERS))
+def test_judges_organizers_and_authors_are_told_why_they_cannot_vote(client, db, contest, entry, who):
+    """The general path (the one-statement vote on PostgreSQL: tests/test_vote_agreement.py)."""
+    role, state, message = NOT_VOTERS[who]
+    person = entry.author if who == "author" else create_user(db, f"{who}@example.com", role=role)
+    log_in(client, person, lang="vi")
+    text = html.unescape(client.get(f"/e/{entry.code}").get_data(as_text=True))
+    assert message in text and 'name="view_token"' not in text
+    answer = client.post(f"/e/{entry.code}/vote", headers=JSON)
+    assert answer.status_code == 409
+    assert answer.get_json() == {"ok": False, "message": message, "count": 0, "state": state}
+    assert count_votes(db, entry) == 0
+
+
 def test_only_approved_entries_take_votes(client, db, contest, voter):
     pending = make_entry(db, contest, voter, status=EntryStatus.pending_review)
     log_in(client, voter)
@@ -131,7 +157,8 @@ def test_counts_hidden_until_the_close(client, db, contest, entry, voter):
 def test_daily_quota_shows_votes_left(client, db, contest, voter):
     contest.vote_policy, contest.votes_per_day = VotePolicy.daily_quota, 2
     db.commit()
-    first, second, third = (make_entry(db, contest, voter) for _ in range(3))
+    author = create_user(db, "author@example.com")
+    first, second, third = (make_entry(db, contest, author) for _ in range(3))
     log_in(client, voter)
     assert "You have 2 votes left today." in page(client, first)
     client.post(f"/e/{first.code}/vote")
@@ -154,7 +181,8 @@ class LimitedSite:
             session.commit()
             stamp = now_utc().timestamp()
             self.voters = [create_user(session, f"rate-{i}-{stamp}@example.com") for i in range(4)]
-            self.codes = [make_entry(session, contest, self.voters[0]).code for _ in range(4)]
+            author = create_user(session, f"rate-author-{stamp}@example.com")
+            self.codes = [make_entry(session, contest, author).code for _ in range(4)]
 
     def logged_in(self, voter):
         client = self.app.test_client()

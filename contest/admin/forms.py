@@ -138,6 +138,10 @@ class ContestForm(FlaskForm):
             SelectChoice(VoteCountDisplay.after_close.value, _l("Hidden until voting closes")),
         ],
     )
+    # Who may vote besides the public (contest.voting.eligibility); all off by default.
+    judges_may_vote = BooleanField(_l("Judges may vote"))
+    organizers_may_vote = BooleanField(_l("Organizers may vote"))
+    authors_may_vote_for_own = BooleanField(_l("Authors may vote for their own entries"))
     audience_prize_places = IntegerField(
         _l("Audience prize places per category"),
         validators=[InputRequired(), NumberRange(min=0, max=10)],

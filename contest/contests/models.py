@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     select,
     update,
 )
@@ -122,6 +123,16 @@ class Contest(VotingRules, Base):
     votes_per_day: Mapped[int | None] = mapped_column(Integer, nullable=True)
     vote_counts: Mapped[VoteCountDisplay] = mapped_column(
         str_enum(VoteCountDisplay, "vote_count_display"), nullable=False, default=VoteCountDisplay.live
+    )
+    # Who may vote besides the public: the rule is contest.voting.eligibility's; all off by default.
+    judges_may_vote: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
+    organizers_may_vote: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
+    authors_may_vote_for_own: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
     )
     # Audience prize per category at the close: how many places (1 = the most voted entry).
     audience_prize_places: Mapped[int] = mapped_column(Integer, nullable=False, default=1)

@@ -1,7 +1,7 @@
 """What the vote button needs to know about an entry, its contest and the voter, in one query.
 
 A vote is the one write a viral campaign sends by the thousand, so its request reads only
-the columns the rules look at (``contest.voting.services._check`` and ``record_vote``), in
+the columns the rules look at (``contest.voting.services.check_vote`` and ``record_vote``), in
 one statement built once, into small frozen rows; loading the whole Entry, Contest and User
 objects cost more than the vote's own write. The rows carry the same attribute names as
 the models, so the services take either.
@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
-from contest.auth.models import LoginSession, User
+from contest.auth.models import LoginSession, Role, User
 from contest.auth.sessions import still_open
 from contest.contests.models import Contest, VoteCountDisplay, VotePolicy, VotingRules
 from contest.db import now_utc
@@ -31,6 +31,9 @@ class BallotContest(VotingRules):
     votes_per_day: int | None
     vote_counts: VoteCountDisplay
     is_published: bool
+    judges_may_vote: bool
+    organizers_may_vote: bool
+    authors_may_vote_for_own: bool
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class BallotEntry:
     contest_id: int
     status: EntryStatus
     vote_count: int
+    author_id: int
 
 
 @dataclass(frozen=True)
@@ -48,10 +52,11 @@ class BallotVoter:
     is_verified: bool
     is_active: bool
     created_at: datetime
+    role: Role
 
     @classmethod
     def of(cls, user: User) -> BallotVoter:
-        return cls(user.id, user.is_verified, user.is_active, user.created_at)
+        return cls(user.id, user.is_verified, user.is_active, user.created_at, user.role)
 
 
 @dataclass(frozen=True)
@@ -69,9 +74,12 @@ _CONTEST = (
     Contest.votes_per_day,
     Contest.vote_counts,
     Contest.is_published,
+    Contest.judges_may_vote,
+    Contest.organizers_may_vote,
+    Contest.authors_may_vote_for_own,
 )
-_ENTRY = (Entry.id, Entry.code, Entry.contest_id, Entry.status, Entry.vote_count)
-_VOTER = (User.id, User.email_verified_at, User.active, User.created_at)
+_ENTRY = (Entry.id, Entry.code, Entry.contest_id, Entry.status, Entry.vote_count, Entry.author_id)
+_VOTER = (User.id, User.email_verified_at, User.active, User.created_at, User.role)
 
 # Built once: executing a prepared Core statement skips building and hashing it per vote.
 _BALLOT = (
@@ -111,6 +119,8 @@ def ballot(session: Session, code: str, login: tuple[int, str] | None) -> Ballot
         return None
     contest = BallotContest(*row[: len(_CONTEST)])
     entry = BallotEntry(*row[len(_CONTEST) : len(_CONTEST) + len(_ENTRY)])
-    user_id, verified_at, active, created_at = row[len(_CONTEST) + len(_ENTRY) :]
-    voter = BallotVoter(user_id, verified_at is not None, True, created_at) if user_id and active else None
+    user_id, verified_at, active, created_at, role = row[len(_CONTEST) + len(_ENTRY) :]
+    voter = (
+        BallotVoter(user_id, verified_at is not None, True, created_at, role) if user_id and active else None
+    )
     return Ballot(contest, entry, voter)

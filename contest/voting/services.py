@@ -1,8 +1,9 @@
 """Casting, voiding and counting public votes.
 
 Rules (contest configuration): only verified, active accounts; only approved entries of
-the contest; only inside the voting window; at most what the contest's VotePolicy allows,
-which the database enforces (see contest.voting.models). Each valid vote adds one to its
+the contest; only inside the voting window; judges, organizers and an entry's author only
+where the contest allows it (contest.voting.eligibility); at most what the contest's
+VotePolicy allows, which the database enforces (see contest.voting.models). Each valid vote adds one to its
 entry's ``vote_count`` and to the entry's count for the month, in the vote's transaction,
 so that no page ever counts rows; voiding a vote takes both back. ``recount`` rebuilds the
 counters from the votes, and the official tally at the close reads the votes themselves.
@@ -27,6 +28,7 @@ from contest.contests.models import Contest, VotePolicy
 from contest.db import now_utc
 from contest.entries.models import Entry, EntryStatus
 from contest.timeutil import vn_today
+from contest.voting import eligibility
 from contest.voting.ballot import BallotContest, BallotEntry, BallotVoter
 from contest.voting.models import MonthlyVoteCount, Vote
 from contest.voting.signals import VoteSignals, hashed, since_view_ms
@@ -42,6 +44,10 @@ REFUSALS = {
         "You have already voted for this entry today. You can vote for it again tomorrow."
     ),
     "daily_quota_used": _l("You have used your %(count)d votes for today. You can vote again tomorrow."),
+    # contest.voting.eligibility
+    "judges_do_not_vote": _l("Judges of this contest do not take part in the public vote."),
+    "organizers_do_not_vote": _l("Organizers of this contest do not take part in the public vote."),
+    "own_entry": _l("You cannot vote for your own entry."),
 }
 
 
@@ -158,6 +164,9 @@ def check_vote(
         raise VoteRefused("not_verified")
     if not contest.is_published or entry.contest_id != contest.id or entry.status is not EntryStatus.approved:
         raise VoteRefused("not_votable")
+    refused = eligibility.refusal(contest, entry, voter)
+    if refused is not None:
+        raise VoteRefused(refused)
 
 
 def _upsert(session: Session):

@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from contest.contests.models import VoteCountDisplay, VotePolicy, counts_visible
 from contest.db import now_utc
 from contest.timeutil import vn_today
+from contest.voting.eligibility import REFUSAL_SQL
 from contest.voting.signals import VoteSignals, hashed, since_view_ms
 
 
@@ -43,7 +44,7 @@ class QuickVote:
 
 
 def quick_vote(
-    bind: Engine | Connection,
+    engine: Engine,
     *,
     code: str,
     voter_id: int,
@@ -52,7 +53,6 @@ def quick_vote(
     viewed_entry_id: int | None,
     secret: str,
     at: datetime | None = None,
-    engine: Engine | None = None,
 ) -> QuickVote | None:
     """The vote button's hot path on PostgreSQL: the whole vote in one statement, or None.
 
@@ -60,35 +60,32 @@ def quick_vote(
     voter's id, and that the voter's login (``login_session``, as the session cookie names it)
     is still open (contest.auth.sessions). Under a policy of one vote per entry (ever, or per
     Vietnam day), a vote that every rule allows but the policy's unique constraint refuses
-    can only be a second vote: it comes back refused (``already_voted`` or ``already_voted_today``), a double click
-    answered by the same one statement. None means that it wrote nothing for another reason
-    (a rule met, no such entry, the day's quota or a race for its slot, another database) and
+    can only be a second vote: it comes back refused (``already_voted`` or
+    ``already_voted_today``), a double click answered by the same one statement. A vote that
+    contest.voting.eligibility refuses (a judge, an organizer, the entry's author) comes back
+    refused with that rule's code. None means that it wrote nothing for another reason (a
+    rule met, no such entry, the day's quota or a race for its slot, another database) and
     the caller takes the general path, which tells the voter why in their language.
     ``signals.viewed_at`` is when an entry page was served, ``viewed_entry_id`` which entry's
     (the vote keeps the delay only if it is this entry).
 
-    ``bind`` is the application's database (Database.bind): no ORM session is made for it.
-    On an engine (production) the statement runs on a pooled connection of ``engine``
-    (Database.vote_engine, whose connections are in autocommit mode), sent by the driver
-    itself: one statement is atomic, the vote is one round trip (the pool checks only a
-    connection that sat idle, contest.db.PING_AFTER_IDLE_S) and none of SQLAlchemy's
-    execution machinery runs, which cost as much CPU as the driver's own work. On a
-    connection (a test's transaction) it runs there, and whoever owns it commits.
+    The statement runs on a pooled connection of ``engine`` (Database.vote_engine, whose
+    connections are in autocommit mode), sent by the driver itself, tests included: one
+    statement is atomic, the vote is one round trip (the pool checks only a connection that
+    sat idle, contest.db.PING_AFTER_IDLE_S) and none of SQLAlchemy's execution machinery
+    runs, which cost as much CPU as the driver's own work. No ORM session is made for it.
     """
-    if bind.dialect.name != "postgresql":
+    if engine.dialect.name != "postgresql":
         return None
     at = at or now_utc()
     params = statement_params(code.upper(), voter_id, signals, viewed_entry_id, secret, at, login_session)
-    if isinstance(bind, Engine):
-        found = _autocommit_statement(engine or bind, VOTE_SQL, params)
-    else:
-        found = bind.exec_driver_sql(VOTE_SQL, params).first()
+    found = _autocommit_statement(engine, VOTE_SQL, params)
     if found is None:
         return None
-    vote_id, entry_count, display, closes_at, policy = found
+    vote_id, entry_count, display, closes_at, policy, ineligible = found
     refusal = None
     if vote_id is None:
-        refusal = ONCE_PER_ENTRY_REFUSALS.get(VotePolicy(policy))
+        refusal = ineligible or ONCE_PER_ENTRY_REFUSALS.get(VotePolicy(policy))
         if refusal is None:
             return None  # the general path tells why
     return QuickVote(vote_id, entry_count, counts_visible(VoteCountDisplay(display), closes_at, at), refusal)
@@ -142,14 +139,17 @@ def statement_params(
 # unique (contest, voter, day, slot) constraint: the voter's count of the day plus one, and
 # nothing past the quota. What ON CONFLICT DO NOTHING skips counts nowhere. The statement
 # returns a row whenever every rule of ``target`` holds: the new vote's id and the entry's
-# count after it, or no id (nothing written) and the count as it was. account_age_s
+# count after it, or no id (nothing written) and the count as it was. ``ineligible`` is
+# contest.voting.eligibility's rule (who may vote): when it names a refusal, nothing is
+# written and the row says which. account_age_s
 # and since_view_ms are what record_vote's general path computes. Plain driver SQL (psycopg's
 # %(name)s parameters): the hot path sends it on the driver's own connection, the other
 # paths through SQLAlchemy's exec_driver_sql, so both run the very same text.
-VOTE_SQL = """
+VOTE_SQL = f"""
     WITH target AS (
         SELECT e.id AS entry_id, e.vote_count AS entry_votes, c.id AS contest_id, c.vote_policy,
-               c.votes_per_day, c.vote_counts, c.voting_closes_at, u.created_at AS voter_created_at
+               c.votes_per_day, c.vote_counts, c.voting_closes_at, u.created_at AS voter_created_at,
+               {REFUSAL_SQL} AS ineligible
         FROM entries AS e
         JOIN contests AS c ON c.id = e.contest_id
         JOIN users AS u ON u.id = %(voter_id)s
@@ -175,7 +175,7 @@ VOTE_SQL = """
                GREATEST(0, trunc(EXTRACT(EPOCH FROM (CAST(%(at)s AS timestamptz) - voter_created_at))))::integer,
                CASE WHEN entry_id = CAST(%(viewed_entry_id)s AS integer) THEN CAST(%(since_view_ms)s AS integer) END
         FROM ballot
-        WHERE vote_policy <> 'daily_quota' OR slot <= votes_per_day
+        WHERE ineligible IS NULL AND (vote_policy <> 'daily_quota' OR slot <= votes_per_day)
         ON CONFLICT DO NOTHING
         RETURNING id, entry_id, contest_id
     ), entry_count AS (
@@ -188,6 +188,6 @@ VOTE_SQL = """
         ON CONFLICT (entry_id, month) DO UPDATE SET votes = monthly_vote_counts.votes + 1
     )
     SELECT new_vote.id, COALESCE(entry_count.vote_count, ballot.entry_votes), ballot.vote_counts,
-           ballot.voting_closes_at, ballot.vote_policy
+           ballot.voting_closes_at, ballot.vote_policy, ballot.ineligible
     FROM ballot LEFT JOIN new_vote ON true LEFT JOIN entry_count ON true
     """

@@ -17,7 +17,7 @@ from contest.contests.models import Contest, current_contest
 from contest.entries.models import Entry, EntryStatus
 from contest.extensions import db
 from contest.ratelimit import counts_own_limits, within
-from contest.voting import services, statement, tally
+from contest.voting import eligibility, services, statement, tally
 from contest.voting.ballot import BallotContest, BallotEntry, BallotVoter, ballot
 from contest.voting.forms import VoteForm
 from contest.voting.models import Vote
@@ -93,6 +93,9 @@ def _state(contest: Contest | BallotContest, entry: Entry | BallotEntry) -> str:
         return "login"
     if not current_user.is_verified:
         return "not_verified"
+    refused = eligibility.refusal(contest, entry, current_user)
+    if refused is not None:
+        return refused
     if entry.id in services.voted_today(db.session, contest, current_user.id, [entry.id]):
         return "voted"
     if services.votes_left_today(db.session, contest, current_user.id) == 0:
@@ -125,7 +128,8 @@ def vote(code: str):
 
     The hot path (PostgreSQL, a voter named by the session) is one statement that checks
     every rule and writes the vote with its counters (statement.quick_vote); a second vote
-    for the same entry (a double click) is refused by that same statement. When it writes
+    for the same entry (a double click), or one by someone who may not vote for it
+    (contest.voting.eligibility), is refused by that same statement. When it writes
     nothing for another reason, the general path finds out why and tells the voter in their
     language.
     """
@@ -139,8 +143,9 @@ def vote(code: str):
             quick = _quick_vote(code, *login)
             if quick is not None:
                 count = quick.entry_count if quick.counts_visible else None
-                if quick.refusal is not None:  # a second vote: the statement knows it for sure
-                    return _refused(code.upper(), VoteRefused(quick.refusal).message, count, state="voted")
+                if quick.refusal is not None:  # the statement knows the reason for sure
+                    message = VoteRefused(quick.refusal).message
+                    return _refused(code.upper(), message, count, state=_state_after(quick.refusal))
                 return _counted(code.upper(), count)
     found = ballot(db.session, code, login)
     if found is None:
@@ -179,7 +184,7 @@ def vote(code: str):
 def _quick_vote(code: str, voter_id: int, login_session: str) -> statement.QuickVote | None:
     viewed = read_view_token(request.form.get("view_token"))
     return statement.quick_vote(
-        db.bind,
+        db.vote_engine,
         code=code,
         voter_id=voter_id,
         login_session=login_session,
@@ -190,8 +195,12 @@ def _quick_vote(code: str, voter_id: int, login_session: str) -> statement.Quick
         ),
         viewed_entry_id=viewed[0] if viewed else None,
         secret=current_app.config["SECRET_KEY"],
-        engine=db.vote_engine,
     )
+
+
+def _state_after(refusal: str) -> str:
+    """The button's state after the statement refused a vote: a second vote reads as voted."""
+    return "voted" if refusal in statement.ONCE_PER_ENTRY_REFUSALS.values() else refusal
 
 
 def _counted(code: str, count: int | None):
