@@ -66,6 +66,9 @@ CONTEST_FIELDS = (
     "vote_policy",
     "votes_per_day",
     "vote_counts",
+    "judges_may_vote",
+    "organizers_may_vote",
+    "authors_may_vote_for_own",
     "audience_prize_places",
     "monthly_prize_winners",
 )
