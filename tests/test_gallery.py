@@ -29,18 +29,11 @@ from contest.db import now_utc
 from contest.entries.models import AssetKind, Entry, EntryStatus, MediaAsset
 from contest.gallery import ranks
 from contest.gallery.cache import CachedPage, GalleryCaches, SharedPages, TTLCache
-from contest.gallery.services import (
-    PER_PAGE,
-    RANDOM_ORDER_BUCKETS,
-    SEED_SPACE,
-    GalleryFilter,
-    filter_size,
-    found_size,
-    gallery_contest,
-    order_buckets,
-    random_start,
-    whole_set,
-)
+from contest.gallery.filters import GalleryFilter
+from contest.gallery.listing import PER_PAGE
+from contest.gallery.public_contest import gallery_contest
+from contest.gallery.random_order import RANDOM_ORDER_BUCKETS, SEED_SPACE, order_buckets, random_start
+from contest.gallery.sets import filter_size, found_size, whole_set
 from contest.gallery.share import qr_svg
 from contest.gallery.views import SEED_SESSION_KEY
 from contest.storage import new_key
@@ -72,7 +65,7 @@ class Reads:
 @pytest.fixture(params=["by_page", "whole_set"])
 def reads(request, monkeypatch) -> Reads:
     if request.param == "by_page":
-        monkeypatch.setattr("contest.gallery.services.SMALL_SET", 0)
+        monkeypatch.setattr("contest.gallery.sets.SMALL_SET", 0)
     return Reads(request.param)
 
 
@@ -403,7 +396,7 @@ def test_a_large_sets_most_voted_order_follows_the_votes_as_the_pages_do(
 ):
     """A large set's "most voted" pages sort by the counters' copy (rank_votes), made again
     when the gallery's kept data expires (GALLERY_CACHE_S): as fresh as the pages."""
-    monkeypatch.setattr("contest.gallery.services.SMALL_SET", 0)  # read page by page
+    monkeypatch.setattr("contest.gallery.sets.SMALL_SET", 0)  # read page by page
     low, high = make_entry(db, contest, author, vote_count=1), make_entry(db, contest, author, vote_count=5)
     assert listed_codes(gallery(client, sort="votes")) == [high.code, low.code]
     db.expire_all()
@@ -932,7 +925,7 @@ def test_a_vote_moves_the_count_on_a_kept_card_without_rendering_it_again(
 def test_a_large_filter_is_known_as_large_without_reading_its_rows(
     app, db, contest, author, cache_on, monkeypatch
 ):
-    monkeypatch.setattr("contest.gallery.services.SMALL_SET", 3)
+    monkeypatch.setattr("contest.gallery.sets.SMALL_SET", 3)
     for i in range(5):
         make_entry(db, contest, author, title=f"Entry {i}")
     vinh = next(p.id for p in contest.places if p.code == "vinh")
@@ -980,7 +973,7 @@ def test_the_page_follows_when_vote_counts_become_public(app, client, db, contes
 def test_a_large_set_is_read_page_by_page_with_the_cache_on(
     app, client, db, contest, author, cache_on, monkeypatch
 ):
-    monkeypatch.setattr("contest.gallery.services.SMALL_SET", 3)
+    monkeypatch.setattr("contest.gallery.sets.SMALL_SET", 3)
     entries = [make_entry(db, contest, author, minutes_ago=i) for i in range(PER_PAGE + 2)]
     assert listed_codes(gallery(client, sort="newest")) == [e.code for e in entries[:PER_PAGE]]
     assert listed_codes(gallery(client, sort="newest", page=2)) == [e.code for e in entries[PER_PAGE:]]

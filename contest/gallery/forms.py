@@ -6,7 +6,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SearchField, SelectField
 
-from contest.gallery.services import GalleryContest, Sort
+from contest.gallery.filters import Sort
+from contest.gallery.public_contest import GalleryContest
 
 SORT_LABELS = {
     Sort.random: _l("Random order"),

@@ -25,7 +25,7 @@ from markupsafe import Markup
 from contest.db import now_utc
 from contest.entries.services import STATUS_LABELS
 from contest.extensions import db
-from contest.gallery import pictures, services
+from contest.gallery import entry_page, listing, pictures, random_order, search, sets
 from contest.gallery.cache import (
     CachedPage,
     GalleryCaches,
@@ -41,8 +41,11 @@ from contest.gallery.cache import (
     ttl_s,
     votes_slot,
 )
+from contest.gallery.cards import gallery_cards
+from contest.gallery.filters import GalleryFilter, Sort, gallery_filter
 from contest.gallery.forms import GalleryFilterForm
-from contest.gallery.services import GalleryContest, GalleryFilter, GalleryPage, Sort
+from contest.gallery.listing import GalleryPage
+from contest.gallery.public_contest import GalleryContest, current_gallery_contest
 from contest.gallery.share import entry_url, qr_svg, sharing
 from contest.storage import get_storage
 from contest.timeutil import vn_today
@@ -86,28 +89,26 @@ def index():
 
 def _gallery_contest() -> GalleryContest | None:
     check_s = VERSION_CHECK_S if ttl_s() > 0 else 0
-    return services.current_gallery_contest(
-        caches().data, db.session, check_s=check_s, keep_s=fragment_ttl_s()
-    )
+    return current_gallery_contest(caches().data, db.session, check_s=check_s, keep_s=fragment_ttl_s())
 
 
 def _random_start(contest: GalleryContest, flt: GalleryFilter) -> int:
     """Where this visitor's random order starts: one of as many points as the set needs."""
-    if services.looks_like_code(flt.q):
+    if search.looks_like_code(flt.q):
         buckets = 1  # it finds that entry (or next to nothing): one order for everyone
     else:
-        size = services.found_size(caches().data, ttl_s(), fragment_ttl_s(), db.session, contest, flt)
-        buckets = services.order_buckets(size)
-    return services.random_start(_visitor_seed(), vn_today(), buckets)
+        size = sets.found_size(caches().data, ttl_s(), fragment_ttl_s(), db.session, contest, flt)
+        buckets = random_order.order_buckets(size)
+    return random_order.random_start(_visitor_seed(), vn_today(), buckets)
 
 
 def _page_rows(contest: GalleryContest, flt: GalleryFilter, start: int, visible: bool) -> GalleryPage:
     whole = (
         None
-        if services.looks_like_code(flt.q)
-        else services.whole_set(caches().data, ttl_s(), db.session, contest, flt)
+        if search.looks_like_code(flt.q)
+        else sets.whole_set(caches().data, ttl_s(), db.session, contest, flt)
     )
-    return services.gallery_page(
+    return listing.gallery_page(
         caches().data, ttl_s(), db.session, contest, flt, whole, start=start, counts_visible=visible
     )
 
@@ -131,7 +132,7 @@ def _with_counts(key: tuple | None, page: CachedPage) -> CachedPage:
 def _counts_html(ids: tuple[int, ...]) -> list[bytes]:
     """The cards' counts ("12 votes") in the order of ``ids``, each number rendered once per
     language and kept."""
-    found = services.vote_counts(caches().data, ttl_s(), db.session, ids)
+    found = listing.vote_counts(caches().data, ttl_s(), db.session, ids)
     fragments, locale, html = caches().fragments, str(get_locale()), {None: b""}  # None: taken down
     for count in set(found.values()):
         key = ("card_votes", count, locale)
@@ -171,7 +172,7 @@ def _asked_filter(contest: GalleryContest, counts_visible: bool) -> GalleryFilte
     Read from the query string before anything else: they are part of the page cache's key.
     """
     args = request.args
-    return services.gallery_filter(
+    return gallery_filter(
         contest,
         category=args.get("category"),
         place=args.get("place"),
@@ -200,8 +201,8 @@ def _render_filters(contest: GalleryContest, flt: GalleryFilter, counts_visible:
 def _visitor_seed() -> int:
     """This visitor's draw for the random order: made once, kept in their session."""
     seed = session.get(SEED_SESSION_KEY)
-    if not services.valid_seed(seed):
-        seed = services.new_seed()
+    if not random_order.valid_seed(seed):
+        seed = random_order.new_seed()
         session[SEED_SESSION_KEY] = seed
     return seed
 
@@ -216,7 +217,7 @@ def _card_fragments(contest: GalleryContest, page: GalleryPage, counts_visible: 
     html = [fragments.get(key) for key in keys]
     missing = [i for i, found in enumerate(html) if found is None]
     if missing:
-        cards = services.gallery_cards(db.session, contest, [page.rows[i] for i in missing])
+        cards = gallery_cards(db.session, contest, [page.rows[i] for i in missing])
         render = get_template_attribute("gallery/_card.html", "card")
         for i in missing:
             row = page.rows[i]
@@ -248,11 +249,11 @@ def entry(code: str):
     cached = cached_response(key)
     if cached is not None:
         return cached
-    found = services.entry_by_code(db.session, code)
+    found = entry_page.entry_by_code(db.session, code)
     if found is None:
         abort(404)
-    public = services.is_public(found)
-    if not public and not services.may_preview(current_user, found):
+    public = entry_page.is_public(found)
+    if not public and not entry_page.may_preview(current_user, found):
         abort(404)
     body = _render_entry(found, public)
     if public:
@@ -306,11 +307,11 @@ def _positions(entry) -> list[int]:
 def qr_code(code: str):
     """The QR code of the entry's short link, for its page's share panel (public entries, and
     the author's and organizers' previews)."""
-    found = services.entry_by_code(db.session, code)
+    found = entry_page.entry_by_code(db.session, code)
     if found is None:
         abort(404)
-    public = services.is_public(found)
-    if not public and not services.may_preview(current_user, found):
+    public = entry_page.is_public(found)
+    if not public and not entry_page.may_preview(current_user, found):
         abort(404)
     response = current_app.response_class(qr_svg(entry_url(found)), mimetype="image/svg+xml")
     # It depends on the entry's code and the site's address only: kept a day by anyone.
@@ -322,8 +323,8 @@ def qr_code(code: str):
 @bp.get("/e/<code>/og.jpg")
 def og_image(code: str):
     """A stable address for the share image: crawlers fetch it later than a signed URL lives."""
-    found = services.entry_by_code(db.session, code)
-    if found is None or not services.is_public(found):
+    found = entry_page.entry_by_code(db.session, code)
+    if found is None or not entry_page.is_public(found):
         abort(404)
     asset = pictures.share_image(found.category.kind, found.assets)
     if asset is None:
