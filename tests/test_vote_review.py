@@ -25,7 +25,10 @@ from contest.contests.models import Contest
 from contest.db import now_utc
 from contest.entries.models import Entry, EntryStatus
 from contest.voting import clusters
-from contest.voting.clusters import ClusterKind, cluster_id, email_stem, name_skeleton
+from contest.voting.clusters.entry_burst import entry_bursts
+from contest.voting.clusters.kinds import ClusterKind, cluster_id
+from contest.voting.clusters.lookalike_names import email_stem, lookalike_names, name_skeleton
+from contest.voting.clusters.network_burst import network_bursts
 from contest.voting.models import MonthlyVoteCount, Vote
 from contest.voting.services import cast_vote, official_tally
 from contest.voting.signals import VoteSignals
@@ -255,7 +258,7 @@ def test_network_burst_edges(db, contest):
         db, contest, entries[5], 5, age=young, spacing=minute, start=start + timedelta(hours=9), prefix="g"
     )
 
-    found = clusters.network_bursts(db, contest.id)
+    found = network_bursts(db, contest.id)
     assert sorted(c.vote_ids for c in found) == sorted([ids(five), ids(morning), ids(evening)])
 
 
@@ -306,7 +309,7 @@ def test_entry_burst_edges(db, contest):
         db, contest, small_entry, 19, age=timedelta(hours=3), spacing=seconds, net=None, read_s=1, prefix="l"
     )
 
-    found = clusters.entry_bursts(db, contest.id)
+    found = entry_bursts(db, contest.id)
     assert len(found) == 1
     [cluster] = found
     assert cluster.entry_id == hasty_entry.id
@@ -324,7 +327,7 @@ def test_entry_burst_needs_a_majority_of_hasty_votes(db, contest):
     burst(db, contest, entry, 11, age=young, spacing=seconds, net=None, start=base, prefix="m")
     calm = {"spacing": seconds, "net": None, "start": base + timedelta(seconds=7), "prefix": "n"}
     burst(db, contest, entry, 11, age=old, **calm)
-    assert clusters.entry_bursts(db, contest.id) == []  # 11 of 22: half, not most
+    assert entry_bursts(db, contest.id) == []  # 11 of 22: half, not most
 
     burst(
         db,
@@ -337,13 +340,13 @@ def test_entry_burst_needs_a_majority_of_hasty_votes(db, contest):
         start=base + timedelta(minutes=3),
         prefix="o",
     )
-    [cluster] = clusters.entry_bursts(db, contest.id)  # 12 of 23
+    [cluster] = entry_bursts(db, contest.id)  # 12 of 23
     assert (len(cluster.vote_ids), cluster.details["votes_in_burst"]) == (12, 23)
 
     smallest = approved_entry(db, contest, author, 2)
     burst(db, contest, smallest, 11, age=young, spacing=seconds, net=None, start=base, prefix="p")
     burst(db, contest, smallest, 9, age=old, **{**calm, "prefix": "q"})
-    found = {c.entry_id: c for c in clusters.entry_bursts(db, contest.id)}
+    found = {c.entry_id: c for c in entry_bursts(db, contest.id)}
     assert (len(found[smallest.id].vote_ids), found[smallest.id].details["votes_in_burst"]) == (11, 20)
 
 
@@ -414,7 +417,7 @@ def test_lookalike_edges(db, contest):
         created_apart=timedelta(days=2),
     )
 
-    found = clusters.lookalike_names(db, contest.id)
+    found = lookalike_names(db, contest.id)
     assert sorted(c.vote_ids for c in found) == sorted([ids(by_name), ids(by_email)])
 
 

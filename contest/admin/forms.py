@@ -38,7 +38,7 @@ from contest.admin.services import FORMATS_BY_KIND
 from contest.contests.models import CategoryKind, EditsAfterApproval, VoteCountDisplay, VotePolicy
 from contest.entries.flags import FLAG_LABELS
 from contest.entries.models import EntryStatus
-from contest.voting.clusters import CLUSTER_LABELS
+from contest.voting.clusters.kinds import CLUSTER_LABELS
 
 # What a datetime-local input sends (some browsers add seconds); the first is how it is shown.
 VN_MINUTE_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]

@@ -18,7 +18,7 @@ from contest.auth.models import User
 from contest.entries.models import Entry
 from contest.voting import clusters as vote_clusters
 from contest.voting import services as voting
-from contest.voting.clusters import Cluster, ClusterKind
+from contest.voting.clusters.kinds import Cluster, ClusterKind
 from contest.voting.models import Vote
 
 VOTES_PER_PAGE = 50

@@ -27,7 +27,7 @@ from contest.contests.models import Contest
 from contest.entries import flags as entry_flags
 from contest.extensions import db
 from contest.voting import clusters as detection
-from contest.voting.clusters import CLUSTER_LABELS, Cluster, ClusterKind
+from contest.voting.clusters.kinds import CLUSTER_LABELS, Cluster, ClusterKind
 from contest.voting.models import Vote
 
 CLUSTERS_PER_PAGE = 50

@@ -1,0 +1,115 @@
+"""The three kinds of suspicious cluster, the thresholds that define them, and what a cluster is.
+
+Three patterns that fake-account rings leave in the votes table (valid votes of one
+contest only; a voided vote leaves every cluster):
+
+* ``network_burst``: at least 5 votes for one entry from one network (``net_hash``)
+  within 30 minutes, by accounts younger than 7 days;
+* ``entry_burst``: an entry receiving at least 20 votes within 10 minutes, most of them
+  from accounts younger than 2 days or cast without a page view or faster than a person
+  (``since_view_ms`` missing or under 2 s); the cluster holds those suspicious votes;
+* ``lookalike_names``: at least 4 voters of one entry whose names reduce to the same
+  skeleton ("Nguyễn Văn An 01", "nguyen van an2") or whose e-mail local parts differ only
+  by digits, with accounts created within 60 minutes of each other.
+
+A cluster is a list of votes, named by a stable id (a hash of its kind and vote ids): the
+page an organizer reviews and the votes voided are the same, and a cluster that gained or
+lost votes since gets a new id.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+
+NETWORK_BURST_MIN_VOTES = 5
+NETWORK_BURST_WINDOW = timedelta(minutes=30)
+NETWORK_BURST_MAX_ACCOUNT_AGE_S = 7 * 24 * 3600
+
+ENTRY_BURST_MIN_VOTES = 20
+ENTRY_BURST_WINDOW = timedelta(minutes=10)
+ENTRY_BURST_MAX_ACCOUNT_AGE_S = 2 * 24 * 3600
+ENTRY_BURST_MIN_SINCE_VIEW_MS = 2000  # faster than this from page to vote is not a person reading
+
+LOOKALIKE_MIN_VOTERS = 4
+LOOKALIKE_CREATED_WITHIN = timedelta(minutes=60)
+# Shorter skeletons or e-mail stems match too many unrelated people.
+LOOKALIKE_MIN_KEY_LENGTH = 4
+
+
+class ClusterKind(enum.StrEnum):
+    network_burst = "network_burst"
+    entry_burst = "entry_burst"
+    lookalike_names = "lookalike_names"
+
+
+CLUSTER_LABELS = {
+    ClusterKind.network_burst: _l("Young accounts from one network"),
+    ClusterKind.entry_burst: _l("Burst of votes"),
+    ClusterKind.lookalike_names: _l("Look-alike accounts"),
+}
+
+
+@dataclass(frozen=True)
+class Cluster:
+    kind: ClusterKind
+    entry_id: int
+    vote_ids: tuple[int, ...]  # sorted
+    voter_ids: tuple[int, ...]  # sorted
+    first_at: datetime
+    last_at: datetime
+    # What the summary line says: counts, minutes, the network's hash...
+    details: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def id(self) -> str:
+        return cluster_id(self.kind, self.vote_ids)
+
+    @property
+    def label(self) -> str:
+        return str(CLUSTER_LABELS[self.kind])
+
+    @property
+    def score(self) -> int:
+        """How many votes the cluster would take back."""
+        return len(self.vote_ids)
+
+    def summary(self) -> str:
+        """What was seen, in the reader's language (needs a request or application context)."""
+        d = self.details
+        if self.kind is ClusterKind.network_burst:
+            return ngettext(
+                "%(votes)d votes within %(num)d minute from one network, by accounts younger than %(days)d days.",
+                "%(votes)d votes within %(num)d minutes from one network, by accounts younger than %(days)d days.",
+                d["minutes"],
+                votes=len(self.vote_ids),
+                days=NETWORK_BURST_MAX_ACCOUNT_AGE_S // 86400,
+            )
+        if self.kind is ClusterKind.entry_burst:
+            return ngettext(
+                "%(suspicious)d of %(votes)d votes within %(num)d minute came from accounts younger than %(days)d days or without a page view.",
+                "%(suspicious)d of %(votes)d votes within %(num)d minutes came from accounts younger than %(days)d days or without a page view.",
+                d["minutes"],
+                suspicious=len(self.vote_ids),
+                votes=d["votes_in_burst"],
+                days=ENTRY_BURST_MAX_ACCOUNT_AGE_S // 86400,
+            )
+        return ngettext(
+            "%(voters)d accounts with look-alike names or e-mail addresses, created within %(num)d minute.",
+            "%(voters)d accounts with look-alike names or e-mail addresses, created within %(num)d minutes.",
+            d["created_within_minutes"],
+            voters=len(self.voter_ids),
+        )
+
+
+def cluster_id(kind: ClusterKind | str, vote_ids: Iterable[int]) -> str:
+    """16 hex digits naming exactly this set of votes of this kind."""
+    text = f"{kind}:{','.join(str(i) for i in sorted(vote_ids))}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
