@@ -6,6 +6,7 @@
 - bench.web: the public gallery, the entry page and votes under wrk against gunicorn on
    PostgreSQL, as ratios to the trivial endpoint; the gallery and the audience tally with
    100,000 entries and 2,000,000 votes.
+- bench.jury: the jury's deal of 20,000 entries to 30 judges (quorum 3) on PostgreSQL.
 - Submit-to-thumbnail (below): a real ``celery worker`` process (SQLite broker, the embedded default),
    a migrated SQLite database, S3 over HTTP (moto on loopback, the production code path), and
    the web application's real upload route; the clock runs from the start of the upload
@@ -27,6 +28,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bench.jury import REPORT as JURY_REPORT
+from bench.jury import measure as measure_jury
 from bench.photo import REPORT as PHOTO_REPORT
 from bench.photo import measure as measure_photo
 from bench.upload import REPORT as UPLOAD_REPORT
@@ -164,6 +167,7 @@ def main() -> None:
         figures.update(measure_upload(Path(tmp)))
     figures.update(measure_video())
     figures.update(measure_web())
+    figures.update(measure_jury())
     lines = [
         f"{name}={value:.3f}" if isinstance(value, float) else f"{name}={value}"
         for name, value in figures.items()
@@ -179,6 +183,7 @@ def main() -> None:
         f"{UPLOAD_REPORT}\n"
         f"{video_report()}\n"
         f"{WEB_REPORT}\n"
+        f"{JURY_REPORT}\n"
         "```\n" + "\n".join(lines) + "\n```\n"
     )
     print(f"report written to {report}")

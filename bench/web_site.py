@@ -47,13 +47,13 @@ _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*n
 
 
 # --- the database ----------------------------------------------------------------------------
-def recreate_database() -> str:
+def recreate_database(name: str = DB_NAME) -> str:
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{DB_NAME}"'))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{DB_NAME}"
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
 
 
 def empty_redis() -> None:
@@ -64,10 +64,10 @@ def empty_redis() -> None:
         redis.Redis.from_url(url).flushdb()
 
 
-def drop_database() -> None:
+def drop_database(name: str = DB_NAME) -> None:
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
 
 

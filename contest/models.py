@@ -5,29 +5,37 @@ from contest.auth.models import Role, User
 from contest.contests.models import Category, CategoryKind, Contest, Place
 from contest.db import Base
 from contest.entries.models import AssetKind, Entry, EntryFlag, EntryStatus, FlagKind, MediaAsset
+from contest.jury.models import Assignment, Conflict, Criterion, JuryMember, Round, RoundEntry, Score
 from contest.mail.models import OutboundEmail
 from contest.processing.models import JobKind, JobState, ProcessingJob
 from contest.voting.models import MonthlyVoteCount, Vote
 
 __all__ = [
     "AssetKind",
+    "Assignment",
     "AuditEvent",
     "Base",
     "Category",
     "CategoryKind",
+    "Conflict",
     "Contest",
+    "Criterion",
     "Entry",
     "EntryFlag",
     "EntryStatus",
     "FlagKind",
     "JobKind",
     "JobState",
+    "JuryMember",
     "MediaAsset",
     "MonthlyVoteCount",
     "OutboundEmail",
     "Place",
     "ProcessingJob",
     "Role",
+    "Round",
+    "RoundEntry",
+    "Score",
     "User",
     "Vote",
 ]

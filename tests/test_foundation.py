@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -126,7 +127,10 @@ def test_every_enum_value_is_accepted_by_the_migrated_database(db, contest):
     flag = EntryFlag(entry=entry, kind=FlagKind.exact_duplicate)
     db.add_all([job, flag])
     db.flush()
+    jury_round, assignment = _jury_rows(db, contest, author, entry)
     rows = {
+        "rounds": jury_round,
+        "assignments": assignment,
         "users": author,
         "categories": contest.categories[0],
         "entries": entry,
@@ -144,6 +148,43 @@ def test_every_enum_value_is_accepted_by_the_migrated_database(db, contest):
             row = rows[table.name]
             for value in column.type.enum_class:
                 setattr(row, column.key, value)
+                _ENUM_COMPANIONS.get((table.name, column.key), lambda _row, _value: None)(row, value)
                 db.flush()  # the database's CHECK constraint sees every value
                 checked += 1
     assert checked >= 35
+
+
+# Columns that a CHECK ties to an enum's value, set along with it.
+_ENUM_COMPANIONS = {
+    ("assignments", "state"): lambda row, value: setattr(
+        row, "recusal_reason", "enum" if value == "recused" else None
+    ),
+    ("rounds", "source_rule"): lambda row, value: (
+        setattr(row, "source_round_id", None if value == "approved_entries" else row.id),
+        setattr(row, "source_threshold", None if value == "approved_entries" else 1.0),
+    ),
+}
+
+
+def _jury_rows(db, contest, judge, entry):
+    """A round with one entry dealt to one judge (the jury's enum columns)."""
+    from contest.db import now_utc
+    from contest.jury.models import Assignment, Round, RoundEntry, RoundKind
+
+    now = now_utc()
+    jury_round = Round(
+        contest_id=contest.id,
+        name_vi="Vòng",
+        name_en="Round",
+        kind=RoundKind.yes_no,
+        opens_at=now,
+        closes_at=now + timedelta(days=1),
+    )
+    db.add(jury_round)
+    db.flush()
+    db.add(RoundEntry(round_id=jury_round.id, entry_id=entry.id))
+    db.flush()
+    assignment = Assignment(round_id=jury_round.id, entry_id=entry.id, judge_id=judge.id)
+    db.add(assignment)
+    db.flush()
+    return jury_round, assignment

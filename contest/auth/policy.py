@@ -8,10 +8,12 @@ from functools import wraps
 from flask import abort, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from contest.auth import sessions
 from contest.auth.models import Role
-from contest.extensions import login_manager
+from contest.extensions import db, login_manager
+from contest.jury.models import Assignment, JuryMember, RoundStatus
 
 
 def role_required(*roles: Role) -> Callable:
@@ -75,3 +77,26 @@ def is_anonymous() -> bool:
         if remember_cookie not in request.cookies:
             return True  # nothing that could name a user: Flask-Login would find nobody either
     return not current_user.is_authenticated
+
+
+def can_judge(user, round_, *, reading: bool = False) -> bool:
+    """Whether ``user`` may judge in ``round_``: an active judge of its contest's jury and the
+    round open. ``reading``: may see their own work in it (closed rounds too), which needs
+    entries dealt to them there."""
+    if not getattr(user, "is_authenticated", False) or user.role is not Role.judge or not user.active:
+        return False
+    member = db.session.scalar(
+        select(JuryMember.id).where(
+            JuryMember.contest_id == round_.contest_id,
+            JuryMember.judge_id == user.id,
+            JuryMember.removed_at.is_(None),
+        )
+    )
+    if member is None:
+        return False
+    if not reading:
+        return round_.status is RoundStatus.open
+    if round_.status is RoundStatus.draft:
+        return False
+    dealt = select(Assignment.id).where(Assignment.round_id == round_.id, Assignment.judge_id == user.id)
+    return db.session.scalar(dealt.limit(1)) is not None

@@ -1,0 +1,134 @@
+"""The jury's deal at the national contest's size: ``jury_deal_s_large``.
+
+A PostgreSQL database of its own (``contest_bench_jury`` on the server of ``BENCH_PG_ADMIN_URL``,
+created, migrated and dropped) holds the demo edition with 20,000 approved photos by 5,000 entrants (loaded with COPY), 30 judges
+on its jury, two conflicts of interest each, and a score round of quorum 3 whose entries are
+taken. The clock runs around ``contest.jury.dealing.deal_round`` and its commit only: the
+ids read, the plan made in memory, the 60,000 assignments written. Three runs, each on an
+undealt round (the previous run's assignments deleted first); the median is reported.
+
+``python -m bench.jury`` runs it alone.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import delete, text
+from sqlalchemy.orm import Session
+
+from bench.web_site import drop_database, recreate_database
+
+REPORT = (
+    "Jury deal: 20,000 approved entries, 30 judges (two conflicts each), quorum 3, on PostgreSQL;\n"
+    "jury_deal_s_large is the median of 3 runs of the deal and its commit (ids read, plan made\n"
+    "in memory, 60,000 assignments written), each on an undealt round.\n"
+)
+DB_NAME = "contest_bench_jury"
+ENTRIES, AUTHORS, JUDGES, QUORUM, RUNS = 20_000, 5_000, 30, 3, 3
+
+
+def measure() -> dict:
+    url = recreate_database(DB_NAME)
+    try:
+        from contest.db import make_engine
+        from tests.support import migrate
+
+        migrate(url)
+        engine = make_engine(url)
+        round_id = _load(engine)
+        seconds = [_one_deal(engine, round_id) for _ in range(RUNS)]
+        engine.dispose()
+    finally:
+        drop_database(DB_NAME)
+    return {"jury_deal_s_large": statistics.median(seconds)}
+
+
+def _load(engine) -> int:
+    """The contest, its people, entries and jury; returns the id of the round, entries taken."""
+    from contest.contests.demo import build_demo_contest
+    from contest.jury.members import declare_conflict
+    from contest.jury.models import JuryMember, RoundKind
+    from contest.jury.rounds import CriterionSpec, RoundSpec, create_round, take_entries
+
+    with Session(engine) as session:
+        contest, _ = build_demo_contest(session)
+        session.commit()
+        photo = next(c for c in contest.categories if c.kind.value == "photo")
+        first_user = _copy_people_and_entries(session, contest.id, photo.id, contest.places[0].id)
+        judges = range(first_user, first_user + JUDGES)
+        session.add_all(JuryMember(contest_id=contest.id, judge_id=j) for j in judges)
+        for n, judge in enumerate(judges):
+            for k in (1, 2):  # two entrants each judge knows
+                entrant = first_user + JUDGES + (n * 7 + k) % AUTHORS
+                declare_conflict(session, contest.id, judge, entrant, "Người quen", actor_id=judge)
+        now = datetime.now(UTC)
+        spec = RoundSpec(
+            "Vòng sơ khảo",
+            "Preliminary round",
+            RoundKind.score,
+            now - timedelta(days=1),
+            now + timedelta(days=30),
+            (photo,),
+            quorum=QUORUM,
+            criteria=(CriterionSpec("Nội dung", "Content", scale_step=0.5),),
+        )
+        round_ = create_round(session, contest, spec, actor_id=None)
+        taken = take_entries(session, round_)
+        assert taken == ENTRIES, taken
+        session.commit()
+        session.execute(text("ANALYZE"))
+        session.commit()
+        return round_.id
+
+
+def _copy_people_and_entries(session: Session, contest_id: int, category_id: int, place_id: int) -> int:
+    """Judges then entrants, then their entries, with COPY; returns the first user's id."""
+    cursor = session.connection().connection.cursor()
+    cursor.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM users")
+    first = cursor.fetchone()[0]
+    now = datetime.now(UTC)
+    columns = (
+        "id, email, email_canonical, password_hash, full_name, country, role, locale, active, created_at"
+    )
+    with cursor.copy(f"COPY users ({columns}) FROM STDIN") as copy:
+        for n in range(JUDGES + AUTHORS):
+            role, email = (
+                ("judge", f"judge{n}@bench.vn") if n < JUDGES else ("entrant", f"author{n}@bench.vn")
+            )
+            copy.write_row((first + n, email, email, "!", f"Người {n}", "VN", role, "vi", True, now))
+    columns = "code, contest_id, category_id, author_id, place_id, title, description, taken_on, status, created_at, approved_at, updated_at, shuffle_key"
+    with cursor.copy(f"COPY entries ({columns}) FROM STDIN") as copy:
+        for n in range(ENTRIES):
+            author = first + JUDGES + n % AUTHORS
+            row = (f"BJ-{n:05d}", contest_id, category_id, author, place_id, f"Ảnh {n}", "", date(2024, 6, 1))
+            copy.write_row((*row, "approved", now, now, now, n * 7919 % 2**31))
+    return first
+
+
+def _one_deal(engine, round_id: int) -> float:
+    from contest.jury.dealing import deal_round
+    from contest.jury.models import Assignment, Round
+
+    with Session(engine) as session:
+        session.execute(delete(Assignment).where(Assignment.round_id == round_id))
+        round_ = session.get(Round, round_id)
+        round_.seed, round_.deal_count = None, 0
+        session.commit()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE assignments"))
+    with Session(engine) as session:
+        round_ = session.get(Round, round_id)
+        started = time.perf_counter()
+        result = deal_round(session, round_, actor_id=None, why="bench")
+        session.commit()
+        elapsed = time.perf_counter() - started
+    assert len(result.add) == ENTRIES * QUORUM, len(result.add)
+    return elapsed
+
+
+if __name__ == "__main__":
+    for name, value in measure().items():
+        print(f"{name}={value:.3f}")

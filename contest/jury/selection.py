@@ -1,0 +1,122 @@
+"""Which entries of a round go on to the next one, and the preview of the counts.
+
+The minimal tally lives here, in one place: for a score round, an entry's score is the mean
+over its judges of each judge's weighted total (sum of weight x value over the sum of the
+weights: a figure on the criteria's scale), counting only the judges who scored every
+criterion; for a yes/no round, its number of "yes". Recused assignments and disqualified
+entries do not count. (The full results, with ties and prizes, build on these in
+contest.results.)
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from contest.jury.errors import JuryRefused
+from contest.jury.models import (
+    Assignment,
+    AssignmentState,
+    Criterion,
+    Round,
+    RoundEntry,
+    RoundKind,
+    Score,
+    SourceRule,
+)
+
+# What kind of round each rule reads.
+SOURCE_KINDS = {
+    SourceRule.top_n: RoundKind.score,
+    SourceRule.min_score: RoundKind.score,
+    SourceRule.min_yes: RoundKind.yes_no,
+}
+
+
+def check_source(contest_id: int, rule: SourceRule, source: Round | None, threshold: float | None) -> None:
+    if source is None or source.contest_id != contest_id or source.kind is not SOURCE_KINDS[rule]:
+        raise JuryRefused(_l("The previous round must be of this contest and of the kind the rule reads."))
+    if (
+        threshold is None
+        or threshold < 0
+        or (rule is not SourceRule.min_score and threshold != int(threshold))
+    ):
+        raise JuryRefused(_l("The threshold must be a positive number (a whole one for a count)."))
+
+
+def _counted(round_id: int):
+    """The assignments that count: not recused, their entry not disqualified."""
+    return (
+        select(Assignment.id)
+        .join(
+            RoundEntry,
+            (RoundEntry.round_id == Assignment.round_id) & (RoundEntry.entry_id == Assignment.entry_id),
+        )
+        .where(
+            Assignment.round_id == round_id,
+            Assignment.state == AssignmentState.assigned,
+            RoundEntry.disqualified_at.is_(None),
+        )
+    )
+
+
+def entry_scores(session: Session, round_: Round) -> dict[int, float]:
+    """Entry id -> mean of its judges' weighted totals (score rounds)."""
+    weights = sum(c.weight for c in round_.criteria)
+    value = Criterion.weight * (Criterion.scale_min + Score.steps * Criterion.scale_step)
+    per_judge = (
+        select(Assignment.entry_id, func.sum(value), func.count())
+        .join(Score, Score.assignment_id == Assignment.id)
+        .join(Criterion, Criterion.id == Score.criterion_id)
+        .where(Assignment.id.in_(_counted(round_.id)))
+        .group_by(Assignment.id, Assignment.entry_id)
+    )
+    totals: dict[int, list[float]] = defaultdict(list)
+    for entry_id, weighted, scored in session.execute(per_judge):
+        if scored == len(round_.criteria):
+            totals[entry_id].append(weighted / weights)
+    return {entry_id: sum(values) / len(values) for entry_id, values in totals.items()}
+
+
+def entry_yes_counts(session: Session, round_: Round) -> dict[int, int]:
+    """Entry id -> number of "yes" (yes/no rounds); entries with none are absent."""
+    query = (
+        select(Assignment.entry_id, func.count())
+        .where(Assignment.id.in_(_counted(round_.id)), Assignment.verdict.is_(True))
+        .group_by(Assignment.entry_id)
+    )
+    return dict(session.execute(query).all())
+
+
+def passing(session: Session, source: Round, rule: SourceRule, threshold: float) -> list[int]:
+    """The entries of ``source`` that the rule lets through. Top N keeps the entries tied
+    with the N-th (a tie is not broken by chance)."""
+    if rule is SourceRule.min_yes:
+        return sorted(e for e, yes in entry_yes_counts(session, source).items() if yes >= threshold)
+    scores = entry_scores(session, source)
+    if rule is SourceRule.top_n:
+        ordered = sorted(scores.values(), reverse=True)
+        if not ordered or threshold < 1:
+            return []
+        threshold = ordered[min(int(threshold), len(ordered)) - 1]
+    return sorted(e for e, score in scores.items() if score >= threshold - 1e-9)
+
+
+def preview(session: Session, source: Round) -> list[tuple[float, int]]:
+    """(threshold, entries passing) for every threshold that changes the count, best first:
+    scores at least x (score rounds; the k-th pair is also "top k" with ties), or at least K
+    "yes" (yes/no rounds)."""
+    if source.kind is RoundKind.yes_no:
+        values = [float(v) for v in entry_yes_counts(session, source).values()]
+    else:
+        values = [round(v, 4) for v in entry_scores(session, source).values()]
+    counts: list[tuple[float, int]] = []
+    for position, value in enumerate(sorted(values, reverse=True), start=1):
+        if counts and counts[-1][0] == value:
+            counts[-1] = (value, position)
+        else:
+            counts.append((value, position))
+    return counts
