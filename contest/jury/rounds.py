@@ -142,6 +142,8 @@ def reopen_round(session: Session, round_: Round, reason: str, *, actor_id: int 
     _lock(session, round_)
     _move(round_, RoundStatus.open)
     _audit(session, round_, actor_id, "round.reopened", reason=reason.strip())
+    if round_.seed is not None:  # the jury may have changed while it was closed
+        deal_round(session, round_, actor_id=actor_id, why="reopened")
 
 
 def disqualify(session: Session, round_: Round, entry_id: int, reason: str, *, actor_id: int | None) -> None:
