@@ -78,6 +78,7 @@ def _register_blueprints(app: Flask) -> None:
     from contest.entries.views import bp as entries_bp
     from contest.errors import register_error_handlers
     from contest.gallery.views import bp as gallery_bp
+    from contest.jury.admin_views import bp as jury_admin_bp
     from contest.mail.views import bp as mail_bp
     from contest.main.views import bp as main_bp
     from contest.media.views import bp as media_bp
@@ -88,6 +89,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(account_bp, url_prefix="/account")
     app.register_blueprint(entries_bp, url_prefix="/entries")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(jury_admin_bp, url_prefix="/admin/jury")
     if app.config["ENV_NAME"] != "production":  # the development mailbox does not exist there
         app.register_blueprint(mail_bp, url_prefix="/dev/mailbox")
     app.register_blueprint(media_bp, url_prefix="/media")
