@@ -187,3 +187,19 @@ def test_can_judge(app, db, jury, judge):
         reopen_round(db, round_, "Thiếu điểm một bài", actor_id=None)
         remove_judge(db, jury.contest.id, member.id, actor_id=None)
         assert not can_judge(member, round_) and not can_judge(member, round_, reading=True)
+
+
+def test_a_conflict_declared_mid_round_takes_the_judges_entries_of_that_author_away(db, jury):
+    round_ = new_round(db, jury)
+    open_round(db, round_, actor_id=None)
+    author = jury.entrants[1]
+    theirs = {e.id for e in jury.entries if e.author_id == author.id}
+    holding = next(j for j in jury.judges if any(j.id in holders(db, round_)[e] for e in theirs))
+    declare_conflict(db, jury.contest.id, holding.id, author.id, "Đồng nghiệp", actor_id=jury.organizer.id)
+    db.commit()
+
+    held = holders(db, round_)
+    assert all(holding.id not in held[e] and len(held[e]) == 3 for e in theirs)
+    recused = [a for a in assignments(db, round_) if a.judge_id == holding.id and a.entry_id in theirs]
+    assert recused and all(a.recusal_reason == "Đồng nghiệp" for a in recused)
+    assert "jury.conflict_declared" in audit_actions(db, "conflict")
