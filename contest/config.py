@@ -96,13 +96,13 @@ def load_settings(env: dict | None = None) -> dict:
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
         "SIGNUP_RATE_LIMIT": env.get("SIGNUP_RATE_LIMIT", "5 per hour"),
-        # New entries sent, per account (counted before the upload is read).
-        "SUBMIT_RATE_LIMIT": env.get("SUBMIT_RATE_LIMIT", "20 per hour"),
         # Wrong passwords per account (its mailbox), whatever the addresses: then every attempt
         # waits for the window's end; a new password starts a fresh count (contest.auth.lockout).
         "LOGIN_FAILURE_LIMIT_PER_ACCOUNT": env.get(
-            "LOGIN_FAILURE_LIMIT_PER_ACCOUNT", "5 per 10 minutes;30 per day"
+            "LOGIN_FAILURE_LIMIT_PER_ACCOUNT", "5 per 10 minutes;20 per hour"
         ),
+        # New entries sent, per account (counted before the upload is read).
+        "SUBMIT_RATE_LIMIT": env.get("SUBMIT_RATE_LIMIT", "20 per hour"),
         # Votes: per account, and per client address (a whole office or a phone carrier's
         # NAT shares one address, hence the higher figure).
         "VOTE_RATE_LIMIT": env.get("VOTE_RATE_LIMIT", "20 per minute;200 per hour"),
