@@ -181,6 +181,17 @@ def _wait_ready(server: Server, timeout_s: float = 60) -> None:
 
 # --- wrk -------------------------------------------------------------------------------------
 LUA_COMMON = """
+-- Rows of tab-separated strings, read from a file: a table literal in the script itself
+-- stops at Lua's 65,536 constants (the large phase's 100,000 entries).
+function read_rows(path)
+  local rows = {}
+  for line in io.lines(path) do
+    local row = {}
+    for field in string.gmatch(line, "[^\t]+") do table.insert(row, field) end
+    table.insert(rows, row)
+  end
+  return rows
+end
 local threads = {}
 function setup(thread)
   thread:set("thread_id", #threads + 1)
@@ -209,8 +220,11 @@ def lua_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def lua_table(rows: list[tuple[str, ...]]) -> str:
-    return "{\n" + ",\n".join("{" + ", ".join(map(lua_string, row)) + "}" for row in rows) + "\n}"
+def lua_rows(tmp: Path, name: str, rows: list[tuple[str, ...]]) -> str:
+    """A Lua expression reading ``rows`` from a file of tab-separated lines written beside the script."""
+    path = tmp / f"{name}.rows"
+    path.write_text("".join("\t".join(row) + "\n" for row in rows))
+    return f"read_rows({lua_string(str(path))})"
 
 
 def write_script(tmp: Path, name: str, body: str, counters: tuple[str, ...] = ()) -> Path:
@@ -227,8 +241,8 @@ def healthz_script(tmp: Path) -> Path:
 def pages_script(tmp: Path, name: str, paths: list[str], cookies: list[str]) -> Path:
     """GET a random one of ``paths`` as a random visitor (their session cookie)."""
     body = f"""
-paths = {lua_table([(p,) for p in paths])}
-cookies = {lua_table([(c,) for c in cookies])}
+paths = {lua_rows(tmp, f"{name}-paths", [(p,) for p in paths])}
+cookies = {lua_rows(tmp, f"{name}-cookies", [(c,) for c in cookies])}
 function request()
   local path = paths[math.random(#paths)][1]
   return wrk.format("GET", path, {{["Cookie"] = cookies[math.random(#cookies)][1]}})
@@ -245,10 +259,11 @@ def vote_script(
     ``pace_ms``: each connection waits that long before each vote (wrk's ``delay``), for a
     steady flow of votes beside another load rather than a saturating one.
     """
+    name = "vote-paced" if pace_ms else "vote"
     pace = f"function delay() return {pace_ms} end" if pace_ms else ""
     body = f"""{pace}
-voters = {lua_table(voters)}
-entries = {lua_table(entries)}
+voters = {lua_rows(tmp, f"{name}-voters", voters)}
+entries = {lua_rows(tmp, f"{name}-entries", entries)}
 ok, refused, other = 0, 0, 0
 function request()
   local voter = voters[math.random(#voters)]
@@ -265,7 +280,7 @@ function response(status, headers, body)
   if status == 200 then ok = ok + 1 elseif status == 409 then refused = refused + 1 else other = other + 1 end
 end
 """
-    return write_script(tmp, "vote-paced" if pace_ms else "vote", body, counters=("ok", "refused", "other"))
+    return write_script(tmp, name, body, counters=("ok", "refused", "other"))
 
 
 _RUN_NUMBERS = itertools.count(1)
