@@ -157,21 +157,36 @@ def _wait_processed(engine, User, Entry, EntryStatus, user_id: int, count: int, 
     raise SystemExit("timed out waiting for the worker")
 
 
-def main() -> None:
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
-    figures: dict = {}
-    figures.update(measure_photo())
-    with tempfile.TemporaryDirectory() as tmp:
-        figures.update(measure_end_to_end(Path(tmp)))
-    with tempfile.TemporaryDirectory() as tmp:
-        figures.update(measure_upload(Path(tmp)))
-    figures.update(measure_video())
-    figures.update(measure_web())
-    figures.update(measure_jury())
-    lines = [
+def _lines(figures: dict) -> list[str]:
+    return [
         f"{name}={value:.3f}" if isinstance(value, float) else f"{name}={value}"
         for name, value in figures.items()
     ]
+
+
+def _in_tmp(measure):
+    def run() -> dict:
+        with tempfile.TemporaryDirectory() as tmp:
+            return measure(Path(tmp))
+
+    return run
+
+
+def main() -> None:
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
+    figures: dict = {}
+    for part in (
+        measure_photo,
+        _in_tmp(measure_end_to_end),
+        _in_tmp(measure_upload),
+        measure_video,
+        measure_web,
+        measure_jury,
+    ):
+        found = part()
+        print("\n".join(_lines(found)), flush=True)  # kept in the log even if a later part fails
+        figures.update(found)
+    lines = _lines(figures)
     report = ROOT / "bench" / "report.md"
     report.write_text(
         "# Benchmark report\n\n"
