@@ -79,6 +79,7 @@ def _register_blueprints(app: Flask) -> None:
     from contest.errors import register_error_handlers
     from contest.gallery.views import bp as gallery_bp
     from contest.jury.admin_views import bp as jury_admin_bp
+    from contest.jury.panel import bp as jury_bp
     from contest.mail.views import bp as mail_bp
     from contest.main.views import bp as main_bp
     from contest.media.views import bp as media_bp
@@ -90,6 +91,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(entries_bp, url_prefix="/entries")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(jury_admin_bp, url_prefix="/admin/jury")
+    app.register_blueprint(jury_bp, url_prefix="/jury")
     if app.config["ENV_NAME"] != "production":  # the development mailbox does not exist there
         app.register_blueprint(mail_bp, url_prefix="/dev/mailbox")
     app.register_blueprint(media_bp, url_prefix="/media")

@@ -167,7 +167,9 @@ class LocalStorage:
         if key.startswith(PUBLIC_PREFIX):
             return _media_base() + key
         expires_at = int(time.time()) + (expires_s or self.url_expires_s)
-        return f"{_media_base()}{key}?e={expires_at}&s={self.sign(key, expires_at)}"
+        url = f"{_media_base()}{key}?e={expires_at}&s={self.sign(key, expires_at)}"
+        # The name a download is saved under (contest.media.views), as S3's Content-Disposition.
+        return f"{url}&dl={download_name_safe(download_name)}" if download_name else url
 
 
 def _media_base() -> str:
@@ -323,10 +325,15 @@ class S3Storage:
         )
 
 
+def download_name_safe(name: str) -> str:
+    """A download's file name made of letters, digits, ``.``, ``_`` and ``-`` only."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name).lstrip(".") or "download"
+
+
 def _attachment(name: str) -> str:
     from urllib.parse import quote
 
-    safe = re.sub(r"[^A-Za-z0-9._-]", "_", name) or "download"
+    safe = download_name_safe(name)
     return f"attachment; filename=\"{safe}\"; filename*=UTF-8''{quote(name)}"
 
 

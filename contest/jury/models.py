@@ -209,6 +209,11 @@ class Criterion(Base):
     round: Mapped[Round] = relationship(back_populates="criteria")
 
     @property
+    def name(self) -> str:
+        lang = str(get_locale() or "vi")
+        return getattr(self, f"name_{lang}", None) or self.name_vi
+
+    @property
     def scale_max(self) -> float:
         return self.scale_min + self.max_steps * self.scale_step
 

@@ -149,3 +149,18 @@ def _apply_scores(session, assignment, round_, values: dict[int, float], old: di
         elif score.steps != steps:
             old[key], new[key] = criterion.value(score.steps), value
             score.steps = steps
+
+
+def save_ranking(session: Session, round_id: int, judge_id: int, order: list[int]) -> None:
+    """The judge's order of their whole shortlist, best first: ranks 1, 2, ... (each change audited)."""
+    theirs = session.scalars(
+        select(Assignment.id).where(
+            Assignment.round_id == round_id,
+            Assignment.judge_id == judge_id,
+            Assignment.state == AssignmentState.assigned,
+        )
+    ).all()
+    if sorted(order) != sorted(theirs):
+        raise JuryRefused(_l("The order must list each entry of your shortlist once."))
+    for rank, assignment_id in enumerate(order, start=1):
+        save_judgement(session, assignment_id, judge_id, Judgement(rank=rank))

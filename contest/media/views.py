@@ -10,7 +10,7 @@ import mimetypes
 
 from flask import Blueprint, abort, current_app, request, send_file
 
-from contest.storage import PUBLIC_PREFIX, LocalStorage, StorageError, get_storage
+from contest.storage import PUBLIC_PREFIX, LocalStorage, StorageError, download_name_safe, get_storage
 
 bp = Blueprint("media", __name__)
 
@@ -35,7 +35,15 @@ def serve(key: str):
     public = key.startswith(PUBLIC_PREFIX)
     mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     max_age = current_app.config["PUBLIC_MEDIA_MAX_AGE_S"] if public else 0
-    response = send_file(path, mimetype=mimetype, conditional=True, max_age=max_age)
+    download_name = request.args.get("dl")
+    response = send_file(
+        path,
+        mimetype=mimetype,
+        conditional=True,
+        max_age=max_age,
+        as_attachment=bool(download_name),
+        download_name=download_name_safe(download_name) if download_name else None,
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     if not public:
         response.headers["Cache-Control"] = "private, no-store"

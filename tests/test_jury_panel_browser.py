@@ -1,0 +1,131 @@
+"""A judge scores a whole round by keyboard alone, in headless Chromium on a tablet-sized screen;
+and the panel's pages fit a phone. Real HTTP server, migrated SQLite, stored JPEGs, CSRF on."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from contest import create_app
+from contest.contests.demo import build_demo_contest
+from contest.extensions import db as db_ext
+from contest.jury.models import Assignment, Score
+from contest.jury.rounds import open_round
+from contest.storage import get_storage
+from tests.browser import PHONE, live_server
+from tests.jury_support import build_jury, new_round
+from tests.support import PASSWORD, make_test_config, migrate
+from tests.test_jury_panel import add_media
+
+pytestmark = pytest.mark.browser
+TABLET = {"width": 1024, "height": 768}
+
+
+@pytest.fixture
+def site(tmp_path):
+    """An open score round (0-10 by 0.5, and 1-5) of four entries with pictures; the judge who
+    has all four, by e-mail; and the app."""
+    config = make_test_config(tmp_path, f"sqlite:///{tmp_path / 'site.sqlite'}", WTF_CSRF_ENABLED=True)
+    migrate(config["DATABASE_URL"])
+    app = create_app(config)
+    with app.app_context():
+        session = db_ext.session
+        contest, _ = build_demo_contest(session)
+        jury = build_jury(session, contest, judges=2, entries_each=1)
+        for entry in jury.entries:
+            add_media(session, get_storage(), entry, uploaded_as="IMG_0001.JPG")
+        round_ = new_round(session, jury, quorum=2)
+        open_round(session, round_, actor_id=None)
+        judge = jury.judges[1]  # the first judge has an entry of their own in the round
+        judge.locale = "en"
+        session.commit()
+        yield app, round_.id, judge.id, judge.email
+    app.extensions["db"].dispose()
+
+
+def log_in(page, url: str, email: str) -> None:
+    page.goto(f"{url}/account/login", wait_until="load")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("form [type=submit]").last.click()
+    page.wait_for_load_state("load")
+
+
+def judged(app, round_id: int, judge_id: int) -> dict[int, list[int]]:
+    """Assignment id -> the steps of its scores in criterion order."""
+    with app.app_context():
+        session = db_ext.session
+        ids = session.scalars(
+            select(Assignment.id).where(Assignment.round_id == round_id, Assignment.judge_id == judge_id)
+        ).all()
+        return {
+            a: list(
+                session.scalars(
+                    select(Score.steps).where(Score.assignment_id == a).order_by(Score.criterion_id)
+                )
+            )
+            for a in ids
+        }
+
+
+def test_a_judge_scores_a_whole_round_by_keyboard(site, browser_page):
+    app, round_id, judge_id, email = site
+    page = browser_page.page
+    page.set_viewport_size(TABLET)
+    entry_url = re.compile(rf".*/jury/rounds/{round_id}/entries/\d+$")
+    with live_server(app) as url:
+        log_in(page, url, email)
+        page.goto(f"{url}/jury/", wait_until="load")
+        assert "0 of 4 judged" in page.content()
+        page.locator("a", has_text="Judge the next entry").focus()
+        with page.expect_navigation(url=entry_url):
+            page.keyboard.press("Enter")
+        seen = []
+        for n in range(4):
+            seen.append(page.url)
+            page.wait_for_function("document.activeElement && 'criterion' in document.activeElement.dataset")
+            if n % 2:
+                page.keyboard.press("Shift+Digit8")  # 8.5
+                page.keyboard.press("ArrowDown")
+            else:
+                page.keyboard.type("7")
+                page.keyboard.press("Tab")
+            page.keyboard.type("4")
+            page.keyboard.press("Enter")
+            page.wait_for_url(lambda now, before=page.url: now != before)
+            page.wait_for_load_state("load")
+        assert page.url == f"{url}/jury/rounds/{round_id}/"
+        assert "You have judged every entry of this round." in page.content()
+        assert "4 of 4 judged" in page.content()
+        assert len(set(seen)) == 4
+    scores = judged(app, round_id, judge_id)
+    assert sorted(scores.values()) == [[14, 3], [14, 3], [17, 3], [17, 3]]  # 7 / 8.5 by 0.5, 4 from 1
+    assert browser_page.problems() == []
+
+
+def test_the_panel_fits_a_phone_and_keeps_what_was_typed(site, browser_page):
+    """390 px wide, nothing wider than the screen; a value typed while the network is down is
+    kept (sessionStorage), the judge told so, and saved when the connection returns."""
+    app, round_id, judge_id, email = site
+    page = browser_page.page
+    page.set_viewport_size(PHONE)
+    with live_server(app) as url:
+        log_in(page, url, email)
+        for path in ("/jury/", f"/jury/rounds/{round_id}/"):
+            page.goto(url + path, wait_until="load")
+            assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
+        page.goto(f"{url}/jury/rounds/{round_id}/next", wait_until="load")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        page.context.set_offline(True)
+        page.keyboard.type("6")
+        page.wait_for_selector("[data-jury-message][data-kind=error]", timeout=10_000)
+        assert "No connection" in page.inner_text("[data-jury-message]")
+        kept = page.evaluate("Object.values(sessionStorage).join(' ')")
+        assert '"6"' in kept and [12] not in judged(app, round_id, judge_id).values()
+        page.context.set_offline(False)  # the script sends it again by itself
+        page.wait_for_selector("[data-jury-message][data-kind=ok]", timeout=20_000)
+        assert page.evaluate("sessionStorage.length") == 0
+    assert [12] in judged(app, round_id, judge_id).values()
+    assert browser_page.problems() == []
