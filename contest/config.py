@@ -125,6 +125,8 @@ def load_settings(env: dict | None = None) -> dict:
         "MIN_ACCOUNT_AGE": _int(env, "MIN_ACCOUNT_AGE", 15),
         "EMAIL_TOKEN_MAX_AGE_S": _int(env, "EMAIL_TOKEN_MAX_AGE_S", 3 * 24 * 3600),
         "PASSWORD_RESET_MAX_AGE_S": _int(env, "PASSWORD_RESET_MAX_AGE_S", 2 * 3600),
+        # How long a judge's invitation (its link to choose a first password) works.
+        "JUDGE_INVITATION_MAX_AGE_S": _int(env, "JUDGE_INVITATION_MAX_AGE_S", 7 * 24 * 3600),
         # Hard cap on one request body; a category's own limit is checked per upload.
         "MAX_CONTENT_LENGTH": _int(env, "MAX_UPLOAD_BYTES", 260 * 1024 * 1024),
         "MAX_IMAGE_PIXELS": _int(env, "MAX_IMAGE_PIXELS", 120_000_000),

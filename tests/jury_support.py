@@ -13,9 +13,9 @@ from contest.auth.models import Role, User
 from contest.contests.models import CategoryKind, Contest
 from contest.db import now_utc
 from contest.entries.models import Entry
-from contest.jury.members import add_judge
+from contest.jury.members import add_judge, declare_conflict
 from contest.jury.models import Assignment, AssignmentState, Round, RoundKind
-from contest.jury.rounds import CriterionSpec, RoundSpec, create_round
+from contest.jury.rounds import CriterionSpec, RoundSpec, close_round, create_round, open_round
 from tests.support import category, create_user, make_entry
 
 CRITERIA = (
@@ -84,3 +84,31 @@ def holders(db: Session, round_: Round) -> dict[int, set[int]]:
 
 def loads(db: Session, round_: Round) -> Counter:
     return Counter(a.judge_id for a in assignments(db, round_) if a.state is AssignmentState.assigned)
+
+
+@dataclass
+class Scene:
+    """A jury with a draft, an open and a closed round, and a conflict: every organizer page
+    of the jury has something to show (contest.jury.admin_*)."""
+
+    jury: Jury
+    draft: Round
+    open: Round
+    closed: Round
+    conflict_id: int
+
+
+def round_scene(db: Session, contest: Contest) -> Scene:
+    jury = build_jury(db, contest, judges=3, entries_each=2)
+    actor = jury.organizer.id
+    draft = new_round(db, jury, RoundKind.yes_no, name_en="Draft round")
+    opened = new_round(db, jury, RoundKind.yes_no, name_en="Open round")
+    closed = new_round(db, jury, RoundKind.yes_no, name_en="Closed round")
+    for round_ in (opened, closed):
+        open_round(db, round_, actor_id=actor, seed=7)
+    close_round(db, closed, actor_id=actor)
+    conflict = declare_conflict(
+        db, contest.id, jury.judges[1].id, jury.entrants[2].id, "Cùng câu lạc bộ", actor_id=actor
+    )
+    db.commit()
+    return Scene(jury, draft, opened, closed, conflict.id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -76,10 +78,10 @@ def test_an_organizer_creates_a_score_round_and_sees_it_listed(client, db, conte
     response = client.post(
         f"/admin/jury/contests/{contest.id}/rounds/new", data=round_form(contest), headers=EN
     )
-    assert response.status_code == 302 and response.headers["Location"] == "/admin/jury/"
-
     db.expire_all()
     created = db.scalar(select(Round))
+    assert response.status_code == 302 and response.headers["Location"] == f"/admin/jury/rounds/{created.id}"
+
     assert (created.kind, created.quorum, created.name_en) == (RoundKind.score, 3, "Preliminary round")
     assert [(c.name_en, c.weight, c.max_steps) for c in created.criteria] == [("Content", 2, 20)]
     assert created.opens_at.hour == 1  # 08:00 in Vietnam
@@ -123,7 +125,8 @@ def test_a_final_round_from_the_previous_round(client, db, contest, organizer):
 
 @pytest.mark.browser
 def test_the_round_pages_on_a_phone(tmp_path, browser_page):
-    """390 px wide in headless Chromium: nothing wider than the screen, no policy violation."""
+    """390 px wide in headless Chromium: nothing wider than the screen, no policy violation;
+    a round created, opened, its entries listed, and a judge invited."""
     config = make_test_config(tmp_path, f"sqlite:///{tmp_path / 'site.sqlite'}")
     migrate(config["DATABASE_URL"])
     app = create_app(config)
@@ -149,8 +152,24 @@ def test_the_round_pages_on_a_phone(tmp_path, browser_page):
             page.select_option("select[name=kind]", "yes_no")
             page.get_by_role("button", name="Create the round").click()
             page.wait_for_load_state("load")
-            assert page.url == f"{url}/admin/jury/"
+            assert re.fullmatch(rf"{url}/admin/jury/rounds/\d+", page.url)
             assert "Final round" in page.content()
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
+            page.get_by_role("button", name="Open the round and deal its entries").click()
+            page.wait_for_load_state("load")
+            assert "The round is open and its entries are dealt." in page.content()
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
+            for link in ("Entries, their judgements and disqualifications", "Back to the round"):
+                page.get_by_role("link", name=link).click()
+                page.wait_for_load_state("load")
+                assert page.evaluate("document.documentElement.scrollWidth") <= 390
+            page.get_by_role("link", name="Judges and conflicts").click()
+            page.wait_for_load_state("load")
+            page.fill("input[name=email]", "giam.khao.moi@example.com")
+            page.fill("input[name=full_name]", "Giám khảo mới")
+            page.get_by_role("button", name="Invite").click()
+            page.wait_for_load_state("load")
+            assert "An invitation was sent to giam.khao.moi@example.com" in page.content()
             assert page.evaluate("document.documentElement.scrollWidth") <= 390
         assert browser_page.problems() == []
     finally:

@@ -6,6 +6,7 @@ E-mails go through the outbox in the same transaction, in the recipient's langua
 
 from __future__ import annotations
 
+import secrets
 from functools import cache
 
 from flask import current_app, url_for
@@ -21,9 +22,11 @@ from contest.auth.tokens import (
     TokenProblem,
     TokenRejected,
     email_verification_token,
+    judge_invitation_token,
     password_fingerprint,
     password_reset_token,
     read_email_verification_token,
+    read_judge_invitation_token,
     read_password_reset_token,
 )
 from contest.db import now_utc
@@ -58,7 +61,7 @@ def find_user(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email_canonical == canonical_email(email)))
 
 
-def _external_url(endpoint: str, **values) -> str:
+def external_url(endpoint: str, **values) -> str:
     """An absolute link for an e-mail, on the configured public address of the site.
 
     PUBLIC_BASE_URL rather than the request's Host header: a forged Host must not turn a
@@ -105,7 +108,7 @@ def register_entrant(
 
 
 def send_verification_email(session: Session, user: User) -> OutboundEmail:
-    link = _external_url("auth.verify_email", token=email_verification_token(user))
+    link = external_url("auth.verify_email", token=email_verification_token(user))
     hours = current_app.config["EMAIL_TOKEN_MAX_AGE_S"] // 3600
     subject, body = render_email("verify_email", user.locale, link=link, hours=hours)
     return queue_email(session, user.email, subject, body)
@@ -122,8 +125,8 @@ def send_signup_attempt_email(session: Session, user: User) -> OutboundEmail | N
     subject, body = render_email(
         "signup_attempt",
         user.locale,
-        login_link=_external_url("auth.login"),
-        reset_link=_external_url("auth.forgot_password"),
+        login_link=external_url("auth.login"),
+        reset_link=external_url("auth.forgot_password"),
     )
     return queue_email(session, user.email, subject, body)
 
@@ -182,33 +185,35 @@ def request_password_reset(session: Session, email: str) -> OutboundEmail | None
     user = find_user(session, email)
     if user is None or not user.is_active:
         return None
-    link = _external_url("auth.reset_password", token=password_reset_token(user))
+    link = external_url("auth.reset_password", token=password_reset_token(user))
     minutes = current_app.config["PASSWORD_RESET_MAX_AGE_S"] // 60
     subject, body = render_email("reset_password", user.locale, link=link, minutes=minutes)
     return queue_email(session, user.email, subject, body)
 
 
-def user_for_reset_token(session: Session, token: str) -> User:
-    """The account a reset link is for, if the link is still good; raises TokenRejected.
+def user_for_reset_token(session: Session, token: str, *, invitation: bool = False) -> User:
+    """The account a reset link (or a judge's invitation) is for, if the link is still good;
+    raises TokenRejected.
 
     The link carries a fingerprint of the password hash: once the password is changed,
     the link is used up.
     """
-    user_id, fingerprint = read_password_reset_token(token)
+    read = read_judge_invitation_token if invitation else read_password_reset_token
+    user_id, fingerprint = read(token)
     user = session.get(User, user_id)
     if user is None or not user.is_active or password_fingerprint(user) != fingerprint:
         raise TokenRejected(TokenProblem.invalid)
     return user
 
 
-def reset_password(session: Session, token: str, new_password: str) -> User:
+def reset_password(session: Session, token: str, new_password: str, *, invitation: bool = False) -> User:
     """Set a new password through a reset link; raises TokenRejected.
 
     Receiving the link proves the mailbox is theirs, so an unconfirmed address is confirmed,
     and every login of the account ends: whoever else was logged in (someone who signed up
     with this address before its owner, or who knew the old password) is logged out.
     """
-    user = user_for_reset_token(session, token)
+    user = user_for_reset_token(session, token, invitation=invitation)
     user.set_password(new_password)
     if not user.is_verified:
         user.email_verified_at = now_utc()
@@ -228,6 +233,36 @@ def change_password(session: Session, user: User, current_password: str, new_pas
     user.set_password(new_password)
     session.flush()
     return sessions.end_all(session, user.id, keep=user.login_session_id)
+
+
+# --- invited judges ---------------------------------------------------------------------
+def invite_judge(session: Session, *, email: str, full_name: str, locale: str) -> User:
+    """A new judge account, unconfirmed and with a random password nobody knows, and the
+    e-mail with its link to choose a password (which confirms the address); raises ValueError
+    when the mailbox already has an account."""
+    if find_user(session, email) is not None:
+        raise ValueError("the mailbox already has an account")
+    user = User(
+        email=normalize_email(email),
+        full_name=full_name.strip(),
+        country="VN",
+        birth_year=None,
+        role=Role.judge,
+        locale=locale,
+    )
+    user.set_password(secrets.token_urlsafe(32))
+    session.add(user)
+    session.flush()
+    send_judge_invitation(session, user)
+    return user
+
+
+def send_judge_invitation(session: Session, user: User) -> OutboundEmail:
+    """The invitation e-mail, in the judge's language: fixed wording and the link only."""
+    link = external_url("auth.accept_invitation", token=judge_invitation_token(user))
+    days = current_app.config["JUDGE_INVITATION_MAX_AGE_S"] // (24 * 3600)
+    subject, body = render_email("judge_invitation", user.locale, link=link, days=days)
+    return queue_email(session, user.email, subject, body)
 
 
 # --- staff accounts (CLI) ---------------------------------------------------------------

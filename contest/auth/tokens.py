@@ -17,6 +17,7 @@ from contest.auth.models import User
 
 VERIFY_EMAIL_SALT = "verify-email"
 RESET_PASSWORD_SALT = "reset-password"
+JUDGE_INVITATION_SALT = "judge-invitation"
 
 
 class TokenProblem(enum.StrEnum):
@@ -71,7 +72,23 @@ def password_reset_token(user: User) -> str:
 
 def read_password_reset_token(token: str) -> tuple[int, str]:
     """(user id, password fingerprint) the link was made for; raises TokenRejected."""
-    payload = _load(RESET_PASSWORD_SALT, token, current_app.config["PASSWORD_RESET_MAX_AGE_S"])
+    return _read_password_link(RESET_PASSWORD_SALT, token, current_app.config["PASSWORD_RESET_MAX_AGE_S"])
+
+
+def judge_invitation_token(user: User) -> str:
+    """A link for an invited judge to choose their first password: a reset link that lives
+    longer (JUDGE_INVITATION_MAX_AGE_S), under its own salt."""
+    return _serializer(JUDGE_INVITATION_SALT).dumps({"uid": user.id, "pw": password_fingerprint(user)})
+
+
+def read_judge_invitation_token(token: str) -> tuple[int, str]:
+    """(user id, password fingerprint) the invitation was made for; raises TokenRejected."""
+    max_age_s = current_app.config["JUDGE_INVITATION_MAX_AGE_S"]
+    return _read_password_link(JUDGE_INVITATION_SALT, token, max_age_s)
+
+
+def _read_password_link(salt: str, token: str, max_age_s: int) -> tuple[int, str]:
+    payload = _load(salt, token, max_age_s)
     if not isinstance(payload.get("pw"), str):
         raise TokenRejected(TokenProblem.invalid)
     return payload["uid"], payload["pw"]

@@ -201,14 +201,24 @@ def forgot_password():
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 def reset_password(token: str):
+    return _choose_password(token, invitation=False)
+
+
+@bp.route("/welcome/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str):
+    """An invited judge chooses their first password (contest.auth.services.invite_judge)."""
+    return _choose_password(token, invitation=True)
+
+
+def _choose_password(token: str, *, invitation: bool):
     try:
-        user = services.user_for_reset_token(db.session, token)
+        user = services.user_for_reset_token(db.session, token, invitation=invitation)
     except TokenRejected as exc:
         return _link_problem("reset", exc)
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        services.reset_password(db.session, token, form.password.data)
+        services.reset_password(db.session, token, form.password.data, invitation=invitation)
         db.session.commit()
         flash(_("Your new password is set. You can log in with it now."), "success")
         return redirect(url_for("auth.login"))
-    return render_template("auth/reset_password.html", form=form, user=user)
+    return render_template("auth/reset_password.html", form=form, user=user, invitation=invitation)

@@ -1,8 +1,14 @@
-"""The organizer's jury pages: every contest's rounds, and a new round."""
+"""The organizer's jury pages: every contest's rounds, a new round and a draft's edit.
+
+A round's own page and actions are contest.jury.admin_round's, the jury's judges and
+conflicts contest.jury.admin_members'; both are blueprints inside this one.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from types import SimpleNamespace
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -11,13 +17,18 @@ from wtforms.fields.choices import SelectChoice
 from contest.auth.policy import organizer_required
 from contest.contests.models import Contest
 from contest.extensions import db
+from contest.jury import selection
+from contest.jury.admin_members import bp as members_bp
+from contest.jury.admin_round import bp as round_bp
 from contest.jury.errors import JuryRefused
-from contest.jury.forms import KIND_LABELS, STATUS_LABELS, RoundForm
-from contest.jury.models import Round, RoundEntry, RoundKind, SourceRule
-from contest.jury.rounds import CriterionSpec, RoundSpec, create_round
-from contest.timeutil import from_vn_local
+from contest.jury.forms import CRITERIA_ROWS, KIND_LABELS, SOURCE_LABELS, STATUS_LABELS, RoundForm
+from contest.jury.models import Round, RoundEntry, RoundKind, RoundStatus, SourceRule
+from contest.jury.rounds import CriterionSpec, RoundSpec, create_round, update_round
+from contest.timeutil import from_vn_local, to_vn
 
 bp = Blueprint("jury_admin", __name__)
+bp.register_blueprint(round_bp)
+bp.register_blueprint(members_bp)
 
 
 @bp.get("/")
@@ -43,21 +54,103 @@ def rounds():
 @organizer_required
 def new_round(contest_id: int):
     contest = db.session.get(Contest, contest_id) or abort(404)
-    form = RoundForm()
-    form.categories.choices = [SelectChoice(c.id, c.name) for c in contest.categories]
-    earlier = db.session.scalars(select(Round).where(Round.contest_id == contest.id).order_by(Round.id)).all()
-    form.source_round.choices = [SelectChoice(0, "—")] + [SelectChoice(r.id, r.name) for r in earlier]
+    earlier = _rounds_of(contest.id)
+    form = _round_form(contest, earlier)
     if form.validate_on_submit():
         try:
-            create_round(db.session, contest, _spec(form, contest, earlier), actor_id=current_user.id)
+            round_ = create_round(
+                db.session, contest, _spec(form, contest, earlier), actor_id=current_user.id
+            )
         except JuryRefused as refusal:
             form.form_errors.append(refusal.message)
         else:
             db.session.commit()
             flash(_("The round %(name)s was created.", name=form.name_vi.data), "success")
-            return redirect(url_for(".rounds"))
+            return redirect(url_for(".round.show", round_id=round_.id))
+    return _form_page(form, contest, earlier, None)
+
+
+@bp.route("/rounds/<int:round_id>/edit", methods=["GET", "POST"])
+@organizer_required
+def edit_round(round_id: int):
+    round_ = db.session.get(Round, round_id) or abort(404)
+    if round_.status is not RoundStatus.draft:
+        flash(_("Only a draft round can be edited."), "error")
+        return redirect(url_for(".round.show", round_id=round_.id))
+    contest = db.session.get(Contest, round_.contest_id)
+    earlier = [r for r in _rounds_of(contest.id) if r.id < round_.id]
+    form = _round_form(contest, earlier, None if _submitted() else round_)
+    if form.validate_on_submit():
+        try:
+            update_round(db.session, round_, _spec(form, contest, earlier), actor_id=current_user.id)
+        except JuryRefused as refusal:
+            form.form_errors.append(refusal.message)
+        else:
+            db.session.commit()
+            flash(_("The round's settings are saved."), "success")
+            return redirect(url_for(".round.show", round_id=round_.id))
+    return _form_page(form, contest, earlier, round_)
+
+
+def _submitted() -> bool:
+    return request.method == "POST"
+
+
+def _rounds_of(contest_id: int) -> list[Round]:
+    return list(db.session.scalars(select(Round).where(Round.contest_id == contest_id).order_by(Round.id)))
+
+
+def _round_form(contest: Contest, earlier: list[Round], round_: Round | None = None) -> RoundForm:
+    """The form, filled from ``round_`` when one is edited (and not yet posted)."""
+    form = RoundForm(obj=round_ and _as_form_data(round_))
+    form.categories.choices = [SelectChoice(c.id, c.name) for c in contest.categories]
+    form.source_round.choices = [SelectChoice(0, "—")] + [SelectChoice(r.id, r.name) for r in earlier]
+    return form
+
+
+def _as_form_data(round_: Round) -> SimpleNamespace:
+    criteria = [
+        SimpleNamespace(
+            name_vi=c.name_vi,
+            name_en=c.name_en,
+            weight=c.weight,
+            scale_min=c.scale_min,
+            scale_max=c.scale_max,
+            scale_step=c.scale_step,
+        )
+        for c in round_.criteria
+    ]
+    return SimpleNamespace(
+        name_vi=round_.name_vi,
+        name_en=round_.name_en,
+        kind=round_.kind.value,
+        categories=[c.id for c in round_.categories],
+        opens_at=to_vn(round_.opens_at).replace(tzinfo=None),
+        closes_at=to_vn(round_.closes_at).replace(tzinfo=None),
+        quorum=round_.quorum,
+        source_rule=round_.source_rule.value,
+        source_round=round_.source_round_id or 0,
+        source_threshold=round_.source_threshold,
+        criteria=criteria + [SimpleNamespace()] * (CRITERIA_ROWS - len(criteria)),
+    )
+
+
+def _form_page(form: RoundForm, contest: Contest, earlier: list[Round], round_: Round | None):
+    """The form, with what each earlier round's result would let through (the preview)."""
+    previews = [
+        (r, selection.preview_marks(db.session, r))
+        for r in earlier
+        if r.kind in (RoundKind.score, RoundKind.yes_no) and r.status is not RoundStatus.draft
+    ]
     status = 400 if form.is_submitted() else 200
-    return render_template("jury/admin_round_form.html", form=form, contest=contest), status
+    return render_template(
+        "jury/admin_round_form.html",
+        form=form,
+        contest=contest,
+        round=round_,
+        previews=previews,
+        source_labels=SOURCE_LABELS,
+    ), status
 
 
 def _spec(form: RoundForm, contest: Contest, earlier: list[Round]) -> RoundSpec:

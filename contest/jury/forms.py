@@ -1,11 +1,14 @@
-"""The organizer's round form: names, kind, categories, dates (Vietnam time), quorum, source and
-criteria. contest.jury.views turns it into a RoundSpec; the rules are contest.jury.rounds'."""
+"""The organizer's jury forms: a round (names, kind, categories, dates in Vietnam time, quorum,
+source and criteria; contest.jury.admin_views turns it into a RoundSpec), the jury's judges and
+conflicts, and the reasons and confirmations of the round's actions. The rules are the
+services' (contest.jury.rounds, contest.jury.members)."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    EmailField,
     FieldList,
     FloatField,
     Form,
@@ -14,11 +17,13 @@ from wtforms import (
     SelectField,
     StringField,
     SubmitField,
+    TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from contest.admin.forms import MultiCheckboxField, _moment, _strip
+from contest.auth.services import normalize_email
 from contest.jury.models import RoundKind, RoundStatus, SourceRule
 
 KIND_LABELS = {
@@ -82,3 +87,62 @@ class RoundForm(FlaskForm):
     )
     criteria = FieldList(FormField(CriterionForm), min_entries=CRITERIA_ROWS, max_entries=CRITERIA_ROWS)
     submit = SubmitField(_l("Create the round"))
+
+
+def _email(label) -> EmailField:
+    return EmailField(
+        label,
+        filters=[lambda value: normalize_email(value) if value else value],
+        validators=[
+            DataRequired(_l("Please enter an e-mail address.")),
+            Length(max=254),
+            Email(
+                _l("Please enter a valid e-mail address, such as name@example.com."),
+                check_deliverability=False,
+            ),
+        ],
+    )
+
+
+def _reason() -> TextAreaField:
+    return TextAreaField(
+        _l("Reason"),
+        filters=[_strip],
+        validators=[DataRequired(_l("Please give the reason.")), Length(max=1000)],
+    )
+
+
+class AddJudgeForm(FlaskForm):
+    judge = SelectField(_l("Judge account"), coerce=int, validate_choice=False)
+    submit = SubmitField(_l("Add to the jury"))
+
+
+class InviteJudgeForm(FlaskForm):
+    email = _email(_l("E-mail address"))
+    full_name = StringField(
+        _l("Full name"),
+        filters=[_strip],
+        validators=[DataRequired(_l("Please enter the judge's full name.")), Length(max=120)],
+    )
+    locale = SelectField(
+        _l("Language of the e-mails"),
+        choices=[SelectChoice("vi", "Tiếng Việt"), SelectChoice("en", "English")],
+    )
+    submit = SubmitField(_l("Invite"))
+
+
+class ConflictForm(FlaskForm):
+    judge = SelectField(_l("Judge"), coerce=int, validate_choice=False)
+    entrant_email = _email(_l("Entrant's e-mail address"))
+    reason = _reason()
+    submit = SubmitField(_l("Declare the conflict"))
+
+
+class ReasonForm(FlaskForm):
+    """A reason the audit log keeps: reopening a round, disqualifying an entry."""
+
+    reason = _reason()
+
+
+class ConfirmForm(FlaskForm):
+    """An action with nothing to type (open, close, remind, restore, remove, withdraw): CSRF only."""

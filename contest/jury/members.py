@@ -7,10 +7,11 @@ Each change rebalances the contest's rounds that are already dealt and not close
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from contest.audit.services import record
+from contest.auth import services as accounts
 from contest.auth.models import Role, User
 from contest.db import now_utc
 from contest.entries.models import Entry
@@ -37,6 +38,32 @@ def add_judge(session: Session, contest_id: int, judge: User, *, actor_id: int |
     _audit(session, actor_id, "jury.judge_added", member)
     rebalance_contest(session, contest_id, actor_id=actor_id, why="judge_added")
     return member
+
+
+def invite_judge(
+    session: Session, contest_id: int, email: str, full_name: str, locale: str, *, actor_id: int
+) -> tuple[User, bool]:
+    """Put the judge with this address on the jury, inviting them by e-mail when they have no
+    account yet (or never chose a password); returns (judge, whether an invitation went out)."""
+    judge = accounts.find_user(session, email)
+    if judge is not None and judge.role is not Role.judge:
+        raise JuryRefused(_l("This e-mail address belongs to an account that is not a judge's."))
+    invited = judge is None or not judge.is_verified
+    if judge is None:
+        judge = accounts.invite_judge(session, email=email, full_name=full_name, locale=locale)
+    elif invited:
+        accounts.send_judge_invitation(session, judge)
+    if invited:
+        record(
+            session,
+            actor_id=actor_id,
+            action="jury.judge_invited",
+            subject_type="user",
+            subject_id=judge.id,
+            contest_id=contest_id,
+        )
+    add_judge(session, contest_id, judge, actor_id=actor_id)
+    return judge, invited
 
 
 def remove_judge(session: Session, contest_id: int, judge_id: int, *, actor_id: int | None) -> None:
@@ -95,6 +122,39 @@ def declare_conflict(
     _recuse_conflicted(session, contest_id, judge_id, entrant_id, reason)
     rebalance_contest(session, contest_id, actor_id=actor_id, why="conflict_declared")
     return conflict
+
+
+def withdraw_conflict(session: Session, conflict: Conflict, *, actor_id: int) -> None:
+    """Lift a conflict: the judge may be dealt the entrant's entries again (what was recused
+    for it stays recused: a judge is never dealt an entry twice)."""
+    record(
+        session,
+        actor_id=actor_id,
+        action="jury.conflict_withdrawn",
+        subject_type="conflict",
+        subject_id=conflict.id,
+        contest_id=conflict.contest_id,
+        reason=conflict.reason,
+        details={"judge_id": conflict.judge_id, "entrant_id": conflict.entrant_id},
+    )
+    session.delete(conflict)
+    session.flush()
+    rebalance_contest(session, conflict.contest_id, actor_id=actor_id, why="conflict_withdrawn")
+
+
+def open_loads(session: Session, contest_id: int) -> dict[int, int]:
+    """Judge id -> entries they hold (not recused) in the contest's open rounds."""
+    query = (
+        select(Assignment.judge_id, func.count())
+        .join(Round, Round.id == Assignment.round_id)
+        .where(
+            Round.contest_id == contest_id,
+            Round.status == RoundStatus.open,
+            Assignment.state == AssignmentState.assigned,
+        )
+        .group_by(Assignment.judge_id)
+    )
+    return dict(session.execute(query).all())
 
 
 def _recuse_conflicted(

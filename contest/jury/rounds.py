@@ -68,6 +68,24 @@ def create_round(session: Session, contest: Contest, spec: RoundSpec, *, actor_i
     return round_
 
 
+def update_round(session: Session, round_: Round, spec: RoundSpec, *, actor_id: int | None) -> None:
+    """Change a draft round's settings (once open, its entries and deal depend on them)."""
+    if round_.status is not RoundStatus.draft:
+        raise JuryRefused(_l("Only a draft round can be edited."))
+    contest = session.get(Contest, round_.contest_id)
+    _check_spec(contest, spec)
+    if spec.source_round is not None and spec.source_round.id >= round_.id:
+        raise JuryRefused(_l("The previous round must be of this contest and of the kind the rule reads."))
+    for name in ("name_vi", "name_en", "kind", "opens_at", "closes_at", "quorum", "source_rule"):
+        setattr(round_, name, getattr(spec, name))
+    round_.source_round_id = spec.source_round.id if spec.source_round else None
+    round_.source_threshold = spec.source_threshold
+    round_.categories = list(spec.categories)
+    round_.criteria = [_criterion(c, position) for position, c in enumerate(spec.criteria)]
+    session.flush()
+    _audit(session, round_, actor_id, "round.edited")
+
+
 def _check_spec(contest: Contest, spec: RoundSpec) -> None:
     if not spec.categories or any(c.contest_id != contest.id for c in spec.categories):
         raise JuryRefused(_l("Choose at least one category of this contest."))

@@ -10,6 +10,7 @@ contest.results.)
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 
 from flask_babel import lazy_gettext as _l
@@ -120,3 +121,27 @@ def preview(session: Session, source: Round) -> list[tuple[float, int]]:
         else:
             counts.append((value, position))
     return counts
+
+
+TOP_NS = (10, 20, 50, 100, 200, 500, 1000)
+
+
+def preview_marks(session: Session, source: Round) -> dict[SourceRule, list[tuple[float, int]]]:
+    """For the organizer's page, read off ``preview``: per rule that reads ``source``, the
+    entries passing at round thresholds (top 10, 20, 50...; every whole score; every K)."""
+    rows = preview(session, source)
+    if not rows:
+        return {}
+    best, worst, total = rows[0][0], rows[-1][0], rows[-1][1]
+    if source.kind is RoundKind.yes_no:
+        return {SourceRule.min_yes: [(k, _passing_at(rows, k)) for k in range(int(best), 0, -1)]}
+    marks = range(math.floor(best), math.floor(worst) - 1, -1)
+    tops = [n for n in TOP_NS if n < total] + [total]
+    return {
+        SourceRule.top_n: [(n, next(c for _, c in rows if c >= n)) for n in tops],
+        SourceRule.min_score: [(x, _passing_at(rows, x)) for x in marks],
+    }
+
+
+def _passing_at(rows: list[tuple[float, int]], threshold: float) -> int:
+    return max((count for value, count in rows if value >= threshold - 1e-9), default=0)
