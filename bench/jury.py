@@ -19,12 +19,15 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import delete, text
 from sqlalchemy.orm import Session
 
+from bench.jury_panel import measure_next
 from bench.web_site import drop_database, recreate_database
 
 REPORT = (
     "Jury deal: 20,000 approved entries, 30 judges (two conflicts each), quorum 3, on PostgreSQL;\n"
     "jury_deal_s_large is the median of 3 runs of the deal and its commit (ids read, plan made\n"
     "in memory, 60,000 assignments written), each on an undealt round.\n"
+    "jury_next_p95_ms_large: a judge's save-and-next request on that round (bench.jury_panel),\n"
+    "95th percentile of 300 requests through the test client in process.\n"
 )
 DB_NAME = "contest_bench_jury"
 ENTRIES, AUTHORS, JUDGES, QUORUM, RUNS = 20_000, 5_000, 30, 3, 3
@@ -41,9 +44,11 @@ def measure() -> dict:
         round_id = _load(engine)
         seconds = [_one_deal(engine, round_id) for _ in range(RUNS)]
         engine.dispose()
+        figures = {"jury_deal_s_large": statistics.median(seconds)}
+        figures.update(measure_next(url, round_id))  # on the last deal
     finally:
         drop_database(DB_NAME)
-    return {"jury_deal_s_large": statistics.median(seconds)}
+    return figures
 
 
 def _load(engine) -> int:

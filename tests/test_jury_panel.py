@@ -10,6 +10,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from contest.entries.models import AssetKind, MediaAsset
+from contest.jury import panel_data
 from contest.jury.models import Assignment, AssignmentState, RoundKind, Score
 from contest.jury.rounds import close_round, open_round
 from contest.jury.scores import Judgement, save_judgement
@@ -33,7 +34,7 @@ def jpeg(width: int = 64, height: int = 48) -> bytes:
     return out.getvalue()
 
 
-def add_media(db, storage, entry, uploaded_as: str = UPLOADED_AS) -> None:
+def add_media(db, storage, entry, uploaded_as: str = UPLOADED_AS, position: int = 0) -> None:
     """An original (uploaded under a telling name) and its display and thumbnail JPEGs, stored."""
     original = new_key(f"originals/{entry.contest.slug}", ".jpg")
     made = [(original, AssetKind.original, jpeg(320, 240))]
@@ -45,6 +46,7 @@ def add_media(db, storage, entry, uploaded_as: str = UPLOADED_AS) -> None:
         entry.assets.append(
             MediaAsset(
                 kind=kind,
+                position=position,
                 storage_key=key,
                 mime_type="image/jpeg",
                 bytes=len(data),
@@ -215,10 +217,9 @@ def test_a_save_answers_the_new_state_and_what_comes_next(db, client, panel):
     url = f"/jury/rounds/{round_.id}/entries/{first.id}"
     partial = client.post(url, data=values(round_, Content=7.5), headers=JSON).get_json()
     assert (partial["ok"], partial["done"], partial["state"]) == (True, False, "todo")
-    assert partial["progress"] == {"done": 0, "assigned": len(mine(db, round_, judge))}
     assert partial["next_url"] == f"/jury/rounds/{round_.id}/entries/{second.id}"
     whole = client.post(url, data={**values(round_, Technique=4), "comment": "Đẹp"}, headers=JSON).get_json()
-    assert (whole["done"], whole["state"], whole["progress"]["done"]) == (True, "done", 1)
+    assert (whole["done"], whole["state"]) == (True, "done")
     assert whole["values"][f"c{round_.criteria[0].id}"] == 7.5 and whole["values"]["comment"] == "Đẹp"
     db.expire_all()
     steps = db.scalars(
@@ -350,3 +351,24 @@ def test_a_ranking_is_saved_in_the_judges_order(db, client, panel):
     assert saved.status_code == 200 and saved.get_json()["ok"] is True
     ranks = {a.id: a.rank for a in mine(db, round_, judge)}
     assert [ranks[i] for i in wanted] == list(range(1, len(ids) + 1))
+
+
+def test_the_next_entry_to_judge_beyond_the_nearby_ones_and_around(db, panel, monkeypatch):
+    jury, round_ = panel
+    judge = jury.judges[1]
+    monkeypatch.setattr(panel_data, "NEARBY", 1)
+    ids = [a.id for a in mine(db, round_, judge)]
+    assert len(ids) >= 5
+
+    def judge_all(chosen):
+        for assignment_id in chosen:
+            full = Judgement(values={c.id: c.scale_min for c in round_.criteria})
+            save_judgement(db, assignment_id, judge.id, full)
+        db.commit()
+
+    judge_all(ids[1:3])
+    assert panel_data.next_to_judge(db, round_, judge.id, after=ids[0]) == ids[3]
+    judge_all(ids[3:])
+    assert panel_data.next_to_judge(db, round_, judge.id, after=ids[-1]) == ids[0]
+    judge_all(ids[:1])
+    assert panel_data.next_to_judge(db, round_, judge.id, after=ids[0]) is None

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from contest import create_app
 from contest.contests.demo import build_demo_contest
 from contest.extensions import db as db_ext
-from contest.jury.models import Assignment, Score
+from contest.jury.models import Assignment, RoundKind, Score
 from contest.jury.rounds import open_round
 from contest.storage import get_storage
 from tests.browser import PHONE, live_server
@@ -129,3 +129,49 @@ def test_the_panel_fits_a_phone_and_keeps_what_was_typed(site, browser_page):
         assert page.evaluate("sessionStorage.length") == 0
     assert [12] in judged(app, round_id, judge_id).values()
     assert browser_page.problems() == []
+
+
+def test_a_judge_orders_a_ranking_by_keyboard(site, browser_page):
+    """Focus an entry, U / D or Alt + arrows move it; the order is saved by itself."""
+    app, _, judge_id, email = site
+    with app.app_context():
+        session = db_ext.session
+        contest_jury = _jury_of(session, judge_id)
+        ranking = new_round(session, contest_jury, RoundKind.ranking, name_en="Final", quorum=None)
+        open_round(session, ranking, actor_id=None)
+        session.commit()
+        ranking_id = ranking.id
+        first_order = _ranked(session, ranking_id, judge_id, by="id")
+    page = browser_page.page
+    page.set_viewport_size(TABLET)
+    with live_server(app) as url:
+        log_in(page, url, email)
+        page.goto(f"{url}/jury/rounds/{ranking_id}/", wait_until="load")
+        page.locator(".jury-rank-item").first.focus()
+        page.keyboard.press("d")  # the first goes down one
+        page.keyboard.press("ArrowDown")  # focus follows it; to the third
+        page.keyboard.press("Alt+ArrowUp")  # the third goes up to the second place
+        page.wait_for_selector("[data-jury-message][data-kind=ok]", timeout=10_000)
+        assert page.evaluate("document.documentElement.scrollWidth") <= TABLET["width"]
+        a, b, c, *rest = first_order
+        with app.app_context():  # the last save may still be on its way
+            page.wait_for_timeout(1500)
+            assert _ranked(db_ext.session, ranking_id, judge_id, by="rank") == [b, c, a, *rest]
+    assert browser_page.problems() == []
+
+
+def _jury_of(session, judge_id: int):
+    """The site's jury as tests.jury_support.new_round wants it (contest and organizer)."""
+    from contest.auth.models import Role, User
+    from contest.contests.models import Contest
+    from tests.jury_support import Jury
+
+    contest = session.scalar(select(Contest))
+    organizer = session.scalar(select(User).where(User.role == Role.organizer))
+    return Jury(contest, organizer, [session.get(User, judge_id)], [])
+
+
+def _ranked(session, round_id: int, judge_id: int, by: str) -> list[int]:
+    order = Assignment.id if by == "id" else Assignment.rank
+    query = select(Assignment.id).where(Assignment.round_id == round_id, Assignment.judge_id == judge_id)
+    return list(session.scalars(query.order_by(order)))

@@ -94,6 +94,7 @@ def entry(round_id: int, assignment_id: int):
         following_id=following_id,
         prefetch=panel_data.display_image_url(db.session, upcoming) if upcoming else None,
         progress=panel_data.progress(db.session, round_, current_user.id),
+        is_done=panel_data.is_finished(db.session, round_, assignment.id),
     )
 
 
@@ -196,9 +197,9 @@ def _wants_json() -> bool:
 
 
 def _saved(round_: Round, assignment: Assignment):
-    """JSON: the assignment's new state, the round's progress and where to go next."""
+    """JSON: the assignment's new state and where to go next (the page counts its progress:
+    a save-and-next is a few indexed queries, not a count over the judge's entries)."""
     done = panel_data.is_finished(db.session, round_, assignment.id)
-    progress = panel_data.progress(db.session, round_, current_user.id)
     following = panel_data.next_to_judge(db.session, round_, current_user.id, assignment.id)
     next_url = (
         url_for(".entry", round_id=round_.id, assignment_id=following)
@@ -210,8 +211,6 @@ def _saved(round_: Round, assignment: Assignment):
         "done": done,
         "state": "done" if done else "todo",
         "values": _current(round_, assignment),
-        "progress": {"done": progress.done, "assigned": progress.assigned},
-        "progress_text": _("%(done)s of %(assigned)s judged", done=progress.done, assigned=progress.assigned),
         "next_url": next_url,
         "message": _("Saved."),
     }

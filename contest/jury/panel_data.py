@@ -22,6 +22,7 @@ from contest.media.publication import rendition_url
 from contest.storage import get_storage
 
 GRID_PAGE = 48  # entries per page of a judge's grid
+NEARBY = 50  # assignments looked at first for the next one to judge
 # Originals a browser shows in an <img> (a HEIC original zooms to its largest rendition).
 ZOOMABLE = frozenset({"image/jpeg", "image/png", "image/webp"})
 DISPLAY = (AssetKind.display_webp, AssetKind.display_jpeg)
@@ -122,13 +123,17 @@ def progress(session: Session, round_: Round, judge_id: int) -> Progress:
 
 
 def next_to_judge(session: Session, round_: Round, judge_id: int, after: int = 0) -> int | None:
-    """The judge's next unfinished assignment after ``after`` (in their order), else the first."""
-    todo = (
-        select(Assignment.id)
-        .where(_mine(round_, judge_id), Assignment.state == AssignmentState.assigned, ~finished(round_))
-        .order_by(Assignment.id)
-        .limit(1)
-    )
+    """The judge's next unfinished assignment after ``after`` (in their order), else the first.
+
+    Looked for among the next NEARBY first: "unfinished" is a subquery per row, and the next
+    one to judge is nearly always close by (a save-and-next stays a few cheap queries)."""
+    mine = select(Assignment.id).where(_mine(round_, judge_id), Assignment.state == AssignmentState.assigned)
+    nearby = mine.where(Assignment.id > after).order_by(Assignment.id).limit(NEARBY).subquery()
+    unfinished = select(Assignment.id).where(~finished(round_)).order_by(Assignment.id).limit(1)
+    found = session.scalar(unfinished.join(nearby, nearby.c.id == Assignment.id))
+    if found is not None:
+        return found
+    todo = unfinished.where(_mine(round_, judge_id), Assignment.state == AssignmentState.assigned)
     return session.scalar(todo.where(Assignment.id > after)) or session.scalar(
         todo.where(Assignment.id < after)
     )

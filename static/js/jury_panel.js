@@ -54,6 +54,15 @@
     };
   }
 
+  // The bar's "3 of 40 judged", moved by one when this entry becomes judged (or stops being).
+  function count(done) {
+    const bar = document.querySelector("[data-jury-progress]");
+    if (!bar || String(done) === bar.dataset.wasDone) return;
+    bar.dataset.wasDone = String(done);
+    bar.dataset.done = String(Number(bar.dataset.done) + (done ? 1 : -1));
+    bar.textContent = bar.dataset.text.replace("{done}", bar.dataset.done).replace("{assigned}", bar.dataset.assigned);
+  }
+
   // --- an entry: criteria, yes/no, comment ------------------------------------------------
   function judging(form) {
     const say = speaker(form);
@@ -76,8 +85,7 @@
     const save = saver(form, say, function (result) {
       if (JSON.stringify(snapshot()) === sentValues) { dirty = false; store.forget(); }
       say(result.data.message, "ok");
-      const progress = document.querySelector("[data-jury-progress]");
-      if (progress && result.data.progress_text) progress.textContent = result.data.progress_text;
+      count(result.data.done);
     });
     let sentValues = "";
     function send() {
