@@ -153,6 +153,8 @@ def test_a_judge_orders_a_ranking_by_keyboard(site, browser_page):
         page.keyboard.press("Alt+ArrowUp")  # the third goes up to the second place
         page.wait_for_selector("[data-jury-message][data-kind=ok]", timeout=10_000)
         assert page.evaluate("document.documentElement.scrollWidth") <= TABLET["width"]
+        page.set_viewport_size(PHONE)
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         a, b, c, *rest = first_order
         with app.app_context():  # the last save may still be on its way
             page.wait_for_timeout(1500)
