@@ -21,6 +21,8 @@ from typing import BinaryIO, Protocol
 
 from flask import Flask, current_app, g, url_for
 
+from contest.storage_stream import LocalObjectWriter, ObjectWriter, S3MultipartWriter
+
 PUBLIC_PREFIX = "public/"
 PRIVATE_COPY_PREFIX = "private/"
 _KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)+$")
@@ -78,6 +80,10 @@ class Storage(Protocol):
     def url(self, key: str, *, expires_s: int | None = None, download_name: str | None = None) -> str: ...
 
     def keys(self, prefix: str = "") -> Iterator[str]: ...
+
+    def read_chunks(self, key: str, chunk_bytes: int = _CHUNK) -> Iterator[bytes]: ...
+
+    def open_writer(self, key: str, *, content_type: str) -> ObjectWriter: ...
 
 
 def _copy(source: BinaryIO, target: BinaryIO) -> int:
@@ -140,6 +146,19 @@ class LocalStorage:
 
     def exists(self, key: str) -> bool:
         return self.path(key).is_file()
+
+    def read_chunks(self, key: str, chunk_bytes: int = _CHUNK) -> Iterator[bytes]:
+        """The object's bytes in order, a chunk at a time."""
+        try:
+            source = self.path(key).open("rb")
+        except FileNotFoundError as exc:
+            raise ObjectMissing(key) from exc
+        with source:
+            while chunk := source.read(chunk_bytes):
+                yield chunk
+
+    def open_writer(self, key: str, *, content_type: str) -> ObjectWriter:
+        return LocalObjectWriter(self.path(key))
 
     def keys(self, prefix: str = "") -> Iterator[str]:
         if not self.root.exists():
@@ -305,6 +324,22 @@ class S3Storage:
                 return False
             raise
         return True
+
+    def read_chunks(self, key: str, chunk_bytes: int = _CHUNK) -> Iterator[bytes]:
+        """The object's bytes in order, a chunk at a time, as they come over the network."""
+        body = self._call(self.client.get_object, Bucket=self.bucket, Key=check_key(key))["Body"]
+        try:
+            chunks = body.iter_chunks(chunk_bytes)
+            while chunk := self._call(next, chunks, b""):
+                yield chunk
+        finally:
+            body.close()
+
+    def open_writer(self, key: str, *, content_type: str) -> ObjectWriter:
+        """A multipart upload fed in order (contest.storage_stream)."""
+        return S3MultipartWriter(
+            self.client, self.bucket, check_key(key), content_type=content_type, call=self._call
+        )
 
     def keys(self, prefix: str = "") -> Iterator[str]:
         paginator = self.client.get_paginator("list_objects_v2")

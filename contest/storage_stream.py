@@ -1,0 +1,177 @@
+"""Streaming writes into storage, for contest.storage's backends: an object written in
+order, piece by piece, never held whole in memory or on disk (the winners' ZIP).
+
+A writer is a non-seekable file: ``write`` and ``tell`` only. ``commit`` makes the object
+appear under its key at once; ``abort`` (or an exception inside ``with``) leaves nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+# S3 refuses parts below 5 MiB (but the last); 16 MiB parts, two uploading while the
+# next fills: at most three parts (48 MiB) in memory whatever the object's size.
+PART_BYTES = 16 * 1024 * 1024
+PARTS_IN_FLIGHT = 2
+
+
+class ObjectWriter:
+    """What both backends' writers share: the position, and commit or abort by ``with``."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.closed = False
+
+    def tell(self) -> int:
+        return self.size
+
+    def seekable(self) -> bool:
+        return False
+
+    def flush(self) -> None:
+        pass
+
+    def write(self, data: bytes) -> int:
+        raise NotImplementedError
+
+    def commit(self) -> int:
+        raise NotImplementedError
+
+    def abort(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> ObjectWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            self._abort_quietly()
+        elif not self.closed:
+            try:
+                self.commit()
+            except BaseException:
+                self._abort_quietly()
+                raise
+
+    def _abort_quietly(self) -> None:
+        """Abort after a failure, whose exception is the one worth raising."""
+        try:
+            self.abort()
+        except Exception:
+            log.warning("could not abort the write of an object", exc_info=True)
+
+
+class LocalObjectWriter(ObjectWriter):
+    """A file written in order next to its target, renamed into place by ``commit``."""
+
+    def __init__(self, target: Path) -> None:
+        super().__init__()
+        self.target = target
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+        self._tmp = Path(tmp)
+        self._file = os.fdopen(fd, "wb")
+
+    def write(self, data: bytes) -> int:
+        self._file.write(data)
+        self.size += len(data)
+        return len(data)
+
+    def commit(self) -> int:
+        self._file.close()
+        os.replace(self._tmp, self.target)
+        self.closed = True
+        return self.size
+
+    def abort(self) -> None:
+        self._file.close()
+        self._tmp.unlink(missing_ok=True)
+        self.closed = True
+
+
+class S3MultipartWriter(ObjectWriter):
+    """An S3 multipart upload fed in order: parts of ``part_bytes`` are uploaded by
+    ``PARTS_IN_FLIGHT`` threads while the next part fills, so reading and uploading overlap.
+
+    ``call`` runs a client method and maps its errors (contest.storage.S3Storage._call).
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        bucket: str,
+        key: str,
+        *,
+        content_type: str,
+        call: Callable[..., Any],
+        part_bytes: int = PART_BYTES,
+    ) -> None:
+        super().__init__()
+        self._client, self._bucket, self._key, self._call = client, bucket, key, call
+        self._part_bytes = part_bytes
+        started = call(client.create_multipart_upload, Bucket=bucket, Key=key, ContentType=content_type)
+        self.upload_id: str = started["UploadId"]
+        self._buffer = bytearray()
+        self._parts: list[Future] = []
+        self._slots = threading.BoundedSemaphore(PARTS_IN_FLIGHT)
+        self._pool = ThreadPoolExecutor(max_workers=PARTS_IN_FLIGHT, thread_name_prefix="s3-part")
+
+    def write(self, data: bytes) -> int:
+        self._buffer += data
+        self.size += len(data)
+        if len(self._buffer) >= self._part_bytes:
+            self._send_part()
+        return len(data)
+
+    def _send_part(self) -> None:
+        body, self._buffer = bytes(self._buffer), bytearray()
+        self._slots.acquire()  # waits while PARTS_IN_FLIGHT parts are uploading
+        for done in (f for f in self._parts if f.done()):
+            done.result()  # a failed part stops the writing now
+        number = len(self._parts) + 1
+        future = self._pool.submit(self._upload_part, number, body)
+        future.add_done_callback(lambda _f: self._slots.release())
+        self._parts.append(future)
+
+    def _upload_part(self, number: int, body: bytes) -> dict:
+        answer = self._call(
+            self._client.upload_part,
+            Bucket=self._bucket,
+            Key=self._key,
+            UploadId=self.upload_id,
+            PartNumber=number,
+            Body=body,
+        )
+        return {"PartNumber": number, "ETag": answer["ETag"]}
+
+    def commit(self) -> int:
+        if self._buffer or not self._parts:
+            self._send_part()
+        parts = [future.result() for future in self._parts]
+        self._pool.shutdown()
+        self._call(
+            self._client.complete_multipart_upload,
+            Bucket=self._bucket,
+            Key=self._key,
+            UploadId=self.upload_id,
+            MultipartUpload={"Parts": parts},
+        )
+        self.closed = True
+        return self.size
+
+    def abort(self) -> None:
+        """Stop the parts and abort the upload: the store drops what it received."""
+        self._buffer = bytearray()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self.closed = True
+        self._call(
+            self._client.abort_multipart_upload, Bucket=self._bucket, Key=self._key, UploadId=self.upload_id
+        )
