@@ -8,6 +8,7 @@ from contest.entries.models import AssetKind, Entry, EntryFlag, EntryStatus, Fla
 from contest.jury.models import Assignment, Conflict, Criterion, JuryMember, Round, RoundEntry, Score
 from contest.mail.models import OutboundEmail
 from contest.processing.models import JobKind, JobState, ProcessingJob
+from contest.results.export_jobs import ExportJob
 from contest.voting.models import MonthlyVoteCount, Vote
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "Entry",
     "EntryFlag",
     "EntryStatus",
+    "ExportJob",
     "FlagKind",
     "JobKind",
     "JobState",

@@ -128,6 +128,7 @@ def test_every_enum_value_is_accepted_by_the_migrated_database(db, contest):
     db.add_all([job, flag])
     db.flush()
     jury_round, assignment = _jury_rows(db, contest, author, entry)
+    export_job = _export_job(db, contest)
     rows = {
         "rounds": jury_round,
         "assignments": assignment,
@@ -138,6 +139,7 @@ def test_every_enum_value_is_accepted_by_the_migrated_database(db, contest):
         "processing_jobs": job,
         "entry_flags": flag,
         "contests": contest,
+        "export_jobs": export_job,
     }
     contest.votes_per_day = 3  # the daily quota policy needs its number
     checked = 0
@@ -188,3 +190,20 @@ def _jury_rows(db, contest, judge, entry):
     db.add(assignment)
     db.flush()
     return jury_round, assignment
+
+
+def _export_job(db, contest):
+    """An export job with a result and an end time, which every status accepts."""
+    from contest.db import now_utc
+    from contest.results.export_jobs import ExportJob, ExportKind
+
+    job = ExportJob(
+        contest_id=contest.id,
+        kind=ExportKind.winners_zip,
+        storage_key="exports/t/enum.zip",
+        finished_at=now_utc(),
+        result_bytes=0,
+    )
+    db.add(job)
+    db.flush()
+    return job
