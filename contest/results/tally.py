@@ -16,7 +16,6 @@ or raw; 1/0 for yes/no; the Borda points for ranking rounds):
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,77 +59,58 @@ def place_order(
     arrays: MarkArrays, found: Figures, rules: tuple[TieBreak, ...]
 ) -> tuple[list[int], dict[int, TieBreak | None]]:
     """Entry indices in place order, and for each the rule that put it below its predecessor."""
-    marked = ~np.isnan(found.figure)
-    key = np.where(marked, -np.round(np.nan_to_num(found.figure), DECIMALS), 0.0)
-    order = np.lexsort((np.arange(arrays.n_entries), key, ~marked)).tolist()
-    decided: dict[int, TieBreak | None] = dict.fromkeys(order)
     rules = (*(r for r in rules if r is not TieBreak.code), TieBreak.code)
-    ties = _TieKeys(arrays, found)
-    start = 0
-    for end in range(1, len(order) + 1):
-        if end < len(order) and _same(found.figure, order[start], order[end]):
-            continue
-        if end - start > 1:
-            order[start:end] = _break(order[start:end], rules, ties, decided)
-        start = end
-    return order, decided
+    unmarked = np.isnan(found.figure)
+    figure = np.where(unmarked, 0.0, -np.round(np.nan_to_num(found.figure), DECIMALS))
+    keys = [tie_key(arrays, found, rule) for rule in rules]
+    order = np.lexsort((*reversed(keys), figure, unmarked))
+    above, below = order[:-1], order[1:]
+    tied = (figure[above] == figure[below]) & (unmarked[above] == unmarked[below])
+    rule_index = np.full(len(below), -1)
+    for n, key in reversed(list(enumerate(keys))):
+        rule_index = np.where(key[above] != key[below], n, rule_index)
+    decided: dict[int, TieBreak | None] = {int(order[0]): None} if len(order) else {}
+    for i, is_tied, n in zip(below.tolist(), tied.tolist(), rule_index.tolist(), strict=True):
+        decided[i] = rules[n] if is_tied else None
+    return order.tolist(), decided
 
 
-def _same(figure: np.ndarray, a: int, b: int) -> bool:
-    fa, fb = figure[a], figure[b]
-    if np.isnan(fa) or np.isnan(fb):
-        return bool(np.isnan(fa) and np.isnan(fb))
-    return round(float(fa), DECIMALS) == round(float(fb), DECIMALS)
+def tie_key(arrays: MarkArrays, found: Figures, rule: TieBreak) -> np.ndarray:
+    """Per entry, the rule's sort key (smaller is better), rounded so that equal means equal."""
+    if rule is TieBreak.code:
+        return np.arange(arrays.n_entries, dtype=np.float64)  # codes are sorted
+    count = found.count
+    if rule is TieBreak.firsts:
+        return -np.bincount(arrays.entry, weights=_firsts(arrays), minlength=arrays.n_entries)
+    merit = found.merit
+    if rule is TieBreak.lowest_spread:
+        n = np.maximum(count, 1)
+        mean = np.bincount(arrays.entry, weights=merit, minlength=arrays.n_entries) / n
+        square = np.bincount(arrays.entry, weights=merit * merit, minlength=arrays.n_entries) / n
+        return np.round(np.sqrt(np.maximum(square - mean * mean, 0.0)), DECIMALS)
+    return -np.round(_medians(arrays.entry, merit, count), DECIMALS)
 
 
-def _break(group: list[int], rules, ties: _TieKeys, decided: dict[int, TieBreak | None]) -> list[int]:
-    keyed = sorted(group, key=lambda i: tuple(ties.key(rule, i) for rule in rules))
-    for above, below in itertools.pairwise(keyed):
-        decided[below] = next(r for r in rules if ties.key(r, above) != ties.key(r, below))
-    return keyed
+def _medians(entry: np.ndarray, merit: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """Each entry's median merit (0 for an entry without marks)."""
+    if len(entry) == 0:
+        return np.zeros(len(count))
+    ordered = merit[np.lexsort((merit, entry))]
+    start = np.concatenate(([0], np.cumsum(count)[:-1]))
+    low = np.minimum(start + (count - 1) // 2, len(ordered) - 1)
+    high = np.minimum(start + count // 2, len(ordered) - 1)
+    return np.where(count > 0, (ordered[low] + ordered[high]) / 2, 0.0)
 
 
-class _TieKeys:
-    """Sort keys of the tie rules (smaller is better), computed for tied entries only."""
-
-    def __init__(self, arrays: MarkArrays, found: Figures):
-        self.arrays, self.found = arrays, found
-        self._merits: dict[int, np.ndarray] | None = None
-        self._top: np.ndarray | None = None
-
-    def key(self, rule: TieBreak, i: int) -> float:
-        if rule is TieBreak.code:
-            return float(i)  # codes are sorted: the index orders them
-        merits = self.merits(i)
-        if rule is TieBreak.median:
-            return -round(float(np.median(merits)), DECIMALS) if len(merits) else 0.0
-        if rule is TieBreak.lowest_spread:
-            return round(float(np.std(merits)), DECIMALS) if len(merits) else 0.0
-        return -float(self.firsts(i))
-
-    def merits(self, i: int) -> np.ndarray:
-        if self._merits is None:
-            self._merits = {}
-        if i not in self._merits:
-            self._merits[i] = self.found.merit[self.arrays.entry == i]
-        return self._merits[i]
-
-    def firsts(self, i: int) -> int:
-        mine = self.arrays.entry == i
-        if self.arrays.kind == "ranking":
-            return int((self.arrays.value[mine] == 1).sum())
-        if self.arrays.kind == "yes_no":
-            return int(self.arrays.value[mine].sum())
-        return int(self.judge_tops()[mine].sum())
-
-    def judge_tops(self) -> np.ndarray:
-        """Per mark: is it its judge's highest raw total in the round?"""
-        if self._top is None:
-            a = self.arrays
-            high = np.full(a.n_judges, -np.inf)
-            np.maximum.at(high, a.judge, a.value)
-            self._top = a.value >= high[a.judge] - 1e-9
-        return self._top
+def _firsts(arrays: MarkArrays) -> np.ndarray:
+    """Per mark, 1 for a first place (ranking), a yes, or its judge's highest raw total (score)."""
+    if arrays.kind == "ranking":
+        return (arrays.value == 1).astype(np.float64)
+    if arrays.kind == "yes_no":
+        return arrays.value
+    high = np.full(arrays.n_judges, -np.inf)
+    np.maximum.at(high, arrays.judge, arrays.value)
+    return (arrays.value >= high[arrays.judge] - 1e-9).astype(np.float64)
 
 
 def _row(arrays: MarkArrays, found: Figures, i: int, place: int, decided: TieBreak | None) -> TallyRow:
