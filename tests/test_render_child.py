@@ -67,6 +67,7 @@ def test_a_photo_renders_the_same_in_the_child_as_in_process(category, tmp_path)
         AssetKind.display_webp,
         AssetKind.thumb_jpeg,
         AssetKind.thumb_webp,
+        AssetKind.jury_original,  # the original without metadata (worker.blind)
     }
     assert [_comparable(r, tmp_path / "child") for r in child_renditions] == [
         _comparable(r, tmp_path / "process") for r in process_renditions
@@ -142,4 +143,4 @@ def test_the_child_reports_its_peak_memory(category, tmp_path):
 
     # libjpeg holds every coefficient of this progressive 5120x2880 4:4:4 JPEG: 88.5 MB.
     assert result["peak_rss_mb"] > 88.5
-    assert len(result["renditions"]) == 4
+    assert len(result["renditions"]) == 5  # and the jury copy

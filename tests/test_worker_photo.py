@@ -74,7 +74,7 @@ def read_object(storage, key: str) -> bytes:
 def renditions_of(db, entry_id: int) -> dict[AssetKind, MediaAsset]:
     db.expire_all()
     assets = db.scalars(select(MediaAsset).where(MediaAsset.entry_id == entry_id)).all()
-    return {a.kind: a for a in assets if a.kind is not AssetKind.original}
+    return {a.kind: a for a in assets if a.kind not in (AssetKind.original, AssetKind.jury_original)}
 
 
 def assert_no_metadata(image: Image.Image) -> None:
@@ -162,7 +162,7 @@ def test_running_the_job_twice_changes_nothing(app, db, submit, any_storage, rea
 
     assert {kind: (a.id, a.storage_key) for kind, a in renditions_of(db, job.entry_id).items()} == first
     assert sorted(any_storage.keys()) == objects
-    assert len(objects) == 5  # the original and four renditions
+    assert len(objects) == 6  # the original, four renditions and the jury copy
     assert db.get(ProcessingJob, job.id).attempts == 1
 
 
@@ -186,7 +186,7 @@ def test_a_new_attempt_replaces_the_renditions_of_a_dead_one(app, db, submit, an
         assert fresh[kind].storage_key != dead_key
         assert not any_storage.exists(private_copy_key(dead_key))
         assert any_storage.exists(private_copy_key(fresh[kind].storage_key))
-    assert len(list(any_storage.keys())) == 5
+    assert len(list(any_storage.keys())) == 6  # the dead attempt's jury copy went too
     assert db.get(Entry, job.entry_id).status is EntryStatus.pending_review
 
 
@@ -322,14 +322,14 @@ def test_purge_of_a_withdrawn_entry_removes_objects_and_rows(app, db, submit, an
     job = submit(real_photo)
     run_job(app, job.id)
     entry = db.get(Entry, job.entry_id)
-    assert len(list(any_storage.keys())) == 5
+    assert len(list(any_storage.keys())) == 6  # the original, four renditions, the jury copy
     with app.app_context():
         assert purge_media(entry.id) == 0  # not withdrawn: nothing happens
     entry.transition(EntryStatus.withdrawn)
     db.commit()
 
     with app.app_context():
-        assert purge_media(entry.id) == 5
+        assert purge_media(entry.id) == 6
         assert purge_media(entry.id) == 0
 
     db.expire_all()

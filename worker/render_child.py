@@ -3,9 +3,9 @@
 ``python -m worker.render_child REQUEST`` (REQUEST: a JSON object with ``source``,
 ``out_dir``, ``position``, ``max_pixels`` and the category's ``rules`` as plain data)
 reads the photo's header against the rules, checks that a JPEG's data is all there
-(contest.entries.jpeg), decodes it once, writes its four renditions
-into ``out_dir``, fingerprints it (difference hash, EXIF hints) and digests it, then
-prints one JSON object on stdout::
+(contest.entries.jpeg), decodes it once, writes its four renditions and its jury copy
+(no metadata, worker.blind) into ``out_dir``, fingerprints it (difference hash, EXIF hints)
+and digests it, then prints one JSON object on stdout::
 
     {"renditions": [{"kind", "file", "mime_type", "width", "height", "bytes", "sha256",
                      "position"}, ...],
@@ -37,6 +37,7 @@ from PIL import Image
 
 from contest.entries.photo_files import PhotoRules, check_jpeg_data, read_photo_header
 from contest.entries.rejection import MediaRejected
+from worker.blind import make_jury_copy
 from worker.inspect import difference_hash, exif_hints
 from worker.photo import render
 from worker.renditions import Rendition, file_sha256
@@ -53,10 +54,13 @@ def render_original_files(
         if info.format == "jpeg":
             check_jpeg_data(source)
         rendered = render(source, out_dir, found=info.format, position=position)
+        jury_copy = make_jury_copy(
+            source, out_dir, info.format, position=position, width=info.width, height=info.height
+        )
     except MediaRejected as exc:
         return {"rejected": exc.code, "params": exc.params}
     return {
-        "renditions": [_described(rendition) for rendition in rendered.renditions],
+        "renditions": [_described(rendition) for rendition in [*rendered.renditions, jury_copy]],
         "facts": {
             "sha256": file_sha256(source),
             "width": info.width,

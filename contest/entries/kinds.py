@@ -21,3 +21,6 @@ class AssetKind(enum.StrEnum):
     poster_jpeg = "poster_jpeg"
     poster_webp = "poster_webp"
     frame_jpeg = "frame_jpeg"
+    # The original without metadata that can name its author, for the jury (issue 15; worker.blind).
+    # Stored under a private key (never under public/): it is never published.
+    jury_original = "jury_original"

@@ -26,6 +26,7 @@ from worker.renditions import Rendition
 
 log = logging.getLogger(__name__)
 RENDITION_KINDS = frozenset(AssetKind) - {AssetKind.original}
+JURY_PREFIX = "jury"  # the jury copies' keys: never under public/, so never published
 
 
 @dataclass
@@ -93,10 +94,7 @@ class MediaAttempt:
         self.session.commit()
 
     def upload(self, rendition: Rendition) -> MediaAsset:
-        # The row names the public key; the object is kept privately until the entry is approved.
-        key = new_key("public/r", f"/{rendition.path.name}")
-        with rendition.path.open("rb") as stream:
-            self.storage.save(private_copy_key(key), stream, content_type=rendition.mime_type)
+        key = upload_rendition(self.storage, rendition)
         self.uploaded.append(key)
         asset = rendition.asset(key)
         asset.entry_id = self.entry.id
@@ -173,6 +171,23 @@ class MediaAttempt:
                 delete_with_copy(self.storage, key)
             except Exception:  # best effort: an orphan object is harmless, a crash here is not
                 log.warning("could not delete %s", key, exc_info=True)
+
+
+def upload_rendition(storage: Storage, rendition: Rendition) -> str:
+    """Store ``rendition``; the key its row names.
+
+    A public rendition's row names its public key, and the object is kept at its private copy
+    until the entry is approved (contest.media.publication). The jury's copy of an original
+    lives under a private key of its own: publication never copies it anywhere.
+    """
+    if rendition.kind is AssetKind.jury_original:
+        key = stored = new_key(JURY_PREFIX, f"/{rendition.path.name}")
+    else:
+        key = new_key("public/r", f"/{rendition.path.name}")
+        stored = private_copy_key(key)
+    with rendition.path.open("rb") as stream:
+        storage.save(stored, stream, content_type=rendition.mime_type)
+    return key
 
 
 def _peak_rss_mb() -> float:

@@ -13,6 +13,7 @@ from flask import current_app
 
 from contest.entries.video import VideoInfo, check_video
 from contest.storage import ObjectMissing, copy_to_tempfile
+from worker.blind_video import make_video_jury_copy
 from worker.jobs.base import MediaAttempt, OriginalFacts
 from worker.renditions import Rendition, file_sha256
 from worker.video import transcode_video
@@ -25,7 +26,7 @@ STALE_WORKDIR_S = 2 * 60 * 60
 
 
 class VideoAttempt(MediaAttempt):
-    """A single video: the H.264 ladder, a poster (JPEG and WebP) and three frames."""
+    """A single video: the H.264 ladder, a poster (JPEG and WebP), three frames and the jury's copy."""
 
     def process(self) -> None:
         remove_stale_workdirs()
@@ -38,6 +39,7 @@ class VideoAttempt(MediaAttempt):
             info = check_video(source, self.category, quick=False)  # MediaRejected: the file's fault
             original_sha256 = file_sha256(source)
             renditions = self.transcode(source, info, Path(tmp))
+            renditions.append(make_video_jury_copy(source, info, Path(tmp)))
             self.beat()
             assets = []
             for rendition in renditions:
