@@ -109,7 +109,7 @@ def audience_tally(env: dict) -> tuple[list[float], bool]:
     """The tally's run times (the first one first), and whether it agrees with the counters."""
     from contest.contests.models import current_contest
     from contest.extensions import db
-    from contest.voting.tally import category_awards, monthly_awards
+    from contest.results.audience import category_awards, monthly_awards
 
     app = bench_app(env)
     times, agrees = [], True
@@ -128,7 +128,7 @@ def audience_tally(env: dict) -> tuple[list[float], bool]:
 
 def tally_agrees_with_counters(session, contest, awards) -> bool:
     """The tally (it counts the votes) against the counters the votes moved, as the app reads them."""
-    from contest.voting.tally import live_ranking
+    from contest.voting.services import live_ranking
 
     for award in awards:
         leader = live_ranking(session, contest, award.category, limit=1)

@@ -83,6 +83,7 @@ def _register_blueprints(app: Flask) -> None:
     from contest.mail.views import bp as mail_bp
     from contest.main.views import bp as main_bp
     from contest.media.views import bp as media_bp
+    from contest.results.audience_views import bp as audience_bp
     from contest.voting.views import bp as voting_bp
 
     app.register_blueprint(main_bp)
@@ -96,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(mail_bp, url_prefix="/dev/mailbox")
     app.register_blueprint(media_bp, url_prefix="/media")
     app.register_blueprint(voting_bp)
+    app.register_blueprint(audience_bp)
     app.register_blueprint(gallery_bp)
     register_error_handlers(app)
 

@@ -24,6 +24,7 @@ from contest.auth.models import User
 from contest.contests.models import Contest
 from contest.db import now_utc
 from contest.entries.models import Entry, EntryStatus
+from contest.results.audience import category_awards
 from contest.voting import clusters
 from contest.voting.clusters.entry_burst import entry_bursts
 from contest.voting.clusters.kinds import ClusterKind, cluster_id
@@ -32,7 +33,6 @@ from contest.voting.clusters.network_burst import network_bursts
 from contest.voting.models import MonthlyVoteCount, Vote
 from contest.voting.services import cast_vote, official_tally
 from contest.voting.signals import VoteSignals
-from contest.voting.tally import category_awards
 from tests.support import PASSWORD, create_user, log_in
 
 EN = {"Accept-Language": "en"}

@@ -16,7 +16,8 @@ from contest.contests.models import Contest, VoteCountDisplay, VotePolicy
 from contest.db import now_utc
 from contest.entries.models import Entry, EntryStatus
 from contest.extensions import db as db_ext
-from contest.voting import services, tally
+from contest.results import audience
+from contest.voting import services
 from contest.voting.models import MonthlyVoteCount, Vote
 from contest.voting.services import VoteRefused, cast_vote, official_tally, recount, void_votes
 from contest.voting.signals import VoteSignals, network_of
@@ -165,16 +166,16 @@ def test_voided_votes_leave_every_tally_and_restoring_brings_them_back(db, votin
         vote(db, voting, honest, voter, vn(2025, 6, 10, 9, i))
     ring = [vote(db, voting, ringed, voter, vn(2025, 6, 10, 10, i)) for i, voter in enumerate(voters)]
     assert counts(db, ringed) == (5, {date(2025, 6, 1): 5})
-    award = tally.category_awards(db, voting)[0]
+    award = audience.category_awards(db, voting)[0]
     assert [p.entry.id for p in award.placed] == [ringed.id]
 
     assert void_votes(db, ring[:4], actor=organizer, reason="ring from one network") == 4
     assert void_votes(db, ring[:4], actor=organizer, reason="again") == 0  # already void
     assert counts(db, ringed) == (1, {date(2025, 6, 1): 1})
     assert {s.entry_id: s.votes for s in official_tally(db, voting)} == {honest.id: 2, ringed.id: 1}
-    assert [p.entry.id for p in tally.category_awards(db, voting)[0].placed] == [honest.id]
-    assert [e.id for e in tally.live_ranking(db, voting, voting.categories[0])] == [honest.id, ringed.id]
-    june = tally.monthly_awards(db, voting, at=vn(2025, 7, 5))[0]
+    assert [p.entry.id for p in audience.category_awards(db, voting)[0].placed] == [honest.id]
+    assert [e.id for e in services.live_ranking(db, voting, voting.categories[0])] == [honest.id, ringed.id]
+    june = audience.monthly_awards(db, voting, at=vn(2025, 7, 5))[0]
     assert [(p.entry.id, p.votes) for p in june.placed] == [(honest.id, 2)]
     assert recount(db, voting) == 0  # the counters agree with the votes
     with pytest.raises(ValueError):
@@ -202,7 +203,7 @@ def test_category_prize_breaks_ties_by_who_reached_the_count_first(db, voting):
     vote(db, voting, late, voters[0], vn(2025, 6, 10, 10))
     vote(db, voting, early, voters[1], vn(2025, 6, 11, 9))
     vote(db, voting, late, voters[1], vn(2025, 6, 11, 10))
-    placed = tally.category_awards(db, voting, places=2)[0].placed
+    placed = audience.category_awards(db, voting, places=2)[0].placed
     assert [(p.place, p.entry.id, p.votes, p.tied) for p in placed] == [
         (1, early.id, 2, False),
         (2, late.id, 2, False),
@@ -246,7 +247,7 @@ def test_the_tally_of_the_top_ranks_keeps_every_entry_that_can_place_per_categor
     assert all(top[entry_id] == every[entry_id] for entry_id in top)
     assert {s.entry_id for s in official_tally(db, voting, top=1)} == {first.id, series_top.id}
 
-    placed = tally.category_awards(db, voting, places=3)[0].placed
+    placed = audience.category_awards(db, voting, places=3)[0].placed
     assert [(p.place, p.entry.id, p.votes, p.tied) for p in placed] == [
         (1, first.id, 3, False),
         (2, second.id, 2, False),
@@ -263,13 +264,13 @@ def test_a_monthly_winner_cannot_win_again(db, voting):
         vote(db, voting, star, voter, vn(2025, 7, 10, 9, i))
     vote(db, voting, runner, voters[0], vn(2025, 6, 10, 11))
     vote(db, voting, runner, voters[0], vn(2025, 7, 10, 11))
-    months = tally.monthly_awards(db, voting, at=vn(2025, 7, 20))
+    months = audience.monthly_awards(db, voting, at=vn(2025, 7, 20))
     assert [(m.month, [p.entry.id for p in m.placed], m.final) for m in months] == [
         (date(2025, 6, 1), [star.id], True),
         (date(2025, 7, 1), [runner.id], False),  # July is not over yet
     ]
     voting.monthly_prize_winners = 0
-    assert tally.monthly_awards(db, voting, at=vn(2025, 7, 20)) == []
+    assert audience.monthly_awards(db, voting, at=vn(2025, 7, 20)) == []
 
 
 def test_counts_are_hidden_until_the_close_when_configured(db, voting):

@@ -1,4 +1,6 @@
-"""Voting: the vote button on an entry page, the voter's own votes, the audience ranking."""
+"""Voting: the vote button on an entry page, the voter's own votes, the audience ranking.
+
+The organizers' audience prizes page lives with the other winners, in contest.results."""
 
 from __future__ import annotations
 
@@ -9,18 +11,18 @@ from flask import Blueprint, abort, current_app, flash, jsonify, redirect, rende
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from contest.auth.policy import organizer_required, session_login
+from contest.auth.policy import session_login
 from contest.botcheck import bot_check_passes, vote_bot_check_widget
 from contest.contests.models import Contest, current_contest
 from contest.entries.models import Entry, EntryStatus
 from contest.extensions import db
 from contest.ratelimit import counts_own_limits, within
-from contest.voting import eligibility, services, statement, tally
+from contest.results.audience import monthly_awards
+from contest.voting import eligibility, services, statement
 from contest.voting.ballot import BallotContest, BallotEntry, BallotVoter, ballot
 from contest.voting.forms import VoteForm
-from contest.voting.models import Vote
 from contest.voting.services import VoteRefused
 from contest.voting.signals import VoteSignals
 
@@ -275,33 +277,13 @@ def ranking():
     visible = contest.vote_counts_visible()
     columns = (
         [
-            (category, tally.live_ranking(db.session, contest, category, limit=10))
+            (category, services.live_ranking(db.session, contest, category, limit=10))
             for category in contest.categories
         ]
         if visible
         else []
     )
-    months = tally.monthly_awards(db.session, contest) if visible else []
+    months = monthly_awards(db.session, contest) if visible else []
     return render_template(
         "voting/ranking.html", contest=contest, visible=visible, columns=columns, months=months
-    )
-
-
-@bp.get("/admin/audience")
-@organizer_required
-def audience():
-    """The official audience tally, read from the valid votes themselves."""
-    contest = current_contest(db.session) or abort(404)
-    totals = db.session.execute(
-        select(func.count(), func.count().filter(Vote.voided_at.is_not(None))).where(
-            Vote.contest_id == contest.id
-        )
-    ).one()
-    return render_template(
-        "voting/audience.html",
-        contest=contest,
-        awards=tally.category_awards(db.session, contest),
-        months=tally.monthly_awards(db.session, contest),
-        total_votes=totals[0],
-        voided_votes=totals[1],
     )

@@ -1,6 +1,7 @@
 """Audience prizes: the most voted entries per category at the close, and monthly leaders.
 
-The category prize reads the votes themselves (``official_tally``): valid votes cast inside
+Votes are read only through contest.voting's narrow readers. The category prize reads the
+votes themselves (``official_tally``): valid votes cast inside
 the voting window, ties broken by who reached the final count first (the earlier last
 vote), a tie that remains is marked for the organizers. Monthly leaders read the monthly
 counters (Vietnam months); an entry that won an earlier month cannot win again, so the
@@ -20,8 +21,7 @@ from contest.contests.models import Category, Contest
 from contest.db import now_utc
 from contest.entries.models import Entry, EntryStatus
 from contest.timeutil import vn_today
-from contest.voting.models import MonthlyVoteCount
-from contest.voting.services import Standing, month_of, official_tally
+from contest.voting.services import Standing, month_of, monthly_leaders, official_tally
 
 FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
 
@@ -92,18 +92,7 @@ def monthly_awards(session: Session, contest: Contest, at: datetime | None = Non
     won: set[int] = set()
     awards = []
     for month in _months(first, last):
-        rows = session.execute(
-            select(MonthlyVoteCount.entry_id, MonthlyVoteCount.votes)
-            .join(Entry, Entry.id == MonthlyVoteCount.entry_id)
-            .where(
-                MonthlyVoteCount.contest_id == contest.id,
-                MonthlyVoteCount.month == month,
-                MonthlyVoteCount.votes > 0,
-                Entry.status == EntryStatus.approved,
-            )
-            .order_by(MonthlyVoteCount.votes.desc(), Entry.code)
-            .limit(winners_per_month + len(won) + 1)
-        ).all()
+        rows = monthly_leaders(session, contest.id, month, limit=winners_per_month + len(won) + 1)
         eligible = [(entry_id, votes) for entry_id, votes in rows if entry_id not in won]
         chosen = eligible[:winners_per_month]
         runner_up = eligible[winners_per_month] if len(eligible) > winners_per_month else None
@@ -115,16 +104,6 @@ def monthly_awards(session: Session, contest: Contest, at: datetime | None = Non
         awards.append(MonthAward(month, placed, final=month != closed_month))
         won.update(entry_id for entry_id, _ in chosen)
     return awards
-
-
-def live_ranking(
-    session: Session, contest: Contest, category: Category | None, limit: int = 20
-) -> list[Entry]:
-    """The most voted approved entries now, from the counters (for the public ranking page)."""
-    query = select(Entry).where(Entry.contest_id == contest.id, Entry.status == EntryStatus.approved)
-    if category is not None:
-        query = query.where(Entry.category_id == category.id)
-    return list(session.scalars(query.order_by(Entry.vote_count.desc(), Entry.code).limit(limit)))
 
 
 def _approved(session: Session, contest: Contest, ids: list[int]) -> dict[int, Entry]:
