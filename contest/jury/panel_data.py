@@ -3,7 +3,8 @@ entry being judged.
 
 Blind by construction: nothing here reads an entry's author, its votes or another judge's
 work. An entry is shown by its code, title, description, category, place and media; the
-original is downloaded under the entry's code, never under the name it was uploaded with.
+original is the jury's copy without metadata, downloaded under the entry's code, never under
+the name it was uploaded with.
 """
 
 from __future__ import annotations
@@ -51,8 +52,10 @@ class GridItem:
 
 @dataclass(frozen=True)
 class Original:
-    zoom_url: str | None  # shown in the browser (None: not an image it can show)
-    download_url: str
+    """One uploaded file as the judge gets it: its jury copy, which names no author (issue 15)."""
+
+    zoom_url: str | None  # shown in the browser (None: not an image it can show, or not ready)
+    download_url: str | None  # None: the jury copy is still being made (worker.blind)
 
 
 @dataclass(frozen=True)
@@ -246,14 +249,20 @@ def _shot(assets, position: int, kinds: tuple[AssetKind, ...], public: bool) -> 
 
 
 def _originals(entry: Entry) -> list[Original]:
-    """Signed URLs of the uploaded files, downloaded as ``<code>.<ext>`` (``<code>-<n>.<ext>`` in a series)."""
+    """Signed URLs of each uploaded file's jury copy, downloaded as ``<code>.<ext>`` (``<code>-<n>.<ext>``
+    in a series). Never the file as uploaded: its metadata can name the author (worker.blind
+    makes the copy without it); while a copy is missing, its Original has no URL."""
     storage, originals = get_storage(), entry.originals()
     found = []
-    for n, asset in enumerate(originals, start=1):
-        suffix = PurePosixPath(asset.storage_key).suffix.lower()
+    for n, original in enumerate(originals, start=1):
+        copy = entry.asset(AssetKind.jury_original, original.position)
+        if copy is None:
+            found.append(Original(None, None))
+            continue
+        suffix = PurePosixPath(copy.storage_key).suffix.lower()
         name = f"{entry.code}{f'-{n}' if len(originals) > 1 else ''}{suffix}"
-        zoom = storage.url(asset.storage_key) if asset.mime_type in ZOOMABLE else None
-        found.append(Original(zoom, storage.url(asset.storage_key, download_name=name)))
+        zoom = storage.url(copy.storage_key) if copy.mime_type in ZOOMABLE else None
+        found.append(Original(zoom, storage.url(copy.storage_key, download_name=name)))
     return found
 
 
