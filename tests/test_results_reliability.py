@@ -7,6 +7,8 @@ import random
 
 import numpy as np
 import pytest
+from flask import render_template
+from flask_babel import force_locale
 from scipy import stats
 
 from contest.results import tally_core
@@ -352,3 +354,30 @@ def test_the_top_places_are_the_first_places_of_the_whole_order(rules):
         assert top == whole[:n]
         assert top_decided == {i: decided[i] for i in whole[:n]}
     assert sum(d is not None for d in decided.values()) > 20
+
+
+# --- The page section ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("locale", "words"),
+    [
+        ("en", ("Kendall's W", "Stands apart", "apart: correlation")),
+        ("vi", ("Kendall", "Tách biệt", "tách biệt: tương quan")),
+    ],
+)
+def test_the_section_shows_agreement_judges_and_stability(app, locale, words):
+    entries = [f"e{i:02}" for i in range(12)]
+    table = dict.fromkeys("ABCD", entries)
+    table["E"] = list(reversed(entries))
+    reliability = reliability_of(ranking_sheet(table), places=3, resamples=20, seed=4)
+    with app.test_request_context(), force_locale(locale):
+        html = render_template("results/_reliability.html", reliability=reliability)
+    for word in words:
+        assert word in html
+    assert html.count('<tr id="judge-') == 5
+    assert html.count("status status-rejected") == 1  # judge E, on correlation
+    assert reliability.agreement.value == pytest.approx(0.36, abs=0.005)  # 4 alike, 1 reversed
+    value = "0.36" if locale == "en" else "0,36"  # on the locale's decimals
+    assert f'<span class="agreement-value">{value}</span>' in html
+    assert "e00" in html and "90 %" in html

@@ -28,6 +28,15 @@ APART_MIN_SHARED = 10
 
 
 @dataclass(frozen=True)
+class ApartRules:
+    """The thresholds above, for the page that explains the badge."""
+
+    mean_sds: float = APART_MEAN_SDS
+    correlation: float = APART_CORRELATION
+    min_shared: int = APART_MIN_SHARED
+
+
+@dataclass(frozen=True)
 class JudgeStats:
     judge: str  # pseudonym
     marks: int

@@ -27,7 +27,7 @@ from contest.results.agreement import (
     ranking_agreement,
     yes_no_agreement,
 )
-from contest.results.judges import JudgeStats, judge_stats
+from contest.results.judges import ApartRules, JudgeStats, judge_stats
 from contest.results.sheet import Sheet
 from contest.results.stability import Stability, stability
 from contest.results.tally import Tally
@@ -42,6 +42,11 @@ class Reliability:
     agreement: Agreement
     judges: tuple[JudgeStats, ...]
     stability: Stability
+
+    @property
+    def rules(self) -> ApartRules:
+        """The thresholds of "stands apart", for the page that explains them."""
+        return ApartRules()
 
     @property
     def apart(self) -> tuple[str, ...]:
