@@ -17,6 +17,7 @@ from contest.jury.scores import Judgement, save_judgement
 from contest.storage import new_key
 from tests.jury_support import build_jury, new_round
 from tests.support import create_user, log_in, make_entry
+from worker.blind import strip_jpeg
 
 JSON = {"Accept": "application/json"}
 # An author nobody could mistake: what no judge may ever receive.
@@ -28,16 +29,27 @@ VOTES = 7391
 OTHER_JUDGES_COMMENT = "Nhận xét riêng của giám khảo khác 55173"
 
 
-def jpeg(width: int = 64, height: int = 48) -> bytes:
+def jpeg(width: int = 64, height: int = 48, exif: bytes = b"") -> bytes:
     out = io.BytesIO()
-    Image.new("RGB", (width, height), (200, 120, 40)).save(out, "JPEG")
+    Image.new("RGB", (width, height), (200, 120, 40)).save(out, "JPEG", exif=exif)
     return out.getvalue()
 
 
+def signed_by_the_author() -> bytes:
+    """EXIF as a camera set up by the author writes it: Artist, Copyright, XPAuthor (UTF-16LE)."""
+    exif = Image.Exif()
+    exif[0x013B], exif[0x8298] = AUTHOR_NAME, f"(c) {AUTHOR_NAME} <{AUTHOR_EMAIL}>"
+    exif[0x9C9D] = (AUTHOR_NAME + "\0").encode("utf-16-le")
+    return exif.tobytes()
+
+
 def add_media(db, storage, entry, uploaded_as: str = UPLOADED_AS, position: int = 0) -> None:
-    """An original (uploaded under a telling name) and its display and thumbnail JPEGs, stored."""
+    """An original (uploaded under a telling name, signed in its EXIF), its jury copy (worker.blind)
+    and its display and thumbnail JPEGs, stored."""
     original = new_key(f"originals/{entry.contest.slug}", ".jpg")
-    made = [(original, AssetKind.original, jpeg(320, 240))]
+    data = jpeg(320, 240, exif=signed_by_the_author())
+    made = [(original, AssetKind.original, data)]
+    made.append((new_key("jury", "/original.jpg"), AssetKind.jury_original, strip_jpeg(data)))
     for kind, size in ((AssetKind.display_jpeg, (160, 120)), (AssetKind.thumb_jpeg, (64, 48))):
         made.append((new_key("public/r", f"/{kind.value}.jpg"), kind, jpeg(*size)))
     for key, kind, data in made:
@@ -172,9 +184,21 @@ def judge_responses(client, db, round_, judge) -> list[tuple[str, str]]:
         for link in re.findall(r'href="(/media/[^"]+)"', page.text):
             served = client.get(link.replace("&amp;", "&"))
             texts.append((link, " ".join(f"{k}: {v}" for k, v in served.headers.items())))
+            texts.append((f"{link} (bytes)", readable(served.data)))
         saved = client.post(url, data={**values(round_, Content=5), "comment": "Ổn"}, headers=JSON)
         texts.append((url + " (saved)", saved.text))
     return texts
+
+
+def readable(data: bytes) -> str:
+    """A file's bytes as text a name can be found in: UTF-8, and UTF-16LE at either alignment."""
+    return "\n".join(
+        (
+            data.decode("utf-8", "replace"),
+            data.decode("utf-16-le", "replace"),
+            data[1:].decode("utf-16-le", "replace"),
+        )
+    )
 
 
 @pytest.mark.parametrize("lang", ["en", "vi"])
@@ -201,7 +225,7 @@ def test_the_original_downloads_under_the_entry_code(db, client, panel):
     assignment = next(a for a in mine(db, round_, judge) if a.entry_id == entry.id)
     page = client.get(f"/jury/rounds/{round_.id}/entries/{assignment.id}").text
     link = re.search(r'href="([^"]+)" download', page).group(1).replace("&amp;", "&")
-    assert link.startswith("/media/originals/")
+    assert link.startswith("/media/jury/")  # the jury copy, never the file as uploaded
     served = client.get(link)
     assert served.status_code == 200 and served.data[:2] == b"\xff\xd8"
     assert served.headers["Content-Disposition"] == f"attachment; filename={entry.code}.jpg"

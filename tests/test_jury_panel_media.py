@@ -80,6 +80,7 @@ def test_a_video_plays_its_best_rendition_first(db, client, contest, storage):
     entry = make_entry(db, contest, jury.entrants[0], kind=CategoryKind.video)
     made = [
         (AssetKind.original, "", 0, "video/mp4", new_key(f"originals/{contest.slug}", ".mp4")),
+        (AssetKind.jury_original, "", 0, "video/mp4", new_key("jury", "/original.mp4")),
         (AssetKind.video_mp4, "720p", 720, "video/mp4", new_key("public/r", "/720p.mp4")),
         (AssetKind.video_mp4, "1080p", 1080, "video/mp4", new_key("public/r", "/1080p.mp4")),
         (AssetKind.poster_jpeg, "", 720, "image/jpeg", new_key("public/r", "/poster.jpg")),
