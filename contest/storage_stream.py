@@ -112,11 +112,11 @@ class S3MultipartWriter(ObjectWriter):
         *,
         content_type: str,
         call: Callable[..., Any],
-        part_bytes: int = PART_BYTES,
+        part_bytes: int | None = None,
     ) -> None:
         super().__init__()
         self._client, self._bucket, self._key, self._call = client, bucket, key, call
-        self._part_bytes = part_bytes
+        self._part_bytes = part_bytes or PART_BYTES
         started = call(client.create_multipart_upload, Bucket=bucket, Key=key, ContentType=content_type)
         self.upload_id: str = started["UploadId"]
         self._buffer = bytearray()

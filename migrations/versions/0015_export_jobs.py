@@ -50,12 +50,12 @@ def upgrade() -> None:
         _at("started_at"),
         _at("heartbeat_at"),
         _at("finished_at"),
-        sa.CheckConstraint("files_done >= 0 AND files_done <= files_total", name="ck_export_jobs_files_progress"),
-        sa.CheckConstraint("bytes_done >= 0 AND bytes_total >= 0", name="ck_export_jobs_bytes_progress"),
+        sa.CheckConstraint("files_done >= 0 AND files_done <= files_total", name="files_progress"),
+        sa.CheckConstraint("bytes_done >= 0 AND bytes_total >= 0", name="bytes_progress"),
         sa.CheckConstraint(
-            "status NOT IN ('done', 'failed') OR finished_at IS NOT NULL", name="ck_export_jobs_finished_time"
+            "status NOT IN ('done', 'failed') OR finished_at IS NOT NULL", name="finished_time"
         ),
-        sa.CheckConstraint("status <> 'done' OR result_bytes IS NOT NULL", name="ck_export_jobs_done_has_result"),
+        sa.CheckConstraint("status <> 'done' OR result_bytes IS NOT NULL", name="done_has_result"),
         sa.UniqueConstraint("storage_key", name="uq_export_jobs_storage_key"),
     )
     for column in ("contest_id", "requested_by_id", "status"):
