@@ -134,6 +134,23 @@ def test_icc_unbalanced_matches_the_anova_by_hand():
     assert result.band in (Band.moderate, Band.good, Band.excellent)
 
 
+def test_icc_of_a_normalised_round_reads_the_normalised_totals():
+    """Lenient and harsh judges: the round's normalisation puts them on one footing, and so does
+    its agreement (the totals an entry's figure is made of)."""
+    table = quality_table("ABCD", 20)
+    table["A"] = {e: min(10.0, v + 2) for e, v in table["A"].items()}
+    table["B"] = {e: max(0.0, v - 2) for e, v in table["B"].items()}
+    raw = reliability_of(score_sheet(table)).agreement
+    normalised = reliability_of(score_sheet(table, normalise=True)).agreement
+    assert (raw.normalised, normalised.normalised) == (False, True)
+    arrays = tally_core.mark_arrays(score_sheet(table))
+    by_entry: dict[int, list[float]] = {}
+    for e, v in zip(arrays.entry, tally_core.normalised_totals(arrays), strict=True):
+        by_entry.setdefault(int(e), []).append(float(v))
+    assert normalised.value == pytest.approx(one_way_icc_by_hand(list(by_entry.values()))[0])
+    assert normalised.value > raw.value + 0.1
+
+
 WIKIPEDIA_FLEISS = [
     [0, 0, 0, 0, 14],
     [0, 2, 6, 4, 2],

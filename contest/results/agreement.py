@@ -62,6 +62,7 @@ class Agreement:
     average: float | None = None  # ICC(k0): the reliability of an entry's mean of k0 judges
     k0: float | None = None  # ICC: the average number of judges per entry (unbalanced groups)
     undefined: Undefined | None = None
+    normalised: bool = False  # ICC: on the judges' normalised totals (the round normalises)
 
 
 def band(measure: Measure, value: float) -> Band:

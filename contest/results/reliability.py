@@ -16,7 +16,7 @@ the same result (the seed defaults to the round's id and is recorded in the resu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -28,7 +28,7 @@ from contest.results.agreement import (
     yes_no_agreement,
 )
 from contest.results.judges import ApartRules, JudgeStats, judge_stats
-from contest.results.sheet import Sheet
+from contest.results.sheet import Sheet, TallySettings
 from contest.results.stability import Stability, stability
 from contest.results.tally import Tally
 
@@ -54,13 +54,18 @@ class Reliability:
         return tuple(j.judge for j in self.judges if j.apart)
 
 
-def agreement(arrays: tally_core.MarkArrays) -> Agreement:
-    """The round's agreement on the measure its kind calls for."""
+def agreement(arrays: tally_core.MarkArrays, settings: TallySettings | None = None) -> Agreement:
+    """The round's agreement on the measure its kind calls for; score rounds on the totals the
+    tally uses (normalised when the round normalises: what an entry's figure is made of)."""
     judges = len(np.unique(arrays.judge))
     if arrays.kind == "ranking":
         return ranking_agreement(arrays.judge, arrays.entry, arrays.value)
     if arrays.kind == "yes_no":
         return yes_no_agreement(arrays.entry, arrays.value, judges)
+    if settings is not None and settings.normalise:
+        return replace(
+            icc_one_way(arrays.entry, tally_core.normalised_totals(arrays), judges), normalised=True
+        )
     return icc_one_way(arrays.entry, arrays.value, judges)
 
 
@@ -87,4 +92,4 @@ def round_reliability(
     top = tuple(row.entry for row in tally.rows[:places] if row.figure is not None)
     seed = sheet.round_id if seed is None else seed
     stable = stability(arrays, sheet.settings, top, resamples=resamples, seed=seed)
-    return Reliability(arrays.kind, agreement(arrays), judges, stable)
+    return Reliability(arrays.kind, agreement(arrays, sheet.settings), judges, stable)
