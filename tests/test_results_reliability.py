@@ -393,8 +393,23 @@ def test_the_section_shows_agreement_judges_and_stability(app, locale, words):
     for word in words:
         assert word in html
     assert html.count('<tr id="judge-') == 5
+    assert "Spread (sd)" not in html and "Mean</th>" not in html  # ranks have no mean
     assert html.count("status status-rejected") == 1  # judge E, on correlation
     assert reliability.agreement.value == pytest.approx(0.36, abs=0.005)  # 4 alike, 1 reversed
     value = "0.36" if locale == "en" else "0,36"  # on the locale's decimals
     assert f'<span class="agreement-value">{value}</span>' in html
     assert "e00" in html and "90 %" in html
+
+
+def test_the_section_of_a_score_round_shows_each_judges_mean_and_spread(app):
+    table = quality_table("ABC", 12)
+    table["D"] = {e: 10 - v for e, v in table["A"].items()}
+    reliability = reliability_of(score_sheet(table, normalise=True), places=2, resamples=10)
+    with app.test_request_context(), force_locale("en"):
+        html = render_template("results/_reliability.html", reliability=reliability)
+    judge_d = next(j for j in reliability.judges if j.judge == "D")
+    assert "Spread (sd)" in html and "Intra-class correlation" in html
+    assert "normalised totals" in html
+    assert f'<td class="num">{judge_d.mean:.2f}</td>' in html
+    assert f'<td class="num">{judge_d.sd:.2f}</td>' in html
+    assert html.count('<tr id="judge-') == 4
