@@ -9,11 +9,13 @@ from contest.jury.models import Assignment, Conflict, Criterion, JuryMember, Rou
 from contest.mail.models import OutboundEmail
 from contest.processing.models import JobKind, JobState, ProcessingJob
 from contest.results.export_jobs import ExportJob
+from contest.results.models import AudienceMode, ResultsSettings, RoundTallySettings
 from contest.voting.models import MonthlyVoteCount, Vote
 
 __all__ = [
     "AssetKind",
     "Assignment",
+    "AudienceMode",
     "AuditEvent",
     "Base",
     "Category",
@@ -34,9 +36,11 @@ __all__ = [
     "OutboundEmail",
     "Place",
     "ProcessingJob",
+    "ResultsSettings",
     "Role",
     "Round",
     "RoundEntry",
+    "RoundTallySettings",
     "Score",
     "User",
     "Vote",
