@@ -10,6 +10,7 @@ from contest.mail.models import OutboundEmail
 from contest.processing.models import JobKind, JobState, ProcessingJob
 from contest.results.export_jobs import ExportJob
 from contest.results.models import AudienceMode, ResultsSettings, RoundTallySettings
+from contest.results.prizes import Award, PrizeSlot, Publication, PublishedRanking
 from contest.voting.models import MonthlyVoteCount, Vote
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "Assignment",
     "AudienceMode",
     "AuditEvent",
+    "Award",
     "Base",
     "Category",
     "CategoryKind",
@@ -35,7 +37,10 @@ __all__ = [
     "MonthlyVoteCount",
     "OutboundEmail",
     "Place",
+    "PrizeSlot",
     "ProcessingJob",
+    "Publication",
+    "PublishedRanking",
     "ResultsSettings",
     "Role",
     "Round",

@@ -129,6 +129,7 @@ def test_every_enum_value_is_accepted_by_the_migrated_database(db, contest):
     db.flush()
     jury_round, assignment = _jury_rows(db, contest, author, entry)
     export_job = _export_job(db, contest)
+    slot, award, publication = _prize_rows(db, contest, author, entry)
     rows = {
         "rounds": jury_round,
         "assignments": assignment,
@@ -140,6 +141,9 @@ def test_every_enum_value_is_accepted_by_the_migrated_database(db, contest):
         "entry_flags": flag,
         "contests": contest,
         "export_jobs": export_job,
+        "prize_slots": slot,
+        "awards": award,
+        "results_publications": publication,
     }
     contest.votes_per_day = 3  # the daily quota policy needs its number
     checked = 0
@@ -156,8 +160,44 @@ def test_every_enum_value_is_accepted_by_the_migrated_database(db, contest):
     assert checked >= 35
 
 
+def _prize_rows(db, contest, author, entry):
+    """A prize slot, an award of it and the contest's publication (contest.results.prizes)."""
+    from contest.results.prizes import Award, PrizeKind, PrizeSlot, Publication
+
+    category_id = entry.category_id
+    slot = PrizeSlot(
+        contest_id=contest.id, category_id=category_id, kind=PrizeKind.jury, name_vi="G", name_en="P"
+    )
+    db.add(slot)
+    db.flush()
+    award = Award(
+        slot_id=slot.id,
+        kind=slot.kind,
+        category_id=category_id,
+        place=1,
+        entry_id=entry.id,
+        proposed_entry_id=entry.id,
+        assigned_by_id=author.id,
+    )
+    publication = Publication(contest_id=contest.id)
+    db.add_all([award, publication])
+    db.flush()
+    return slot, award, publication
+
+
+def _publication_dates(row, value) -> None:
+    from contest.db import now_utc
+
+    row.frozen_at = None if value == "draft" else now_utc()
+    row.publish_at = now_utc()
+    row.published_at = now_utc() if value == "published" else None
+
+
 # Columns that a CHECK ties to an enum's value, set along with it.
 _ENUM_COMPANIONS = {
+    # An award's kind is its slot's (a composite foreign key, ON UPDATE CASCADE).
+    ("awards", "kind"): lambda row, value: setattr(row.slot, "kind", value),
+    ("results_publications", "state"): _publication_dates,
     ("assignments", "state"): lambda row, value: setattr(
         row, "recusal_reason", "enum" if value == "recused" else None
     ),

@@ -24,6 +24,7 @@ from contest.storage import StorageUnavailable, delete_with_copy, get_storage
 from worker.celery_app import celery, settings
 from worker.jobs.base import MediaAttempt
 from worker.jobs.photo import PhotoAttempt, PhotoSeriesAttempt
+from worker.jobs.publish_results import publish_due_results
 from worker.jobs.video import VideoAttempt
 
 log = logging.getLogger(__name__)
@@ -149,6 +150,12 @@ def sweep_jobs() -> None:
         log.info(
             "sweep: public copies of %s made to agree with their status", [(s.code, s.ok) for s in synced]
         )
+
+
+# --- results published at their time -----------------------------------------------------
+@celery.task(name="worker.publish_results")
+def publish_results() -> None:
+    publish_due_results()
 
 
 def _describe(exc: BaseException) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from contest.auth.models import Role
 from contest.contests.models import Category, CategoryKind, Contest, Place, VoteCountDisplay, VotePolicy
 from contest.db import now_utc
+from contest.results.awards import default_slots
 
 DEMO_SLUG = "happy-nghean-2025"
 MB = 1_000_000
@@ -146,6 +147,8 @@ def build_demo_contest(session: Session, now: datetime | None = None) -> tuple[C
         ],
     )
     session.add(contest)
+    session.flush()
+    session.add_all(default_slots(contest))  # the 2025 rules' prizes
     session.flush()
     return contest, True
 

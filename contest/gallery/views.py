@@ -47,6 +47,7 @@ from contest.gallery.forms import GalleryFilterForm
 from contest.gallery.listing import GalleryPage
 from contest.gallery.public_contest import GalleryContest, current_gallery_contest
 from contest.gallery.share import entry_url, qr_svg, sharing
+from contest.results.publication import public_awards
 from contest.storage import get_storage
 from contest.timeutil import vn_today
 from contest.voting.views import vote_box
@@ -159,7 +160,7 @@ def _render_gallery(
             lambda: _render_filters(contest, flt, counts_visible, filtered),
         ),
         page=page,
-        cards=_card_fragments(contest, page, counts_visible),
+        cards=_card_fragments(contest, page, counts_visible, public_awards(db.session, contest.id)),
         filtered=filtered,
         previous_url=_page_url(flt.page - 1) if page.has_previous else None,
         next_url=_page_url(flt.page + 1) if page.has_next else None,
@@ -207,13 +208,19 @@ def _visitor_seed() -> int:
     return seed
 
 
-def _card_fragments(contest: GalleryContest, page: GalleryPage, counts_visible: bool) -> list[Markup]:
+def _card_fragments(
+    contest: GalleryContest, page: GalleryPage, counts_visible: bool, prizes: dict
+) -> list[Markup]:
     """The page's cards as HTML. A card is rendered once per language and kept: the pages of
     every order, filter and starting point it appears in share it. Its vote count is not part
     of it (votes come by the second): while counts are public, the card holds a slot naming
-    its entry, filled in as the page is served (_with_counts)."""
+    its entry, filled in as the page is served (_with_counts). ``prizes``: the published ones
+    (contest.results.publication.public_awards), part of the card and of its key."""
     fragments, locale, ttl = caches().fragments, str(get_locale()), fragment_ttl_s()
-    keys = [("card", row.card_key(), locale, contest.names, counts_visible) for row in page.rows]
+    ribbons = {row.id: tuple(prizes.get(row.id, ())) for row in page.rows}
+    keys = [
+        ("card", row.card_key(), locale, contest.names, counts_visible, ribbons[row.id]) for row in page.rows
+    ]
     html = [fragments.get(key) for key in keys]
     missing = [i for i, found in enumerate(html) if found is None]
     if missing:
@@ -221,7 +228,8 @@ def _card_fragments(contest: GalleryContest, page: GalleryPage, counts_visible: 
         render = get_template_attribute("gallery/_card.html", "card")
         for i in missing:
             row = page.rows[i]
-            html[i] = Markup(render(cards[row.id], votes_slot(row.id) if counts_visible else Markup("")))
+            votes = votes_slot(row.id) if counts_visible else Markup("")
+            html[i] = Markup(render(cards[row.id], votes, ribbons[row.id]))
             fragments.put(keys[i], html[i], ttl, size=len(html[i]))
     if html:
         # The first image is not lazy: on a phone it is the page's largest paint.
@@ -275,6 +283,7 @@ def _render_entry(entry, public: bool) -> str:
         videos=pictures.video_sources(entry.assets, public=shown),
         share=sharing(entry, _fallback_description(entry)),
         vote_box=vote_box(entry.contest, entry),
+        prizes=public_awards(db.session, entry.contest_id).get(entry.id, []),
         preview_status=None if public else str(STATUS_LABELS[entry.status]),
         language_next=request.path,
     )
