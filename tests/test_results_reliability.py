@@ -22,7 +22,7 @@ from contest.results.agreement import (
 )
 from contest.results.judges import APART_MIN_SHARED
 from contest.results.reliability import agreement, positions, round_reliability
-from contest.results.sheet import Mark, Sheet, SheetCriterion, TallySettings, TieBreak
+from contest.results.sheet import Mark, RankingMethod, Sheet, SheetCriterion, TallySettings, TieBreak
 from contest.results.tally import place_order, tally
 
 ONE_CRITERION = (SheetCriterion("1", "Overall", 1.0, 0.0, 10.0),)
@@ -413,3 +413,16 @@ def test_the_section_of_a_score_round_shows_each_judges_mean_and_spread(app):
     assert f'<td class="num">{judge_d.mean:.2f}</td>' in html
     assert f'<td class="num">{judge_d.sd:.2f}</td>' in html
     assert html.count('<tr id="judge-') == 4
+
+
+def test_a_schulze_round_is_resampled_with_schulze():
+    rng = random.Random(1)
+    entries = [f"e{i}" for i in range(8)]
+    table = {j: sorted(entries, key=lambda e: int(e[1:]) + rng.gauss(0, 2)) for j in "ABCDEFG"}
+    marks = tuple(Mark(e, j, rank=r) for j, order in table.items() for r, e in enumerate(order, start=1))
+    settings = TallySettings(ranking_method=RankingMethod.schulze)
+    sheet = Sheet(5, "ranking", tuple(entries), marks, settings=settings)
+    result = reliability_of(sheet, places=3, resamples=50)
+    assert [p.entry for p in result.stability.places] == [r.entry for r in tally(sheet).rows[:3]]
+    assert result.stability.places[0].holds > 0.7
+    assert result == reliability_of(sheet, places=3, resamples=50)
