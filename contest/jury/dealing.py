@@ -132,6 +132,7 @@ def _write(session: Session, round_id: int, result: Plan) -> None:
                     "judge_id": j,
                     "state": AssignmentState.assigned,
                     "created_at": now,
+                    "updated_at": now,
                 }
                 for e, j in chunk
             ],
@@ -142,10 +143,10 @@ def _copy_assignments(session: Session, round_id: int, pairs: list[tuple[int, in
     """PostgreSQL: new assignments with COPY (a first deal of 60,000 in a fraction of a second)."""
     now = now_utc()
     cursor = session.connection().connection.cursor()
-    columns = "round_id, entry_id, judge_id, state, created_at"
+    columns = "round_id, entry_id, judge_id, state, created_at, updated_at"
     with cursor.copy(f"COPY assignments ({columns}) FROM STDIN") as copy:
         for entry_id, judge_id in pairs:
-            copy.write_row((round_id, entry_id, judge_id, AssignmentState.assigned.value, now))
+            copy.write_row((round_id, entry_id, judge_id, AssignmentState.assigned.value, now, now))
 
 
 def _chunks(rows: list) -> list[list]:

@@ -254,7 +254,11 @@ class Assignment(Base):
     """One entry dealt to one judge in one round, and the judge's verdict, rank and comment.
 
     ``scored_at`` is set by the judge's first save of any value: from then on the deal never
-    moves it. A recused assignment keeps its row, so the judge is never dealt the entry again.
+    moves it; ``updated_at`` by every save and recusal (the judge's last activity). A recused
+    assignment keeps its row (its rank cleared), so the judge is never dealt the entry again.
+    A judge's ranks in a round are unique; on PostgreSQL the check waits for the commit, so that
+    an order may be rewritten in one transaction (SQLite checks each statement: see
+    contest.jury.scores.save_ranking).
     """
 
     __tablename__ = "assignments"
@@ -268,6 +272,7 @@ class Assignment(Base):
         ),
         CheckConstraint("(state = 'recused') = (recusal_reason IS NOT NULL)", name="recusal_has_reason"),
         CheckConstraint("rank IS NULL OR rank >= 1", name="rank_positive"),
+        UniqueConstraint("round_id", "judge_id", "rank", deferrable=True, initially="DEFERRED"),
         Index("ix_assignments_round_id_judge_id", "round_id", "judge_id"),
     )
 
@@ -283,6 +288,7 @@ class Assignment(Base):
     rank: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)  # ranking rounds
     comment: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
     scored_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(nullable=False, default=now_utc)
     created_at: Mapped[datetime] = mapped_column(nullable=False, default=now_utc)
 
 

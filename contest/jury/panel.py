@@ -21,7 +21,7 @@ from contest.jury.errors import JuryRefused
 from contest.jury.forms import KIND_LABELS
 from contest.jury.models import Assignment, AssignmentState, Round, RoundKind, RoundStatus
 from contest.jury.panel_forms import RankingForm, RecusalForm, judgement_form
-from contest.jury.scores import recuse, save_judgement, save_ranking
+from contest.jury.scores import is_finished, recuse, save_judgement, save_ranking
 
 bp = Blueprint("jury", __name__)
 judge_required = role_required(Role.judge)
@@ -94,7 +94,7 @@ def entry(round_id: int, assignment_id: int):
         following_id=following_id,
         prefetch=panel_data.display_image_url(db.session, upcoming) if upcoming else None,
         progress=panel_data.progress(db.session, round_, current_user.id),
-        is_done=panel_data.is_finished(db.session, round_, assignment.id),
+        is_done=is_finished(db.session, round_, assignment.id),
     )
 
 
@@ -199,7 +199,7 @@ def _wants_json() -> bool:
 def _saved(round_: Round, assignment: Assignment):
     """JSON: the assignment's new state and where to go next (the page counts its progress:
     a save-and-next is a few indexed queries, not a count over the judge's entries)."""
-    done = panel_data.is_finished(db.session, round_, assignment.id)
+    done = is_finished(db.session, round_, assignment.id)
     following = panel_data.next_to_judge(db.session, round_, current_user.id, assignment.id)
     next_url = (
         url_for(".entry", round_id=round_.id, assignment_id=following)

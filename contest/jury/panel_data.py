@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from contest.entries.models import AssetKind, Entry, EntryStatus, MediaAsset
 from contest.gallery import pictures
-from contest.jury.models import Assignment, AssignmentState, JuryMember, Round, RoundKind, RoundStatus, Score
+from contest.jury.models import Assignment, AssignmentState, JuryMember, Round, RoundStatus, Score
+from contest.jury.scores import finished
 from contest.media.publication import rendition_url
 from contest.storage import get_storage
 
@@ -79,20 +80,6 @@ class JudgedEntry:
     videos: list[pictures.VideoSource]
     poster: Shot | None
     originals: list[Original]
-
-
-def finished(round_: Round):
-    """SQL: the assignment's judgement is complete for its round's kind."""
-    if round_.kind is RoundKind.score:
-        given = select(func.count()).where(Score.assignment_id == Assignment.id).scalar_subquery()
-        return given >= len(round_.criteria)
-    if round_.kind is RoundKind.yes_no:
-        return Assignment.verdict.is_not(None)
-    return Assignment.rank.is_not(None)
-
-
-def is_finished(session: Session, round_: Round, assignment_id: int) -> bool:
-    return bool(session.scalar(select(finished(round_)).where(Assignment.id == assignment_id)))
 
 
 def _mine(round_: Round, judge_id: int):

@@ -1,9 +1,9 @@
 """How far a round's judging is: per judge, per entry, who is behind, and the reminder to them.
 
-An assignment is *done* when it holds the judge's whole judgement (contest.jury.panel_data.
-finished: a value for every criterion, a verdict or a rank). A judge is *behind* when they still
-have work and their share done is below the round's average, or below the share of the
-round's time already past (so that, as closing approaches, everyone short of done is behind).
+An assignment is *done* when it holds the judge's whole judgement (contest.jury.scores.finished:
+a value for every criterion, a verdict or a rank). A judge is *behind* when they still have
+work and their share done is below the round's average, or below the share of the round's time
+already past (so that, as closing approaches, everyone short of done is behind).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from contest.audit.services import record
@@ -20,8 +20,8 @@ from contest.auth.services import external_url
 from contest.db import now_utc
 from contest.entries.models import Entry
 from contest.jury.dealing import active_judges
-from contest.jury.models import Assignment, AssignmentState, Round, RoundEntry, Score
-from contest.jury.panel_data import finished
+from contest.jury.models import Assignment, AssignmentState, Round, RoundEntry
+from contest.jury.scores import finished
 from contest.mail.services import queue_email, render_email
 
 ENTRIES_PER_PAGE = 50
@@ -68,29 +68,25 @@ def judges_progress(session: Session, round_: Round) -> list[JudgeProgress]:
                 func.sum(case((_held(), 1), else_=0)),
                 func.sum(case((and_(_held(), finished(round_)), 1), else_=0)),
                 func.sum(case((_held(), 0), else_=1)),
-                func.max(Assignment.scored_at),
+                func.max(case((_touched(), Assignment.updated_at))),
             )
             .where(Assignment.round_id == round_.id)
             .group_by(Assignment.judge_id)
         )
     }
-    last_values = dict(
-        session.execute(
-            select(Assignment.judge_id, func.max(Score.updated_at))
-            .join(Score, Score.assignment_id == Assignment.id)
-            .where(Assignment.round_id == round_.id)
-            .group_by(Assignment.judge_id)
-        ).all()
-    )
     ids = set(counts) | set(active_judges(session, round_.contest_id))
     judges = session.scalars(select(User).where(User.id.in_(ids)).order_by(User.full_name, User.id))
-    return [_judge_progress(j, counts.get(j.id), last_values.get(j.id)) for j in judges]
+    return [_judge_progress(j, counts.get(j.id)) for j in judges]
 
 
-def _judge_progress(judge: User, row, last_value: datetime | None) -> JudgeProgress:
-    assigned, done, recused, first_saves = row or (0, 0, 0, None)
-    moments = [m for m in (first_saves, last_value) if m is not None]
-    return JudgeProgress(judge, int(assigned), int(done), int(recused), max(moments, default=None))
+def _touched():
+    """The judge gave something or stood aside (``updated_at`` starts at the deal)."""
+    return or_(Assignment.scored_at.is_not(None), Assignment.state == AssignmentState.recused)
+
+
+def _judge_progress(judge: User, row) -> JudgeProgress:
+    assigned, done, recused, last_activity = row or (0, 0, 0, None)
+    return JudgeProgress(judge, int(assigned), int(done), int(recused), last_activity)
 
 
 def behind(round_: Round, progress: list[JudgeProgress], now: datetime | None = None) -> list[JudgeProgress]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from contest.audit.services import record
@@ -23,30 +23,53 @@ from contest.jury.models import Assignment, AssignmentState, Round, RoundKind, R
 
 @dataclass(frozen=True)
 class Judgement:
-    """What the judge's form sends: values by criterion id (score rounds), a verdict, a rank."""
+    """What the judge's form sends: values by criterion id (score rounds), a verdict, a comment.
+    (A rank is only given within a whole order: save_ranking.)"""
 
     values: dict[int, float] = field(default_factory=dict)
     verdict: bool | None = None
-    rank: int | None = None
     comment: str | None = None
+
+
+def finished(round_: Round):
+    """SQL: the assignment's judgement is complete for its round's kind (a value for every
+    criterion, a verdict or a rank). The one statement of the rule: progress, the panel and the
+    results read it from here."""
+    if round_.kind is RoundKind.score:
+        given = select(func.count()).where(Score.assignment_id == Assignment.id).scalar_subquery()
+        return given >= len(round_.criteria)
+    if round_.kind is RoundKind.yes_no:
+        return Assignment.verdict.is_not(None)
+    return Assignment.rank.is_not(None)
+
+
+def is_finished(session: Session, round_: Round, assignment_id: int) -> bool:
+    return bool(session.scalar(select(finished(round_)).where(Assignment.id == assignment_id)))
 
 
 def save_judgement(session: Session, assignment_id: int, judge_id: int, judgement: Judgement) -> Assignment:
     assignment, round_ = _editable(session, assignment_id, judge_id)
     old, new = _apply(session, assignment, round_, judgement)
-    if new != old:
-        assignment.scored_at = assignment.scored_at or now_utc()
-        record(
-            session,
-            actor_id=judge_id,
-            action="score.changed" if old else "score.given",
-            subject_type="assignment",
-            subject_id=assignment.id,
-            contest_id=round_.contest_id,
-            details={"round_id": round_.id, "entry_id": assignment.entry_id, "old": old, "new": new},
-        )
+    _saved(session, assignment, round_, judge_id, old, new)
     session.flush()
     return assignment
+
+
+def _saved(session: Session, assignment: Assignment, round_: Round, judge_id: int, old: dict, new: dict):
+    """The judge was here (``updated_at``); a change marks the first save and is audited."""
+    assignment.updated_at = now_utc()
+    if new == old:
+        return
+    assignment.scored_at = assignment.scored_at or assignment.updated_at
+    record(
+        session,
+        actor_id=judge_id,
+        action="score.changed" if old else "score.given",
+        subject_type="assignment",
+        subject_id=assignment.id,
+        contest_id=round_.contest_id,
+        details={"round_id": round_.id, "entry_id": assignment.entry_id, "old": old, "new": new},
+    )
 
 
 def recuse(session: Session, assignment_id: int, judge_id: int, reason: str) -> None:
@@ -55,8 +78,11 @@ def recuse(session: Session, assignment_id: int, judge_id: int, reason: str) -> 
     if not reason.strip():
         raise JuryRefused(_l("Please give the reason why you stand aside from this entry."))
     assignment, round_ = _editable(session, assignment_id, judge_id)
+    rank = assignment.rank
     assignment.state = AssignmentState.recused
     assignment.recusal_reason = reason.strip()
+    assignment.rank = None  # out of the judge's order (their ranks stay unique and 1, 2, ...)
+    assignment.updated_at = now_utc()
     record(
         session,
         actor_id=judge_id,
@@ -65,7 +91,7 @@ def recuse(session: Session, assignment_id: int, judge_id: int, reason: str) -> 
         subject_id=assignment.id,
         contest_id=round_.contest_id,
         reason=reason.strip(),
-        details={"round_id": round_.id, "entry_id": assignment.entry_id},
+        details={"round_id": round_.id, "entry_id": assignment.entry_id, "rank": rank},
     )
     session.flush()
     deal_round(session, round_, actor_id=judge_id, why="recused")
@@ -100,10 +126,6 @@ def _apply(session: Session, assignment: Assignment, round_: Round, judgement: J
         _apply_scores(session, assignment, round_, judgement.values, old, new)
     elif round_.kind is RoundKind.yes_no and judgement.verdict is not None:
         _swap(assignment, "verdict", judgement.verdict, old, new)
-    elif round_.kind is RoundKind.ranking and judgement.rank is not None:
-        if judgement.rank < 1:
-            raise JuryRefused(_l("A rank starts at 1."))
-        _swap(assignment, "rank", judgement.rank, old, new)
     if judgement.comment is not None:
         _swap(assignment, "comment", judgement.comment.strip(), old, new)
     return old, new
@@ -152,15 +174,45 @@ def _apply_scores(session, assignment, round_, values: dict[int, float], old: di
 
 
 def save_ranking(session: Session, round_id: int, judge_id: int, order: list[int]) -> None:
-    """The judge's order of their whole shortlist, best first: ranks 1, 2, ... (each change audited)."""
-    theirs = session.scalars(
-        select(Assignment.id).where(
-            Assignment.round_id == round_id,
-            Assignment.judge_id == judge_id,
-            Assignment.state == AssignmentState.assigned,
-        )
-    ).all()
+    """The judge's order of their whole shortlist, best first: ranks 1, 2, ... (each change audited).
+
+    The moved entries' ranks are cleared, then set: no statement ever gives two entries of the
+    judge the same rank (SQLite checks the unique rank per statement, PostgreSQL at the commit)."""
+    theirs = dict(
+        session.execute(
+            select(Assignment.id, Assignment.rank).where(
+                Assignment.round_id == round_id,
+                Assignment.judge_id == judge_id,
+                Assignment.state == AssignmentState.assigned,
+            )
+        ).all()
+    )
     if sorted(order) != sorted(theirs):
         raise JuryRefused(_l("The order must list each entry of your shortlist once."))
-    for rank, assignment_id in enumerate(order, start=1):
-        save_judgement(session, assignment_id, judge_id, Judgement(rank=rank))
+    ranks = {assignment_id: rank for rank, assignment_id in enumerate(order, start=1)}
+    locked = [_editable(session, assignment_id, judge_id) for assignment_id in order]
+    _clear_recused_ranks(session, round_id, judge_id)
+    for assignment, _round in locked:
+        if assignment.rank != ranks[assignment.id]:
+            assignment.rank = None
+    session.flush()
+    for assignment, round_ in locked:
+        old = {"rank": theirs[assignment.id]} if theirs[assignment.id] is not None else {}
+        assignment.rank = ranks[assignment.id]
+        _saved(session, assignment, round_, judge_id, old, {"rank": ranks[assignment.id]})
+    session.flush()
+
+
+def _clear_recused_ranks(session: Session, round_id: int, judge_id: int) -> None:
+    """An entry taken away (recused, e.g. for a conflict declared later) leaves the judge's order."""
+    session.execute(
+        update(Assignment)
+        .where(
+            Assignment.round_id == round_id,
+            Assignment.judge_id == judge_id,
+            Assignment.state == AssignmentState.recused,
+            Assignment.rank.is_not(None),
+        )
+        .values(rank=None)
+        .execution_options(synchronize_session=False)
+    )
