@@ -23,6 +23,19 @@ def _not_a_search_index(obj, name, type_, reflected, compare_to) -> bool:
     return not (type_ == "index" and name and name.endswith("_trgm"))
 
 
+def _sqlite_unique_index_pairs(diff: list) -> list:
+    """SQLite has no deferrable unique constraint: a model's deferrable one (migration 0012) is a
+    unique index of the same name and columns there, the same rule. Leave such pairs out."""
+    indexes = {d[1].name: d for d in diff if d[0] == "remove_index" and d[1].unique}
+    constraints = {d[1].name: d for d in diff if d[0] == "add_constraint" and d[1].deferrable}
+    same = {
+        name
+        for name in indexes.keys() & constraints.keys()
+        if [c.name for c in indexes[name][1].columns] == [c.name for c in constraints[name][1].columns]
+    }
+    return [d for d in diff if not (d[0] in ("remove_index", "add_constraint") and d[1].name in same)]
+
+
 def test_models_and_migrations_agree(database_url):
     engine = make_engine(database_url)
     with engine.connect() as connection:
@@ -30,6 +43,8 @@ def test_models_and_migrations_agree(database_url):
             connection, opts={"compare_type": True, "include_object": _not_a_search_index}
         )
         diff = compare_metadata(context, Base.metadata)
+        if engine.dialect.name == "sqlite":
+            diff = _sqlite_unique_index_pairs(diff)
     engine.dispose()
     assert diff == []
 
