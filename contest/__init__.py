@@ -85,6 +85,7 @@ def _register_blueprints(app: Flask) -> None:
     from contest.media.views import bp as media_bp
     from contest.results.audience_views import bp as audience_bp
     from contest.results.public_views import bp as results_public_bp
+    from contest.results.views import bp as results_bp
     from contest.results.views_awards import bp as results_awards_bp
     from contest.voting.views import bp as voting_bp
 
@@ -95,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(jury_admin_bp, url_prefix="/admin/jury")
     app.register_blueprint(jury_bp, url_prefix="/jury")
+    app.register_blueprint(results_bp, url_prefix="/admin/results")
     if app.config["ENV_NAME"] != "production":  # the development mailbox does not exist there
         app.register_blueprint(mail_bp, url_prefix="/dev/mailbox")
     app.register_blueprint(media_bp, url_prefix="/media")
