@@ -366,6 +366,7 @@ def test_a_rotated_vfr_hevc_phone_video_becomes_a_playable_portrait_ladder(
     assert len(original.sha256) == 64
     assert set(assets) == {
         (AssetKind.original, ""),
+        (AssetKind.jury_original, ""),  # the original without its tags (worker.blind_video)
         (AssetKind.video_mp4, "720p"),
         (AssetKind.video_mp4, "480p"),
         (AssetKind.poster_jpeg, ""),

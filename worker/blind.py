@@ -252,12 +252,12 @@ def heif_to_jpeg(source: Path, target: Path) -> tuple[int, int]:
         decode(image)
         orientation = image.getexif().get(ORIENTATION, 1)
         profile = image.info.get("icc_profile")
-        pixels = to_working_mode(image)
-    if orientation in _UPRIGHT:
-        pixels = pixels.transpose(_UPRIGHT[orientation])
-    if pixels.mode not in ("RGB", "L", "CMYK"):
-        pixels = pixels.convert("RGB")
-    pixels.info = {}
-    options = {"icc_profile": profile} if profile else {}
-    pixels.save(target, format="JPEG", quality=HEIF_JPEG_QUALITY, **options)
-    return pixels.width, pixels.height
+        pixels = to_working_mode(image)  # may be ``image`` itself: used before it is closed
+        if orientation in _UPRIGHT:
+            pixels = pixels.transpose(_UPRIGHT[orientation])
+        if pixels.mode not in ("RGB", "L", "CMYK"):
+            pixels = pixels.convert("RGB")
+        pixels.info = {}
+        options = {"icc_profile": profile} if profile else {}
+        pixels.save(target, format="JPEG", quality=HEIF_JPEG_QUALITY, **options)
+        return pixels.width, pixels.height

@@ -15,7 +15,6 @@ import tempfile
 from pathlib import Path
 
 from contest.entries.kinds import AssetKind
-from contest.entries.video import VideoInfo
 from worker.renditions import Rendition, file_sha256
 from worker.video import FFMPEG, run_ffmpeg
 
@@ -38,22 +37,31 @@ def jury_copy_args(source: Path, target: Path) -> list[str]:
     ]
 
 
-def make_video_jury_copy(source: Path, info: VideoInfo, workdir: Path) -> Rendition:
-    """Write the jury copy of the checked video ``source`` in a new folder of ``workdir``.
+def make_video_jury_copy(
+    source: Path,
+    workdir: Path,
+    *,
+    container: str,
+    mime_type: str,
+    size: tuple[int, int],
+    duration_s: float | None,
+) -> Rendition:
+    """Write the jury copy of the checked video ``source`` (``container``: "mp4" or "mov") in a new
+    folder of ``workdir``; ``size`` and ``duration_s`` are the original's, recorded on the copy.
 
     TranscodeFailed (the file's fault) when ffmpeg cannot copy it; the folder is then removed,
     so no half-made copy is ever uploaded.
     """
     folder = Path(tempfile.mkdtemp(prefix="jury-copy-", dir=workdir))
-    target = folder / f"original.{info.format}"
+    target = folder / f"original.{container}"
     run_ffmpeg(jury_copy_args(source, target), folder, JURY_COPY_TIMEOUT_S)
     return Rendition(
         kind=AssetKind.jury_original,
         path=target,
-        mime_type=info.mime_type,
-        width=info.width,
-        height=info.height,
+        mime_type=mime_type,
+        width=size[0],
+        height=size[1],
         bytes=target.stat().st_size,
         sha256=file_sha256(target),
-        duration_s=info.duration_s,
+        duration_s=duration_s,
     )

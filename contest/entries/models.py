@@ -213,7 +213,7 @@ class MediaAsset(Base):
 
     @property
     def is_public(self) -> bool:
-        return self.kind is not AssetKind.original
+        return self.kind not in (AssetKind.original, AssetKind.jury_original)  # the jury copy: never public
 
     def __repr__(self) -> str:
         return f"<MediaAsset {self.kind.value} {self.storage_key}>"

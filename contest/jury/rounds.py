@@ -18,6 +18,7 @@ from contest.jury import selection
 from contest.jury.dealing import deal_round
 from contest.jury.errors import JuryRefused
 from contest.jury.models import Criterion, Round, RoundEntry, RoundKind, RoundStatus, SourceRule
+from contest.media import jury_copies
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,10 @@ def open_round(session: Session, round_: Round, *, actor_id: int | None, seed: i
         raise JuryRefused(_l("Only a draft round can be opened; a closed one is reopened with a reason."))
     round_.transition(RoundStatus.open)
     take_entries(session, round_)
+    # Entries processed before the media jobs made jury copies get theirs (issue 15).
+    jury_copies.send_after_commit_for(
+        session, select(RoundEntry.entry_id).where(RoundEntry.round_id == round_.id)
+    )
     deal_round(session, round_, actor_id=actor_id, why="opened", seed=seed)
     _audit(session, round_, actor_id, "round.opened")
 

@@ -1,4 +1,5 @@
-"""``flask --app wsgi contest media-sync``: make every entry's public copies agree with its status.
+"""``flask --app wsgi contest media-sync``: make every entry's public copies agree with its status;
+``flask --app wsgi contest jury-copies SLUG``: have the worker make the missing jury copies.
 
 The worker's beat runs the same sweep (100 entries at a time); this command runs it to the
 end, e.g. once after upgrading to migration 0008, which marks every entry that has
@@ -9,9 +10,12 @@ the public copies of the entries that are not approved. Plain English output.
 from __future__ import annotations
 
 import click
+from sqlalchemy import select
 
 from contest.cli import contest_cli
+from contest.contests.models import Contest
 from contest.extensions import db
+from contest.media import jury_copies
 from contest.media.publication import sweep
 
 
@@ -26,3 +30,18 @@ def media_sync_command() -> None:
     click.echo(f"entries synced: {synced}")
     if failed:
         click.echo(f"storage failed for: {', '.join(failed)} (the worker's sweep tries again)")
+
+
+@contest_cli.command("jury-copies")
+@click.argument("contest_slug")
+def jury_copies_command(contest_slug: str) -> None:
+    """Send the worker the entries of a contest whose originals lack a jury copy (issue 15)."""
+    found = db.session.scalar(select(Contest).where(Contest.slug == contest_slug))
+    if found is None:
+        raise click.ClickException(f"no contest with the slug {contest_slug!r}")
+    sent, not_sent = jury_copies.send_for_contest(db.session, found.id)
+    click.echo(f"entries sent to the worker for their jury copies: {len(sent)}")
+    if not_sent:
+        raise click.ClickException(
+            f"{len(not_sent)} entries could not be sent (broker down or JOB_DISPATCH=off): run the command again"
+        )

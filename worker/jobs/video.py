@@ -39,7 +39,7 @@ class VideoAttempt(MediaAttempt):
             info = check_video(source, self.category, quick=False)  # MediaRejected: the file's fault
             original_sha256 = file_sha256(source)
             renditions = self.transcode(source, info, Path(tmp))
-            renditions.append(make_video_jury_copy(source, info, Path(tmp)))
+            renditions.append(self.jury_copy(source, info, Path(tmp)))
             self.beat()
             assets = []
             for rendition in renditions:
@@ -58,6 +58,18 @@ class VideoAttempt(MediaAttempt):
             timeout_s=config["VIDEO_TIMEOUT_S"],
             beat=self.beat,
             beat_every_s=beat_interval_s(config["JOB_STALE_AFTER_S"]),
+        )
+
+    def jury_copy(self, source: Path, info: VideoInfo, workdir: Path) -> Rendition:
+        """The original without its tags, for the jury (worker.blind_video)."""
+        size = (info.width, info.height)
+        return make_video_jury_copy(
+            source,
+            workdir,
+            container=info.format,
+            mime_type=info.mime_type,
+            size=size,
+            duration_s=info.duration_s,
         )
 
 
