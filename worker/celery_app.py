@@ -45,3 +45,8 @@ class AppContextTask(Task):
 settings = load_settings()
 celery = Celery("worker", include=["worker.tasks", "worker.jury_copies"], task_cls=AppContextTask)
 celery.conf.update(celery_settings(settings))
+# Results whose publication time has come are published within this many seconds.
+celery.conf.beat_schedule["publish-results"] = {
+    "task": "worker.publish_results",
+    "schedule": float(settings.get("RESULTS_PUBLISH_INTERVAL_S", 30)),
+}
