@@ -21,6 +21,7 @@ from typing import BinaryIO, Protocol
 
 from flask import Flask, current_app, g, url_for
 
+from contest.signed_urls import slot_presigned_urls, stable_expiry
 from contest.storage_stream import LocalObjectWriter, ObjectWriter, S3MultipartWriter
 
 PUBLIC_PREFIX = "public/"
@@ -185,7 +186,7 @@ class LocalStorage:
         check_key(key)  # also: nothing in a key needs quoting in a URL path
         if key.startswith(PUBLIC_PREFIX):
             return _media_base() + key
-        expires_at = int(time.time()) + (expires_s or self.url_expires_s)
+        expires_at = stable_expiry(expires_s or self.url_expires_s)  # the same URL for a while
         url = f"{_media_base()}{key}?e={expires_at}&s={self.sign(key, expires_at)}"
         # The name a download is saved under (contest.media.views), as S3's Content-Disposition.
         return f"{url}&dl={download_name_safe(download_name)}" if download_name else url
@@ -238,6 +239,7 @@ class S3Storage:
                 read_timeout=60,
             ),
         )
+        slot_presigned_urls(self.client)  # the same URL for a while (contest.signed_urls)
         # Bounded memory: 8 MiB parts, two at a time, whatever the object's size. Parts read
         # from a stream wait in memory for an upload thread; s3transfer would queue 10 (80 MiB).
         self.transfer = TransferConfig(
