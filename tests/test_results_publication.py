@@ -22,7 +22,7 @@ from contest.results.tally import tally
 from contest.storage import get_storage
 from tests.browser import PHONE, live_server
 from tests.prize_support import scored_contest
-from tests.support import create_user, log_in, make_test_config, migrate
+from tests.support import PASSWORD, create_user, log_in, make_test_config, migrate
 from tests.test_gallery import add_photo_renditions
 from worker.tasks import publish_results
 
@@ -237,10 +237,18 @@ def test_kept_public_pages_do_not_outlive_the_publication(app, db, contest, froz
         caches.clear()
 
 
+def log_in_page(page, url: str, email: str) -> None:
+    page.goto(f"{url}/account/login", wait_until="load")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("form [type=submit]").last.click()
+    page.wait_for_load_state("load")
+
+
 @pytest.mark.browser
 def test_the_results_page_fits_a_phone(tmp_path, browser_page):
-    """/results at 390 px in Chromium: the winners' pictures, nothing wider than the screen, no
-    CSP violation. Its own application on a migrated SQLite file, served over real HTTP."""
+    """/results (and the organizer's prize pages) at 390 px in Chromium: the winners' pictures,
+    nothing wider than the screen, no CSP violation. Its own application on a migrated SQLite file, served over real HTTP."""
     config = make_test_config(tmp_path, f"sqlite:///{tmp_path / 'site.sqlite'}", WTF_CSRF_ENABLED=True)
     migrate(config["DATABASE_URL"])
     app = create_app(config)
@@ -264,6 +272,13 @@ def test_the_results_page_fits_a_phone(tmp_path, browser_page):
                 assert page.locator(".prize-ribbon").count() >= 1, path
             page.goto(url + "/results", wait_until="load")
             assert page.locator(".winner img").count() == 6
+            page.screenshot(path=str(tmp_path / "results.png"), full_page=True)
+            log_in_page(page, url, prizes.jury.organizer.email)
+            for path in (f"/admin/results/contests/{contest.id}/{name}" for name in ("awards", "prizes")):
+                page.goto(url + path, wait_until="load")
+                assert page.url.endswith(path)  # the organizer's page itself, not the login form
+                assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
+                page.screenshot(path=str(tmp_path / f"{path.rsplit('/', 1)[1]}.png"), full_page=True)
             assert browser_page.problems() == []
     finally:
         app.extensions["db"].dispose()
