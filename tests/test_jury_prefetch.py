@@ -87,3 +87,6 @@ def test_the_prefetched_picture_is_the_one_the_next_page_shows(db, client, conte
     assert "private" in shown and shown == prefetched
     status, data = fetch(client, shown)
     assert status == 200 and data.startswith(b"\xff\xd8")
+    if shown.startswith("/"):  # the browser may keep what it fetched ahead (for itself alone)
+        kept = client.get(shown).headers["Cache-Control"]
+        assert kept.startswith("private, max-age=") and int(kept.rsplit("=", 1)[1]) > LIFETIME // 2 - 100

@@ -132,7 +132,7 @@ def shown_image(client, code: str) -> str:
 def public_urls(app, entry: Entry) -> list[str]:
     with app.test_request_context():
         storage = app.extensions["storage"]
-        return [storage.url(a.storage_key) for a in entry.assets if a.kind is not AssetKind.original]
+        return [storage.url(a.storage_key) for a in entry.assets if a.is_public]
 
 
 def approve(client, organizer, entry: Entry) -> None:
@@ -211,8 +211,9 @@ def test_an_entry_awaiting_review_has_nothing_at_a_public_url(
     assert "/private/r/" in url and "public/" not in url
     status, body, cache_control = get(client, url)
     assert (status, body) == (200, data[AssetKind.thumb_jpeg])
-    if url.startswith("/"):
-        assert cache_control == "private, no-store"
+    if url.startswith("/"):  # the browser alone keeps it, while its URL is valid
+        assert re.fullmatch(r"private, max-age=\d+", cache_control)
+        assert int(cache_control.rsplit("=", 1)[1]) <= app.config["MEDIA_URL_EXPIRES_S"]
 
 
 def test_a_public_media_file_is_kept_by_caches_for_the_configured_time(

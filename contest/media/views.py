@@ -2,11 +2,15 @@
 
 A public object (a rendition of an approved entry) may be kept by browsers and caches for
 PUBLIC_MEDIA_MAX_AGE_S only: a take-down deletes it, and its old URL answers 404 from then on.
+A signed one is kept by the browser alone (``private``) while its URL is valid, no longer: a
+signed URL stays the same for a while (contest.signed_urls), so a picture fetched ahead (the
+judge's next entry) is not downloaded twice.
 """
 
 from __future__ import annotations
 
 import mimetypes
+import time
 
 from flask import Blueprint, abort, current_app, request, send_file
 
@@ -46,5 +50,5 @@ def serve(key: str):
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     if not public:
-        response.headers["Cache-Control"] = "private, no-store"
+        response.headers["Cache-Control"] = f"private, max-age={max(0, expires_at - int(time.time()))}"
     return response
