@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import tempfile
-import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
-# S3 refuses parts below 5 MiB (but the last); 16 MiB parts, two uploading while the
-# next fills: at most three parts (48 MiB) in memory whatever the object's size.
-PART_BYTES = 16 * 1024 * 1024
+# S3 refuses parts below 5 MiB (but the last) and more than 10,000 parts: 8 MiB parts make
+# objects up to 78 GiB; two uploading while the next fills: 24 MiB of buffers, whatever the size.
+PART_BYTES = 8 * 1024 * 1024
 PARTS_IN_FLIGHT = 2
 
 
@@ -98,10 +99,14 @@ class LocalObjectWriter(ObjectWriter):
 
 
 class S3MultipartWriter(ObjectWriter):
-    """An S3 multipart upload fed in order: parts of ``part_bytes`` are uploaded by
-    ``PARTS_IN_FLIGHT`` threads while the next part fills, so reading and uploading overlap.
+    """An S3 multipart upload fed in order. The bytes fill fixed buffers of ``part_bytes``;
+    a full buffer is uploaded as it is (no copy) by one of ``PARTS_IN_FLIGHT`` threads while
+    the next fills, and comes back to be filled again once its part is stored: memory stays
+    at ``PARTS_IN_FLIGHT + 1`` buffers, and reading and uploading overlap.
 
     ``call`` runs a client method and maps its errors (contest.storage.S3Storage._call).
+    ``waited_s`` and ``complete_s``: time spent waiting for a buffer, and in the store's
+    assembly of the parts (the bench reports them).
     """
 
     def __init__(
@@ -119,44 +124,65 @@ class S3MultipartWriter(ObjectWriter):
         self._part_bytes = part_bytes or PART_BYTES
         started = call(client.create_multipart_upload, Bucket=bucket, Key=key, ContentType=content_type)
         self.upload_id: str = started["UploadId"]
-        self._buffer = bytearray()
+        self._free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
+        self._spare = PARTS_IN_FLIGHT + 1  # buffers not made yet
+        self._buffer, self._filled = self._take_buffer(), 0
         self._parts: list[Future] = []
-        self._slots = threading.BoundedSemaphore(PARTS_IN_FLIGHT)
         self._pool = ThreadPoolExecutor(max_workers=PARTS_IN_FLIGHT, thread_name_prefix="s3-part")
+        self.waited_s = self.complete_s = 0.0
 
     def write(self, data: bytes) -> int:
-        self._buffer += data
+        view = memoryview(data)
+        while view:
+            room = self._part_bytes - self._filled
+            taken = view[:room]
+            self._buffer[self._filled : self._filled + len(taken)] = taken
+            self._filled += len(taken)
+            view = view[len(taken) :]
+            if self._filled == self._part_bytes:
+                self._send_part(self._buffer)
+                self._buffer, self._filled = self._take_buffer(), 0
         self.size += len(data)
-        if len(self._buffer) >= self._part_bytes:
-            self._send_part()
         return len(data)
 
-    def _send_part(self) -> None:
-        body, self._buffer = bytes(self._buffer), bytearray()
-        self._slots.acquire()  # waits while PARTS_IN_FLIGHT parts are uploading
-        for done in (f for f in self._parts if f.done()):
-            done.result()  # a failed part stops the writing now
-        number = len(self._parts) + 1
-        future = self._pool.submit(self._upload_part, number, body)
-        future.add_done_callback(lambda _f: self._slots.release())
-        self._parts.append(future)
+    def _take_buffer(self) -> bytearray:
+        """A buffer to fill: a new one while fewer than allowed exist, else the next one whose
+        part is stored (waiting for it: the uploads set the pace)."""
+        if self._spare:
+            self._spare -= 1
+            return bytearray(self._part_bytes)
+        started = time.monotonic()
+        buffer = self._free.get()
+        self.waited_s += time.monotonic() - started
+        for failed in (f for f in self._parts if f.done() and f.exception()):
+            failed.result()  # a failed part stops the writing now
+        return buffer
 
-    def _upload_part(self, number: int, body: bytes) -> dict:
-        answer = self._call(
-            self._client.upload_part,
-            Bucket=self._bucket,
-            Key=self._key,
-            UploadId=self.upload_id,
-            PartNumber=number,
-            Body=body,
-        )
+    def _send_part(self, body: bytearray | bytes) -> None:
+        number = len(self._parts) + 1
+        self._parts.append(self._pool.submit(self._upload_part, number, body))
+
+    def _upload_part(self, number: int, body: bytearray | bytes) -> dict:
+        try:
+            answer = self._call(
+                self._client.upload_part,
+                Bucket=self._bucket,
+                Key=self._key,
+                UploadId=self.upload_id,
+                PartNumber=number,
+                Body=body,
+            )
+        finally:
+            if isinstance(body, bytearray):
+                self._free.put(body)  # back to be filled (even on failure: the writer must not hang)
         return {"PartNumber": number, "ETag": answer["ETag"]}
 
     def commit(self) -> int:
-        if self._buffer or not self._parts:
-            self._send_part()
+        if self._filled or not self._parts:
+            self._send_part(bytes(self._buffer[: self._filled]))  # the last part, short
         parts = [future.result() for future in self._parts]
         self._pool.shutdown()
+        started = time.monotonic()
         self._call(
             self._client.complete_multipart_upload,
             Bucket=self._bucket,
@@ -164,12 +190,12 @@ class S3MultipartWriter(ObjectWriter):
             UploadId=self.upload_id,
             MultipartUpload={"Parts": parts},
         )
+        self.complete_s = time.monotonic() - started
         self.closed = True
         return self.size
 
     def abort(self) -> None:
         """Stop the parts and abort the upload: the store drops what it received."""
-        self._buffer = bytearray()
         self._pool.shutdown(wait=True, cancel_futures=True)
         self.closed = True
         self._call(
