@@ -6,6 +6,7 @@
 - bench.web: the public gallery, the entry page and votes under wrk against gunicorn on
    PostgreSQL, as ratios to the trivial endpoint; the gallery and the audience tally with
    100,000 entries and 2,000,000 votes.
+- bench.export_zip: the winners' ZIP of 1 GB, S3 to S3: the worker's memory growth and speed.
 - bench.jury: the jury's deal of 20,000 entries to 30 judges (quorum 3) on PostgreSQL.
 - Submit-to-thumbnail (below): a real ``celery worker`` process (SQLite broker, the embedded default),
    a migrated SQLite database, S3 over HTTP (moto on loopback, the production code path), and
@@ -28,6 +29,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bench.export_zip import REPORT as EXPORT_ZIP_REPORT
+from bench.export_zip import measure as measure_export_zip
 from bench.jury import REPORT as JURY_REPORT
 from bench.jury import measure as measure_jury
 from bench.photo import REPORT as PHOTO_REPORT
@@ -182,6 +185,7 @@ def main() -> None:
         measure_video,
         measure_web,
         measure_jury,
+        measure_export_zip,
     ):
         found = part()
         print("\n".join(_lines(found)), flush=True)  # kept in the log even if a later part fails
@@ -199,6 +203,7 @@ def main() -> None:
         f"{video_report()}\n"
         f"{WEB_REPORT}\n"
         f"{JURY_REPORT}\n"
+        f"{EXPORT_ZIP_REPORT}\n"
         "```\n" + "\n".join(lines) + "\n```\n"
     )
     print(f"report written to {report}")
