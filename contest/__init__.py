@@ -87,6 +87,7 @@ def _register_blueprints(app: Flask) -> None:
     from contest.results.public_views import bp as results_public_bp
     from contest.results.views import bp as results_bp
     from contest.results.views_awards import bp as results_awards_bp
+    from contest.results.views_zip import bp as results_zip_bp
     from contest.voting.views import bp as voting_bp
 
     app.register_blueprint(main_bp)
@@ -96,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(jury_admin_bp, url_prefix="/admin/jury")
     app.register_blueprint(jury_bp, url_prefix="/jury")
+    app.register_blueprint(results_zip_bp, url_prefix="/admin/results/exports/zip")
     app.register_blueprint(results_bp, url_prefix="/admin/results")
     if app.config["ENV_NAME"] != "production":  # the development mailbox does not exist there
         app.register_blueprint(mail_bp, url_prefix="/dev/mailbox")

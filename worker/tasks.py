@@ -23,6 +23,7 @@ from contest.processing.models import JobKind, JobState, ProcessingJob
 from contest.storage import StorageUnavailable, delete_with_copy, get_storage
 from worker.celery_app import celery, settings
 from worker.jobs.base import MediaAttempt
+from worker.jobs.export_zip import run_export_zip
 from worker.jobs.photo import PhotoAttempt, PhotoSeriesAttempt
 from worker.jobs.publish_results import publish_due_results
 from worker.jobs.video import VideoAttempt
@@ -136,6 +137,14 @@ def deliver_mail(self, email_id: int) -> None:
     except OSError as exc:  # smtplib.SMTPException is an OSError
         db.session.commit()  # deliver_email recorded the attempt and its error on the row
         raise self.retry(countdown=services.retry_delay_s(self.request.retries + 1), exc=exc) from exc
+
+
+# --- exports ---------------------------------------------------------------------------
+@celery.task(name="worker.export_winners_zip")
+def export_winners_zip(job_id: int) -> None:
+    """The ZIP of the winners' originals (worker.jobs.export_zip): a failure is recorded on the
+    job, which the organizer builds again; sent twice, the second finds it done or held."""
+    run_export_zip(db.session, job_id, get_storage(), stale_after_s=current_app.config["JOB_STALE_AFTER_S"])
 
 
 # --- the sweep --------------------------------------------------------------------------
