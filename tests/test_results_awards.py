@@ -196,3 +196,50 @@ def test_access_matrix_of_the_prize_pages(app, client, db, contest, role):
             assert response.headers["Location"].startswith("/account/login")
         if role == "organizer" and method == "GET" and "/contests/" in path:
             assert response.status_code == 200
+
+
+# --- audience and monthly prizes ----------------------------------------------------------------
+def test_audience_and_monthly_slots_propose_the_most_voted_entries(db, voting):
+    from contest.results.models import AudienceMode
+    from contest.results.settings import save_audience_share
+    from tests.support import vn
+    from tests.test_voting import approved_entry, vote
+
+    less, most = approved_entry(db, voting), approved_entry(db, voting)
+    voters = [create_user(db, f"binh.chon{i}@example.com") for i in range(3)]
+    vote(db, voting, less, voters[0], vn(2025, 6, 10, 9))
+    for i, voter in enumerate(voters[1:]):
+        vote(db, voting, most, voter, vn(2025, 6, 11, 9, i))
+    slots = {s.kind: s for s in db.scalars(select(PrizeSlot).where(PrizeSlot.contest_id == voting.id))}
+    audience = next(
+        s
+        for s in db.scalars(select(PrizeSlot).where(PrizeSlot.kind == PrizeKind.audience))
+        if s.category_id == most.category_id
+    )
+    proposed = proposals.contest_proposals(db, voting)
+    assert proposed[audience.id][1] == proposals.Proposal(most.id, None)
+    assert proposed[slots[PrizeKind.monthly].id] == {1: proposals.Proposal(most.id, None)}  # June's
+    # With the votes a share of the final figure, there is no separate audience proposal.
+    organizer = create_user(db, "btc.share@example.com", role=Role.organizer, birth_year=None)
+    save_audience_share(db, voting.id, AudienceMode.share, 0.2, actor_id=organizer.id)
+    assert proposals.contest_proposals(db, voting)[audience.id] == {}
+
+
+def test_an_organizer_adds_a_bilingual_prize_and_bad_input_is_explained(client, db, contest, organizer):
+    log_in(client, organizer)
+    url = f"/admin/results/contests/{contest.id}/prizes"
+    form = {"kind": "jury", "category": str(contest.categories[0].id), "name_vi": "Giải Khuyến khích"}
+    form |= {"name_en": "Consolation prize", "count": "10", "position": "4"}
+    assert client.post(url, data=form).status_code == 302
+    slot = db.scalars(select(PrizeSlot).where(PrizeSlot.name_en == "Consolation prize")).one()
+    assert (slot.name_vi, slot.count, slot.kind) == ("Giải Khuyến khích", 10, PrizeKind.jury)
+    assert "prize_slot.saved" in _actions(db, contest.id)
+    page = client.get(url, headers={"Accept-Language": "en"}).text
+    assert "Consolation prize" in page and "Giải Khuyến khích" in page
+    bad = client.post(url, data=form | {"count": "0"})
+    assert bad.status_code == 200 and "Number must be between 1 and 100" in bad.text
+    contest_wide_jury = client.post(url, data=form | {"category": ""}, headers={"Accept-Language": "en"})
+    assert (
+        contest_wide_jury.status_code == 400
+        and "A jury prize belongs to a category." in contest_wide_jury.text
+    )
