@@ -128,7 +128,7 @@ def audience_tally(env: dict) -> tuple[list[float], bool]:
 
 def tally_agrees_with_counters(session, contest, awards) -> bool:
     """The tally (it counts the votes) against the counters the votes moved, as the app reads them."""
-    from contest.voting.services import live_ranking
+    from contest.voting.counts import live_ranking
 
     for award in awards:
         leader = live_ranking(session, contest, award.category, limit=1)

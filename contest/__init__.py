@@ -84,6 +84,7 @@ def _register_blueprints(app: Flask) -> None:
     from contest.main.views import bp as main_bp
     from contest.media.views import bp as media_bp
     from contest.results.audience_views import bp as audience_bp
+    from contest.results.export_views import bp as results_exports_bp
     from contest.results.public_views import bp as results_public_bp
     from contest.results.views import bp as results_bp
     from contest.results.views_awards import bp as results_awards_bp
@@ -104,6 +105,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(media_bp, url_prefix="/media")
     app.register_blueprint(voting_bp)
     app.register_blueprint(audience_bp)
+    app.register_blueprint(results_exports_bp, url_prefix="/admin/results")
     app.register_blueprint(gallery_bp)
     app.register_blueprint(results_awards_bp, url_prefix="/admin/results")
     app.register_blueprint(results_public_bp)

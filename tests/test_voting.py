@@ -18,6 +18,7 @@ from contest.entries.models import Entry, EntryStatus
 from contest.extensions import db as db_ext
 from contest.results import audience
 from contest.voting import services
+from contest.voting.counts import live_ranking
 from contest.voting.models import MonthlyVoteCount, Vote
 from contest.voting.services import VoteRefused, cast_vote, official_tally, recount, void_votes
 from contest.voting.signals import VoteSignals, network_of
@@ -174,7 +175,7 @@ def test_voided_votes_leave_every_tally_and_restoring_brings_them_back(db, votin
     assert counts(db, ringed) == (1, {date(2025, 6, 1): 1})
     assert {s.entry_id: s.votes for s in official_tally(db, voting)} == {honest.id: 2, ringed.id: 1}
     assert [p.entry.id for p in audience.category_awards(db, voting)[0].placed] == [honest.id]
-    assert [e.id for e in services.live_ranking(db, voting, voting.categories[0])] == [honest.id, ringed.id]
+    assert [e.id for e in live_ranking(db, voting, voting.categories[0])] == [honest.id, ringed.id]
     june = audience.monthly_awards(db, voting, at=vn(2025, 7, 5))[0]
     assert [(p.entry.id, p.votes) for p in june.placed] == [(honest.id, 2)]
     assert recount(db, voting) == 0  # the counters agree with the votes

@@ -21,7 +21,8 @@ from contest.contests.models import Category, Contest
 from contest.db import now_utc
 from contest.entries.models import Entry, EntryStatus
 from contest.timeutil import vn_today
-from contest.voting.services import Standing, month_of, monthly_leaders, official_tally
+from contest.voting.counts import monthly_leaders
+from contest.voting.services import Standing, month_of, official_tally
 
 FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
 

@@ -8,7 +8,7 @@ from contest.auth.policy import organizer_required
 from contest.contests.models import current_contest
 from contest.extensions import db
 from contest.results.audience import category_awards, monthly_awards
-from contest.voting.services import vote_totals
+from contest.voting.counts import vote_totals
 
 bp = Blueprint("audience", __name__)
 

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from contest.audit.services import record
 from contest.auth.models import User
-from contest.contests.models import Category, Contest, VotePolicy
+from contest.contests.models import Contest, VotePolicy
 from contest.db import now_utc
 from contest.entries.models import Entry, EntryStatus
 from contest.timeutil import vn_today
@@ -438,40 +438,3 @@ def official_tally(session: Session, contest: Contest, top: int | None = None) -
         ranked = standings.add_columns(rank.label("rank")).subquery()
         standings = select(*(ranked.c[field.name] for field in fields(Standing))).where(ranked.c.rank <= top)
     return [Standing(*row) for row in session.execute(standings)]
-
-
-def monthly_leaders(session: Session, contest_id: int, month: date, limit: int) -> list[tuple[int, int]]:
-    """(entry id, votes) of the month's most voted approved entries, from the monthly counters."""
-    rows = session.execute(
-        select(MonthlyVoteCount.entry_id, MonthlyVoteCount.votes)
-        .join(Entry, Entry.id == MonthlyVoteCount.entry_id)
-        .where(
-            MonthlyVoteCount.contest_id == contest_id,
-            MonthlyVoteCount.month == month,
-            MonthlyVoteCount.votes > 0,
-            Entry.status == EntryStatus.approved,
-        )
-        .order_by(MonthlyVoteCount.votes.desc(), Entry.code)
-        .limit(limit)
-    )
-    return [(entry_id, votes) for entry_id, votes in rows]
-
-
-def vote_totals(session: Session, contest_id: int) -> tuple[int, int]:
-    """(votes recorded, votes voided) in the contest: the audience page's context."""
-    total, voided = session.execute(
-        select(func.count(), func.count().filter(Vote.voided_at.is_not(None))).where(
-            Vote.contest_id == contest_id
-        )
-    ).one()
-    return total, voided
-
-
-def live_ranking(
-    session: Session, contest: Contest, category: Category | None, limit: int = 20
-) -> list[Entry]:
-    """The most voted approved entries now, from the counters (for the public ranking page)."""
-    query = select(Entry).where(Entry.contest_id == contest.id, Entry.status == EntryStatus.approved)
-    if category is not None:
-        query = query.where(Entry.category_id == category.id)
-    return list(session.scalars(query.order_by(Entry.vote_count.desc(), Entry.code).limit(limit)))

@@ -20,7 +20,7 @@ from contest.entries.models import Entry, EntryStatus
 from contest.extensions import db
 from contest.ratelimit import counts_own_limits, within
 from contest.results.audience import monthly_awards
-from contest.voting import eligibility, services, statement
+from contest.voting import counts, eligibility, services, statement
 from contest.voting.ballot import BallotContest, BallotEntry, BallotVoter, ballot
 from contest.voting.forms import VoteForm
 from contest.voting.services import VoteRefused
@@ -277,7 +277,7 @@ def ranking():
     visible = contest.vote_counts_visible()
     columns = (
         [
-            (category, services.live_ranking(db.session, contest, category, limit=10))
+            (category, counts.live_ranking(db.session, contest, category, limit=10))
             for category in contest.categories
         ]
         if visible
