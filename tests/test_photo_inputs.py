@@ -135,6 +135,10 @@ def test_heic_from_an_iphone_is_rendered_upright(process, storage, iphone_heic, 
     upright = real_photo_rgb.transpose(Image.Transpose.ROTATE_270)
     assert mean_difference(display, reference(upright, display.size)) < SAME_PICTURE
     assert rendition(storage, assets, AssetKind.thumb_webp).size == (250, 400)
+    # The jury's copy (worker.blind): a full-size JPEG, turned once like the renditions.
+    copy = Image.open(io.BytesIO(read_object(storage, assets[AssetKind.jury_original].storage_key)))
+    assert (copy.format, copy.size) == ("JPEG", (800, 1280)) and dict(copy.getexif()) == {}
+    assert mean_difference(copy.convert("RGB"), reference(upright, copy.size)) < SAME_PICTURE
 
 
 # --- PNG, 16 bits per channel -----------------------------------------------------------------

@@ -121,7 +121,7 @@ def test_a_three_photo_series_goes_from_the_form_to_renditions(app, db, contest,
     entry = db.get(Entry, entry.id)
     assert entry.status is EntryStatus.pending_review
     assert db.get(ProcessingJob, job.id).state is JobState.succeeded
-    renditions = [a for a in entry.assets if a.kind is not AssetKind.original]
+    renditions = [a for a in entry.assets if a.is_public]
     assert sorted((a.position, a.kind) for a in renditions) == sorted(
         (position, kind) for position in range(3) for kind in PHOTO_RENDITIONS
     )
@@ -139,7 +139,8 @@ def test_a_three_photo_series_goes_from_the_form_to_renditions(app, db, contest,
         for p in range(3)
     }
     assert len(thumbs) == 3
-    assert len(list(any_storage.keys())) == 3 + 12
+    assert len(list(any_storage.keys())) == 3 + 12 + 3  # and a jury copy of each original
+    assert {a.position for a in entry.assets if a.kind is AssetKind.jury_original} == {0, 1, 2}
 
     page = text_of(entrant_client.get("/entries/mine", headers=EN))
     # The first photo stands for the series (the URL is the storage's: local or presigned S3,
@@ -326,7 +327,8 @@ def test_running_the_series_job_twice_changes_nothing(app, db, series_entry, any
     db.expire_all()
     assert sorted(a.storage_key for a in db.get(Entry, job.entry_id).assets) == first
     assert sorted(any_storage.keys()) == sorted(
-        k if k.startswith("originals/") else private_copy_key(k) for k in first
+        private_copy_key(k) if k.startswith("public/") else k
+        for k in first  # originals, jury copies: as is
     )
     assert db.get(ProcessingJob, job.id).attempts == 1
 
