@@ -2,7 +2,7 @@
 
 A PostgreSQL database of its own (``contest_bench_jury`` on the server of ``BENCH_PG_ADMIN_URL``,
 created, migrated and dropped) holds the demo edition with 20,000 approved photos by 5,000 entrants (loaded with COPY), 30 judges
-on its jury, two conflicts of interest each, and a score round of quorum 3 whose entries are
+on its jury, two conflicts of interest each, and a score round of quorum 3 on five criteria whose entries are
 taken. The clock runs around ``contest.jury.dealing.deal_round`` and its commit only: the
 ids read, the plan made in memory, the 60,000 assignments written. Three runs, each on an
 undealt round (the previous run's assignments deleted first); the median is reported.
@@ -20,6 +20,8 @@ from sqlalchemy import delete, text
 from sqlalchemy.orm import Session
 
 from bench.jury_panel import measure_next
+from bench.tally import REPORT as TALLY_REPORT
+from bench.tally import measure_tally
 from bench.web_site import drop_database, recreate_database
 
 REPORT = (
@@ -28,8 +30,16 @@ REPORT = (
     "in memory, 60,000 assignments written), each on an undealt round.\n"
     "jury_next_p95_ms_large: a judge's save-and-next request on that round (bench.jury_panel),\n"
     "95th percentile of 300 requests through the test client in process.\n"
-)
+) + TALLY_REPORT
 DB_NAME = "contest_bench_jury"
+# Five criteria, as the national contest's score rounds have (bench.tally scores them all).
+CRITERIA_NAMES = (
+    ("Nội dung", "Content"),
+    ("Bố cục", "Composition"),
+    ("Kỹ thuật", "Technique"),
+    ("Cảm xúc", "Emotion"),
+    ("Thông điệp", "Message"),
+)
 ENTRIES, AUTHORS, JUDGES, QUORUM, RUNS = 20_000, 5_000, 30, 3, 3
 
 
@@ -46,6 +56,9 @@ def measure() -> dict:
         engine.dispose()
         figures = {"jury_deal_s_large": statistics.median(seconds)}
         figures.update(measure_next(url, round_id))  # on the last deal
+        engine = make_engine(url)
+        figures.update(measure_tally(engine, round_id))  # every assignment scored
+        engine.dispose()
     finally:
         drop_database(DB_NAME)
     return figures
@@ -57,6 +70,10 @@ def _load(engine) -> int:
     from contest.jury.members import declare_conflict
     from contest.jury.models import JuryMember, RoundKind
     from contest.jury.rounds import CriterionSpec, RoundSpec, create_round, take_entries
+
+    criteria = tuple(
+        CriterionSpec(vi, en, weight=1 + n % 2, scale_step=0.5) for n, (vi, en) in enumerate(CRITERIA_NAMES)
+    )
 
     with Session(engine) as session:
         contest, _ = build_demo_contest(session)
@@ -78,7 +95,7 @@ def _load(engine) -> int:
             now + timedelta(days=30),
             (photo,),
             quorum=QUORUM,
-            criteria=(CriterionSpec("Nội dung", "Content", scale_step=0.5),),
+            criteria=criteria,
         )
         round_ = create_round(session, contest, spec, actor_id=None)
         taken = take_entries(session, round_)

@@ -262,6 +262,7 @@ def test_resample_counts_a_judge_drawn_twice_twice_and_leaves_out_one_not_drawn(
         Sheet(1, "yes_no", ("X",), (Mark("X", "A"),)),  # no verdict
         Sheet(1, "ranking", ("X",), (Mark("X", "A", rank=0),)),
         Sheet(1, "best_of", ("X",), ()),
+        Sheet(1, "yes_no", ("X",), (Mark("X", "A", verdict=True), Mark("X", "A", verdict=False))),  # twice
     ],
 )
 def test_a_malformed_sheet_is_refused_with_a_reason(sheet):

@@ -51,7 +51,7 @@ def tally(sheet: Sheet) -> Tally:
     arrays = mark_arrays(sheet)
     found = figures(arrays, sheet.settings)
     order, decided = place_order(arrays, found, sheet.settings.tie_break)
-    rows = tuple(_row(arrays, found, i, place, decided[i]) for place, i in enumerate(order, start=1))
+    rows = _rows(arrays, found, order, decided)
     return Tally(sheet, rows, _matrix(arrays, found.pairwise), _matrix(arrays, found.strongest))
 
 
@@ -142,23 +142,32 @@ def _firsts(arrays: MarkArrays) -> np.ndarray:
     return (arrays.value >= high[arrays.judge] - 1e-9).astype(np.float64)
 
 
-def _row(arrays: MarkArrays, found: Figures, i: int, place: int, decided: TieBreak | None) -> TallyRow:
-    count = int(found.count[i])
-    yes = int(found.yes[i]) if found.yes is not None else None
-    return TallyRow(
-        entry=arrays.codes[i],
-        place=place,
-        figure=_float(found.figure[i]),
-        raw=_float(found.raw[i]) if found.raw is not None else None,
-        normalised=_float(found.normalised[i]) if found.normalised is not None else None,
-        judges=count,
-        decided_by=decided,
-        yes=yes,
+def _rows(arrays: MarkArrays, found: Figures, order: list[int], decided: dict) -> tuple[TallyRow, ...]:
+    """The rows in place order (the arrays turned into Python values once, not per row)."""
+    figure, raw, normalised = _floats(found.figure), _floats(found.raw), _floats(found.normalised)
+    count = found.count.tolist()
+    yes = found.yes.tolist() if found.yes is not None else None
+    none = [None] * arrays.n_entries
+    return tuple(
+        TallyRow(
+            entry=arrays.codes[i],
+            place=place,
+            figure=figure[i],
+            raw=(raw or none)[i],
+            normalised=(normalised or none)[i],
+            judges=count[i],
+            decided_by=decided[i],
+            yes=yes[i] if yes is not None else None,
+        )
+        for place, i in enumerate(order, start=1)
     )
 
 
-def _float(value) -> float | None:
-    return None if np.isnan(value) else float(value)
+def _floats(values: np.ndarray | None) -> list[float | None] | None:
+    """NaN (no mark) becomes None."""
+    if values is None:
+        return None
+    return [None if v != v else v for v in values.tolist()]
 
 
 def _matrix(arrays: MarkArrays, m: np.ndarray | None) -> dict[str, dict[str, int]] | None:

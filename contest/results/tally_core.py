@@ -71,12 +71,17 @@ def mark_arrays(sheet: Sheet) -> MarkArrays:
     index = {code: i for i, code in enumerate(codes)}
     judges = sheet.judges
     jindex = {j: i for i, j in enumerate(judges)}
-    marks = sorted(sheet.marks, key=lambda m: (m.entry, len(m.judge), m.judge))
+    marks = sheet.marks
     unknown = [m.entry for m in marks if m.entry not in index]
     if unknown:
         raise ValueError(f"marks for entries not in the round: {', '.join(sorted(set(unknown))[:5])}")
     entry = np.fromiter((index[m.entry] for m in marks), dtype=np.int64, count=len(marks))
     judge = np.fromiter((jindex[m.judge] for m in marks), dtype=np.int64, count=len(marks))
+    # The canonical order (entry code, then judge): the same sums whatever the marks' order.
+    order = np.lexsort((judge, entry))
+    entry, judge = entry[order], judge[order]
+    if ((entry[1:] == entry[:-1]) & (judge[1:] == judge[:-1])).any():
+        raise ValueError("a judge has two marks for the same entry")
     if sheet.kind == "score":
         value, scale = _totals(sheet, marks)
     elif sheet.kind == "yes_no":
@@ -85,6 +90,7 @@ def mark_arrays(sheet: Sheet) -> MarkArrays:
         value, scale = np.array([_rank(m.rank) for m in marks], dtype=np.float64), (0.0, 1.0)
     else:
         raise ValueError(f"unknown round kind {sheet.kind!r}")
+    value = value[order] if len(marks) else value
     return MarkArrays(sheet.kind, codes, judges, entry, judge, value, scale)
 
 
