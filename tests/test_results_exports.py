@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import openpyxl
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from contest import create_app
@@ -21,9 +22,10 @@ from contest.contests.demo import build_demo_contest
 from contest.extensions import db as db_ext
 from contest.jury.models import Round, RoundKind
 from contest.jury.rounds import open_round
-from contest.jury.scores import Judgement, save_judgement
+from contest.jury.scores import Judgement, save_judgement, save_ranking
 from contest.results.awards import SlotSpec, assign, save_slot
 from contest.results.export_files import formula_like
+from contest.results.exports import round_table
 from contest.results.prizes import PrizeKind
 from contest.results.readout import round_sheet
 from contest.results.tally import tally
@@ -159,6 +161,44 @@ def test_judges_named_on_request(client, db, scene, organizer, fmt):
     )
     assert header[-3:] == list(JUDGE_NAMES)  # in the order they joined the jury: A, B, C
     assert "Judge A" not in header
+
+
+def judged_round(db, contest, kind: RoundKind) -> Round:
+    """A yes/no or ranking round with every judgement given."""
+    jury = build_jury(db, contest, judges=3, entries_each=2)
+    round_ = new_round(db, jury, kind, quorum=2)
+    open_round(db, round_, actor_id=None, seed=3)
+    held: dict[int, list[int]] = {}
+    for n, a in enumerate(assignments(db, round_)):
+        held.setdefault(a.judge_id, []).append(a.id)
+        if kind is RoundKind.yes_no:
+            save_judgement(db, a.id, a.judge_id, Judgement(verdict=n % 3 != 0))
+    if kind is RoundKind.ranking:
+        for judge_id, ids in held.items():
+            save_ranking(db, round_.id, judge_id, list(reversed(ids)))
+    db.commit()
+    return round_
+
+
+@pytest.mark.parametrize("kind", [RoundKind.yes_no, RoundKind.ranking])
+def test_yes_no_and_ranking_rounds(app_ctx, db, contest, kind):
+    round_ = judged_round(db, contest, kind)
+    with force_locale("en"):
+        table = round_table(db, round_.id)
+        rows = list(table.rows)
+    header = list(table.header)
+    expected = tally(round_sheet(db, round_.id)[0])
+    assert [(row[0], row[1]) for row in rows] == [(r.place, r.entry) for r in expected.rows]
+    judges = [h for h in header if h.startswith("Judge ")]
+    assert judges == ["Judge A", "Judge B", "Judge C"]
+    marks = [v for row in rows for v in row[-3:] if v is not None]
+    assert marks and all(isinstance(v, int) for v in marks)  # 1/0 for yes/no, the rank for ranking
+    if kind is RoundKind.yes_no:
+        yes = header.index("Yes")
+        assert [row[yes] for row in rows] == [r.yes for r in expected.rows]
+        assert all(row[yes] == sum(row[-3:][i] or 0 for i in range(3)) for row in rows)
+    else:
+        assert "Yes" not in header and "Raw mean" not in header
 
 
 def test_every_export_is_an_audit_event(client, db, scene, organizer):
