@@ -188,18 +188,28 @@ def peak_rss(worker: CeleryWorker) -> str:
 
 
 def renditions(entry: Snapshot) -> list[str]:
-    return [key for kind, key in entry.keys.items() if kind is not AssetKind.original]
+    return [
+        key for kind, key in entry.keys.items() if kind not in (AssetKind.original, AssetKind.jury_original)
+    ]
 
 
 def assert_renditions_in_s3(stack: Stack, entry: Snapshot) -> None:
     photo_kinds = {AssetKind.original, AssetKind.display_jpeg, AssetKind.display_webp}
-    assert set(entry.keys) == photo_kinds | {AssetKind.thumb_jpeg, AssetKind.thumb_webp}
+    assert set(entry.keys) == photo_kinds | {
+        AssetKind.thumb_jpeg,
+        AssetKind.thumb_webp,
+        AssetKind.jury_original,
+    }
     objects = stack.object_keys()
     # Awaiting review: the renditions are kept privately, none is at its public key yet.
     assert {entry.keys[AssetKind.original]} | {private_copy_key(k) for k in renditions(entry)} <= set(objects)
     assert sum(key.startswith("private/r/") for key in objects) >= 4
     assert not any(key.startswith("public/") for key in objects)
     assert entry.keys[AssetKind.original].startswith("originals/")
+    assert (
+        entry.keys[AssetKind.jury_original].startswith("jury/")
+        and entry.keys[AssetKind.jury_original] in objects
+    )
 
 
 def test_upload_to_renditions_through_a_real_worker(stack):
@@ -216,7 +226,7 @@ def test_upload_to_renditions_through_a_real_worker(stack):
     assert state.status is EntryStatus.pending_review, state
     assert (state.job_state, state.attempts) == (JobState.succeeded, 1)
     assert_renditions_in_s3(stack, state)
-    assert len(stack.object_keys()) == 5
+    assert len(stack.object_keys()) == 6  # the original, four renditions, the jury copy
     print(
         f"\nsubmit -> thumbnail: {done - started:.2f} s (request {submitted - started:.2f} s, "
         f"worker {done - submitted:.2f} s); worker peak RSS {peak_rss(worker)}"
