@@ -15,15 +15,29 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from contest import create_app
 from contest.audit.models import AuditEvent
+from contest.auth.models import Role
+from contest.contests.demo import build_demo_contest
 from contest.contests.models import CategoryKind
 from contest.db import now_utc
 from contest.entries.models import AssetKind, Entry, EntryStatus, MediaAsset
+from contest.extensions import db as db_ext
 from contest.results import zip_items as zip_module
 from contest.results.export_jobs import ExportJob, ExportKind, ExportStatus, new_export_job
 from contest.results.prizes import Award, PrizeKind, PrizeSlot
 from contest.storage import LocalStorage, S3Storage
-from tests.support import category, log_in, real_video_source, wallpaper
+from tests.browser import live_server
+from tests.support import (
+    PASSWORD,
+    category,
+    create_user,
+    log_in,
+    make_test_config,
+    migrate,
+    real_video_source,
+    wallpaper,
+)
 from worker.tasks import export_winners_zip
 
 EN = {"Accept-Language": "en"}
@@ -344,3 +358,41 @@ def test_a_failed_build_says_why_on_the_page(app, client, db, contest, organizer
     assert status["status"] == "failed" and winners.video.code in status["label"]
     assert status["download_url"] is None
     assert client.get(f"/admin/results/exports/zip/jobs/{job.id}/download").status_code == 404
+
+
+@pytest.mark.browser
+def test_the_page_follows_the_build_on_a_phone(tmp_path, browser_page):
+    """390 px wide in headless Chromium: the page fits, its script follows a queued job until
+    the download link shows, with no policy violation."""
+    config = make_test_config(tmp_path, f"sqlite:///{tmp_path / 'site.sqlite'}")
+    migrate(config["DATABASE_URL"])
+    app = create_app(config)
+    with app.app_context():
+        session = db_ext.session
+        contest, _ = build_demo_contest(session)
+        organizer = create_user(session, "btc@example.com", role=Role.organizer, birth_year=None, locale="en")
+        entry = _entry(session, contest, create_user(session, "tac.gia@example.com"), CategoryKind.photo)
+        _original(session, app.extensions["storage"], entry, wallpaper("Volna"))
+        slot = _slot(session, contest, "Giải Nhất", "First prize", cat=category(contest, CategoryKind.photo))
+        _award(session, slot, entry, 1, organizer)
+        job_id = _job(session, contest, organizer).id
+    page = browser_page.page
+    try:
+        with live_server(app) as url:
+            page.goto(f"{url}/account/login", wait_until="load")
+            page.fill("input[name=email]", "btc@example.com")
+            page.fill("input[name=password]", PASSWORD)
+            page.locator("form [type=submit]").last.click()
+            page.wait_for_load_state("load")
+            page.goto(f"{url}/admin/results/exports/zip/", wait_until="load")
+            assert "Waiting for the worker" in page.content()
+            assert page.get_by_role("button", name="Build the ZIP of the winners' originals").is_disabled()
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
+            _run(app, job_id)  # the worker, while the page is open
+            page.get_by_role("link", name="Download the ZIP").wait_for(state="visible", timeout=15_000)
+            assert "Ready: 1 file" in page.content()
+            assert page.get_by_role("button", name="Build the ZIP of the winners' originals").is_enabled()
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert browser_page.problems() == []
+    finally:
+        app.extensions["db"].dispose()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -97,15 +98,19 @@ def status_body(job: ExportJob) -> dict:
 
 
 def status_label(job: ExportJob) -> str:
-    labels = {
-        ExportStatus.queued: _("Waiting for the worker"),
-        ExportStatus.running: _(
-            "Building: %(done)s of %(total)s files", done=job.files_done, total=job.files_total
-        ),
-        ExportStatus.done: _("Ready: %(total)s files", total=job.files_total),
-        ExportStatus.failed: _("Failed: %(error)s", error=job.error or ""),
-    }
-    return labels[job.status]
+    total = job.files_total
+    if job.status is ExportStatus.queued:
+        return _("Waiting for the worker")
+    if job.status is ExportStatus.running:
+        return ngettext(
+            "Building: %(done)s of %(num)d file",
+            "Building: %(done)s of %(num)d files",
+            total,
+            done=job.files_done,
+        )
+    if job.status is ExportStatus.done:
+        return ngettext("Ready: %(num)d file", "Ready: %(num)d files", total)
+    return _("Failed: %(error)s", error=job.error or "")
 
 
 @bp.get("/jobs/<int:job_id>/download")
