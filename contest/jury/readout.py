@@ -64,7 +64,7 @@ def finished_judgements(session: Session, round_id: int) -> Iterator[FinishedJud
             .add_columns(*steps)
             .group_by(Assignment.id, *columns)
         )
-    for code, judge_id, verdict, rank, saved_at, *taken in session.connection().execute(query):
+    for code, judge_id, verdict, rank, saved_at, *taken in session.connection().execute(query).all():
         # The criterion's value of its steps (Criterion.value), on plain numbers.
         values = {cid: low + n * step for (cid, low, step), n in zip(scales, taken, strict=False)}
         yield FinishedJudgement(code, judge_id, verdict, rank, values, saved_at)
