@@ -8,6 +8,8 @@
    100,000 entries and 2,000,000 votes.
 - bench.export_zip: the winners' ZIP of 1 GB, S3 to S3: the worker's memory growth and speed.
 - bench.jury: the jury's deal of 20,000 entries to 30 judges (quorum 3) on PostgreSQL.
+- bench.tally (run by bench.jury, on its round): the whole tally of that round with five
+   criteria scored: the sheet read, normalisation and the jury's reliability (tally_s_large).
 - Submit-to-thumbnail (below): a real ``celery worker`` process (SQLite broker, the embedded default),
    a migrated SQLite database, S3 over HTTP (moto on loopback, the production code path), and
    the web application's real upload route; the clock runs from the start of the upload
