@@ -396,3 +396,28 @@ def test_the_page_follows_the_build_on_a_phone(tmp_path, browser_page):
         assert browser_page.problems() == []
     finally:
         app.extensions["db"].dispose()
+
+
+def test_the_sweep_sends_again_the_jobs_the_broker_or_a_worker_lost(app, db, contest, organizer, monkeypatch):
+    """Queued a minute ago and still waiting, or running with a silent worker: sent again,
+    after the commit; a fresh one, a held one and a finished one are left alone."""
+    from datetime import timedelta
+
+    from contest.processing import dispatch
+    from worker.tasks import sweep_jobs
+
+    sent = []
+    monkeypatch.setattr(dispatch, "send_now", lambda task, *args: sent.append((task, *args)))
+    long_ago = now_utc() - timedelta(hours=1)
+    jobs = [_job(db, contest, organizer) for _ in range(5)]
+    lost, _fresh, orphaned, held, done = jobs
+    lost.created_at = long_ago
+    orphaned.status, orphaned.heartbeat_at = ExportStatus.running, long_ago
+    held.status, held.heartbeat_at, held.created_at = ExportStatus.running, now_utc(), long_ago
+    done.status, done.created_at, done.result_bytes = ExportStatus.done, long_ago, 1
+    done.finished_at = long_ago
+    db.commit()
+    with app.app_context():
+        sweep_jobs()
+    exports = [args for task, *args in sent if task == "worker.export_winners_zip"]
+    assert exports == [[lost.id], [orphaned.id]]

@@ -9,11 +9,28 @@ from __future__ import annotations
 import enum
 from datetime import datetime, timedelta
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String, Text, or_, update
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    and_,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from contest.db import Base, now_utc, str_enum
+from contest.processing.dispatch import send_after_commit
 from contest.storage import new_key
+
+EXPORT_TASK = "worker.export_winners_zip"
+# A queued job still waiting after this was probably lost by the broker: the sweep resends it
+# (a second delivery is harmless: the claim lets one attempt run).
+RESEND_QUEUED_AFTER = timedelta(minutes=1)
 
 
 class ExportKind(enum.StrEnum):
@@ -127,3 +144,17 @@ def claim(session: Session, job_id: int, *, stale_after_s: int) -> bool:
         )
     )
     return result.rowcount == 1
+
+
+def sweep_exports(session: Session, now: datetime, stale_after_s: int) -> list[int]:
+    """Send again the jobs the broker lost (queued a while ago) or a dead worker left (running,
+    silent ``stale_after_s``): after the commit, as every task is sent."""
+    lost = and_(ExportJob.status == ExportStatus.queued, ExportJob.created_at <= now - RESEND_QUEUED_AFTER)
+    orphaned = and_(
+        ExportJob.status == ExportStatus.running,
+        ExportJob.heartbeat_at <= now - timedelta(seconds=stale_after_s),
+    )
+    job_ids = list(session.scalars(select(ExportJob.id).where(or_(lost, orphaned)).order_by(ExportJob.id)))
+    for job_id in job_ids:
+        send_after_commit(session, EXPORT_TASK, job_id)
+    return job_ids

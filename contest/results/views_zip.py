@@ -16,12 +16,11 @@ from contest.auth.policy import organizer_required
 from contest.contests.models import Contest
 from contest.extensions import db
 from contest.processing.dispatch import send_after_commit
-from contest.results.export_jobs import ExportJob, ExportKind, ExportStatus, new_export_job
+from contest.results.export_jobs import EXPORT_TASK, ExportJob, ExportKind, ExportStatus, new_export_job
 from contest.results.zip_items import zip_items
 from contest.storage import get_storage
 
 bp = Blueprint("results_zip", __name__)
-TASK = "worker.export_winners_zip"
 DOWNLOAD_LINK_S = 300
 
 
@@ -71,7 +70,7 @@ def _queue(contest: Contest) -> ExportJob:
         subject_id=job.id,
         contest_id=contest.id,
     )
-    send_after_commit(db.session, TASK, job.id)
+    send_after_commit(db.session, EXPORT_TASK, job.id)
     return job
 
 
