@@ -20,6 +20,7 @@ from contest.mail.services import deliver_email
 from contest.media import publication
 from contest.processing import services
 from contest.processing.models import JobKind, JobState, ProcessingJob
+from contest.results.export_jobs import sweep_exports
 from contest.storage import StorageUnavailable, delete_with_copy, get_storage
 from worker.celery_app import celery, settings
 from worker.jobs.base import MediaAttempt
@@ -154,6 +155,10 @@ def sweep_jobs() -> None:
     db.session.commit()  # the tasks are sent once this commit lands
     if job_ids or email_ids:
         log.info("sweep: sent jobs %s and e-mails %s again", job_ids, email_ids)
+    exports = sweep_exports(db.session, now_utc(), current_app.config["JOB_STALE_AFTER_S"])
+    db.session.commit()
+    if exports:
+        log.info("sweep: sent export jobs %s again", exports)
     synced = publication.sweep(db.session)
     if synced:
         log.info(
