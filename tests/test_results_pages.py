@@ -201,3 +201,11 @@ def test_the_tally_pages_on_a_phone(tmp_path, browser_page):
         assert browser_page.problems() == []
     finally:
         app.extensions["db"].dispose()
+
+
+def test_the_tally_page_speaks_vietnamese(client, db, judged):
+    jury, round_ = judged
+    log_in(client, jury.organizer, lang="vi")
+    html = client.get(f"/admin/results/rounds/{round_.id}").get_data(as_text=True)
+    assert "Cách tính điểm của vòng" in html and "Tải tệp điểm gốc (CSV)" in html
+    assert "Phân định bằng điểm theo" in html

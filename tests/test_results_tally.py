@@ -268,3 +268,29 @@ def test_resample_counts_a_judge_drawn_twice_twice_and_leaves_out_one_not_drawn(
 def test_a_malformed_sheet_is_refused_with_a_reason(sheet):
     with pytest.raises(ValueError, match=r"\w+"):
         tally(sheet)
+
+
+def test_a_share_of_the_votes_on_the_jurys_scale_makes_the_final_figure():
+    from contest.results.final import combine, figure_scale
+
+    sheet = score_sheet({"A": {"X": 8, "Y": 7, "Z": 6}}, entries=("W", "X", "Y", "Z"))
+    assert figure_scale(sheet) == (0.0, 10.0)
+    votes = {"X": 50, "Y": 100, "W": 400}
+    final = combine(tally(sheet), votes, {"W": 1, "X": 1, "Y": 1, "Z": 2}, 0.2, (0.0, 10.0))
+    # Category 1's most voted entry is W (400 votes): X 50/400 and Y 100/400 of the scale.
+    rows = {r.entry: r for r in final.rows}
+    assert rows["X"].votes_on_scale == pytest.approx(1.25) and rows["Y"].votes_on_scale == pytest.approx(2.5)
+    assert rows["X"].figure == pytest.approx(0.8 * 8 + 0.2 * 1.25)  # 6.65
+    assert rows["Y"].figure == pytest.approx(0.8 * 7 + 0.2 * 2.5)  # 6.1
+    assert rows["Z"].votes_on_scale == 0.0 and rows["Z"].figure == pytest.approx(
+        0.8 * 6
+    )  # no votes in its category
+    assert rows["W"].figure is None and rows["W"].votes == 400  # no jury figure: no final figure
+    assert [r.entry for r in final.rows] == ["X", "Y", "Z", "W"] and [r.place for r in final.rows] == [
+        1,
+        2,
+        3,
+        4,
+    ]
+    swapped = combine(tally(sheet), {"Y": 400, "X": 0}, {"X": 1, "Y": 1, "Z": 2, "W": 1}, 0.5, (0.0, 10.0))
+    assert [r.entry for r in swapped.rows][:2] == ["Y", "X"]  # 0.5*7 + 0.5*10 = 8.5 > 0.5*8 = 4
