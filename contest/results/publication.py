@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app, has_request_context
+from flask_babel import get_locale
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from contest.audit.services import record
+from contest.auth.services import external_url
 from contest.contests.models import Contest
 from contest.db import now_utc
 from contest.entries.models import Entry, EntryStatus
@@ -51,8 +53,6 @@ class PublicPrize:
 
     @property
     def name(self) -> str:
-        from flask_babel import get_locale
-
         return self.name_en if str(get_locale() or "vi") == "en" else self.name_vi
 
 
@@ -257,8 +257,6 @@ def _mail_winner(session: Session, contest: Contest, award: Award, link: str) ->
 
 def _results_link() -> str:
     """The public results page's address (the worker has no request: the site's configured one)."""
-    from contest.auth.services import external_url
-
     if has_request_context():
         return external_url("results_public.index")
     base = current_app.config.get("PUBLIC_BASE_URL") or "http://localhost"
