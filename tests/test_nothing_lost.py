@@ -53,7 +53,7 @@ SECRET = "nothing-lost-" + "x" * 32
 TIMEOUT_S = 90
 EN = {"Accept-Language": "en"}
 PHOTO_KINDS = {AssetKind.original, AssetKind.display_jpeg, AssetKind.display_webp}
-PHOTO_KINDS |= {AssetKind.thumb_jpeg, AssetKind.thumb_webp}
+PHOTO_KINDS |= {AssetKind.thumb_jpeg, AssetKind.thumb_webp, AssetKind.jury_original}
 
 
 def closed_port() -> int:
@@ -218,7 +218,8 @@ def assert_processed(stack: Stack, state: Snapshot, attempts: int) -> None:
     assert (state.job_state, state.attempts) == (JobState.succeeded, attempts), state
     assert set(state.keys) == PHOTO_KINDS
     # Awaiting review: the renditions are kept privately, none is at its public key yet.
-    kept = {key if kind is AssetKind.original else private_copy_key(key) for kind, key in state.keys.items()}
+    # The original and the jury copy at their (private) keys, the renditions at their private copies.
+    kept = {private_copy_key(key) if key.startswith("public/") else key for key in state.keys.values()}
     assert kept <= stack.object_keys()
     assert not any(key.startswith("public/") for key in stack.object_keys())
 

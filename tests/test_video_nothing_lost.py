@@ -203,17 +203,17 @@ def test_a_worker_killed_mid_transcode_is_replaced_and_the_video_completes(stack
     assert videos == [("480p", 854, 480), ("720p", 1280, 720)]
     assert {a.kind for a in assets} == {
         AssetKind.original,
+        AssetKind.jury_original,
         AssetKind.video_mp4,
         AssetKind.poster_jpeg,
         AssetKind.poster_webp,
         AssetKind.frame_jpeg,
     }
     storage = app.extensions["storage"]
-    assert all(storage.exists(a.storage_key) for a in assets if a.kind is AssetKind.original)
+    kept = (AssetKind.original, AssetKind.jury_original)  # at their own private keys
+    assert all(storage.exists(a.storage_key) for a in assets if a.kind in kept)
     # The renditions are kept privately until the entry is approved.
-    assert all(
-        storage.exists(private_copy_key(a.storage_key)) for a in assets if a.kind is not AssetKind.original
-    )
+    assert all(storage.exists(private_copy_key(a.storage_key)) for a in assets if a.kind not in kept)
     original = next(a for a in assets if a.kind is AssetKind.original)
     assert 10.0 < original.duration_s < 11.0
     # No ffmpeg left anywhere: not the killed one, not the rescuer's.
