@@ -103,8 +103,11 @@ def strip_jpeg(data: bytes) -> bytes:
         if _keeps(marker, segment[4:]):
             kept.append(segment)
         if marker == _SOS:
-            pos = _scan_end(data, pos)
-            kept.append(data[start + len(segment) : pos])
+            scan, pos = pos, _scan_end(data, pos)
+            kept.append(data[scan:pos])
+            if pos == len(data):  # no end-of-image marker (decoders tolerate that): added
+                kept.append(b"\xff\xd9")
+                break
     if orientation != 1:
         kept.insert(_after_jfif(kept), _app1(_minimal_exif(orientation)))
     return b"".join(kept)
@@ -134,9 +137,7 @@ def _next_segment(data: bytes, pos: int) -> tuple[int, int, int]:
 def _scan_end(data: bytes, pos: int) -> int:
     """Where the entropy-coded data that starts at ``pos`` ends: at the next real marker."""
     found = _MARKER_IN_SCAN.search(data, pos)
-    if found is None:
-        raise NotStrippable()  # no end-of-image marker: a cut-short file
-    return found.start()
+    return len(data) if found is None else found.start()
 
 
 def _keeps(marker: int, payload: bytes) -> bool:
