@@ -246,9 +246,11 @@ def log_in_page(page, url: str, email: str) -> None:
 
 
 @pytest.mark.browser
-def test_the_results_page_fits_a_phone(tmp_path, browser_page):
-    """/results (and the organizer's prize pages) at 390 px in Chromium: the winners' pictures,
-    nothing wider than the screen, no CSP violation. Its own application on a migrated SQLite file, served over real HTTP."""
+def test_an_organizer_publishes_on_a_phone_and_the_results_page_fits_it(tmp_path, browser_page):
+    """In Chromium at 390 px, CSRF on: the organizer's awards page (a draft, with its change
+    forms) and prize page fit the screen; Freeze, then Publish now; /results, the winner's entry
+    page and the gallery show the pictures and ribbons, nothing wider than the screen, no CSP
+    violation. Its own application on a migrated SQLite file, served over real HTTP."""
     config = make_test_config(tmp_path, f"sqlite:///{tmp_path / 'site.sqlite'}", WTF_CSRF_ENABLED=True)
     migrate(config["DATABASE_URL"])
     app = create_app(config)
@@ -259,26 +261,29 @@ def test_the_results_page_fits_a_phone(tmp_path, browser_page):
         for entry in prizes.ranked[:6]:
             add_photo_renditions(session, get_storage(), entry)
         awards.accept_proposals(session, contest, actor_id=prizes.jury.organizer.id)
-        publication.freeze(session, contest, actor_id=prizes.jury.organizer.id)
-        publication.publish_now(session, contest, actor_id=prizes.jury.organizer.id)
         session.commit()
     page = browser_page.page
     page.set_viewport_size(PHONE)
+    admin = f"/admin/results/contests/{contest.id}"
     try:
         with live_server(app) as url:
+            log_in_page(page, url, prizes.jury.organizer.email)
+            for path in (f"{admin}/prizes", f"{admin}/awards"):
+                page.goto(url + path, wait_until="load")
+                assert page.url.endswith(path)  # the organizer's page itself, not the login form
+                assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
+            assert page.locator("form.award-change").count() == 6  # a draft: every place can change
+            page.locator("form[action$='/freeze'] button").click()
+            page.wait_for_load_state("load")
+            page.locator("form[action$='/publish'] button").click()
+            page.wait_for_load_state("load")
+            assert page.locator(".results-state-published").count() == 1
             for path in ("/results", f"/e/{prizes.ranked[0].code}", "/gallery"):
                 page.goto(url + path, wait_until="load")
                 assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
                 assert page.locator(".prize-ribbon").count() >= 1, path
             page.goto(url + "/results", wait_until="load")
             assert page.locator(".winner img").count() == 6
-            page.screenshot(path=str(tmp_path / "results.png"), full_page=True)
-            log_in_page(page, url, prizes.jury.organizer.email)
-            for path in (f"/admin/results/contests/{contest.id}/{name}" for name in ("awards", "prizes")):
-                page.goto(url + path, wait_until="load")
-                assert page.url.endswith(path)  # the organizer's page itself, not the login form
-                assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
-                page.screenshot(path=str(tmp_path / f"{path.rsplit('/', 1)[1]}.png"), full_page=True)
             assert browser_page.problems() == []
     finally:
         app.extensions["db"].dispose()
