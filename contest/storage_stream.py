@@ -3,6 +3,8 @@ order, piece by piece, never held whole in memory or on disk (the winners' ZIP).
 
 A writer is a non-seekable file: ``write`` and ``tell`` only. ``commit`` makes the object
 appear under its key at once; ``abort`` (or an exception inside ``with``) leaves nothing.
+Opening a writer drops what an earlier writer of the same key left unfinished (a worker that
+died mid-way): one writer per key at a time, which the caller ensures (the export job's claim).
 """
 
 from __future__ import annotations
@@ -77,7 +79,10 @@ class LocalObjectWriter(ObjectWriter):
         super().__init__()
         self.target = target
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+        prefix = f".upload-{target.name}."
+        for unfinished in target.parent.glob(prefix + "*"):
+            unfinished.unlink(missing_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=prefix)
         self._tmp = Path(tmp)
         self._file = os.fdopen(fd, "wb")
 
@@ -122,6 +127,7 @@ class S3MultipartWriter(ObjectWriter):
         super().__init__()
         self._client, self._bucket, self._key, self._call = client, bucket, key, call
         self._part_bytes = part_bytes or PART_BYTES
+        self._abort_unfinished()
         started = call(client.create_multipart_upload, Bucket=bucket, Key=key, ContentType=content_type)
         self.upload_id: str = started["UploadId"]
         self._free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
@@ -130,6 +136,17 @@ class S3MultipartWriter(ObjectWriter):
         self._parts: list[Future] = []
         self._pool = ThreadPoolExecutor(max_workers=PARTS_IN_FLIGHT, thread_name_prefix="s3-part")
         self.waited_s = self.complete_s = 0.0
+
+    def _abort_unfinished(self) -> None:
+        listed = self._call(self._client.list_multipart_uploads, Bucket=self._bucket, Prefix=self._key)
+        for upload in listed.get("Uploads", []):
+            if upload["Key"] == self._key:
+                self._call(
+                    self._client.abort_multipart_upload,
+                    Bucket=self._bucket,
+                    Key=self._key,
+                    UploadId=upload["UploadId"],
+                )
 
     def write(self, data: bytes) -> int:
         view = memoryview(data)

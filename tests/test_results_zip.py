@@ -234,15 +234,21 @@ def test_run_twice_gives_one_result(app, db, contest, organizer, winners, any_st
 def test_a_silent_attempt_is_taken_over_and_a_held_one_left_alone(
     app, db, contest, organizer, winners, any_storage
 ):
+    """A worker that died mid-way left half a ZIP (an unfinished upload, a temporary file):
+    the attempt that takes its job over drops it and starts clean."""
     from datetime import timedelta
 
     job = _job(db, contest, organizer)
     job.status, job.attempts, job.files_total, job.files_done = ExportStatus.running, 1, 5, 1
     job.heartbeat_at = now_utc()
     db.commit()
+    dead = any_storage.open_writer(job.storage_key, content_type="application/zip")
+    dead.write(b"PK\x03\x04" + bytes(1000))  # never committed nor aborted
+    assert _exports_left(any_storage)
     _run(app, job.id)  # another worker holds it: nothing done
     db.expire_all()
-    assert (db.get(ExportJob, job.id).attempts, list(any_storage.keys("exports/"))) == (1, [])
+    assert db.get(ExportJob, job.id).attempts == 1
+    assert list(any_storage.keys("exports/")) == []
     job.heartbeat_at = now_utc() - timedelta(hours=1)
     db.commit()
     _run(app, job.id)  # that worker died: this one starts clean
@@ -250,6 +256,7 @@ def test_a_silent_attempt_is_taken_over_and_a_held_one_left_alone(
     job = db.get(ExportJob, job.id)
     assert (job.status, job.attempts, job.files_done) == (ExportStatus.done, 2, 5)
     assert len(zipfile.ZipFile(io.BytesIO(_zip_bytes(any_storage, job.storage_key))).namelist()) == 6
+    assert _exports_left(any_storage) == [job.storage_key]
 
 
 def test_zip64_members_open_too(app, db, contest, organizer, winners, any_storage, monkeypatch):
