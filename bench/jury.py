@@ -19,6 +19,8 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import delete, text
 from sqlalchemy.orm import Session
 
+from bench.exports import REPORT as EXPORTS_REPORT
+from bench.exports import measure_exports
 from bench.jury_panel import measure_next
 from bench.tally import REPORT as TALLY_REPORT
 from bench.tally import measure_tally
@@ -31,6 +33,7 @@ REPORT = (
     "jury_next_p95_ms_large: a judge's save-and-next request on that round (bench.jury_panel),\n"
     "95th percentile of 300 requests through the test client in process.\n"
 ) + TALLY_REPORT
+REPORT += EXPORTS_REPORT
 DB_NAME = "contest_bench_jury"
 # Five criteria, as the national contest's score rounds have (bench.tally scores them all).
 CRITERIA_NAMES = (
@@ -58,6 +61,7 @@ def measure() -> dict:
         figures.update(measure_next(url, round_id))  # on the last deal
         engine = make_engine(url)
         figures.update(measure_tally(engine, round_id))  # every assignment scored
+        figures.update(measure_exports(engine, round_id))  # the round's full results, CSV and XLSX
         engine.dispose()
     finally:
         drop_database(DB_NAME)
