@@ -287,3 +287,11 @@ def test_an_organizer_publishes_on_a_phone_and_the_results_page_fits_it(tmp_path
             assert browser_page.problems() == []
     finally:
         app.extensions["db"].dispose()
+
+
+def test_the_worker_beat_runs_the_publication():
+    from worker.celery_app import celery
+
+    entry = celery.conf.beat_schedule["publish-results"]
+    assert entry["task"] == "worker.publish_results" and entry["schedule"] <= 60
+    assert celery.tasks["worker.publish_results"].name == publish_results.name == "worker.publish_results"
