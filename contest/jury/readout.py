@@ -11,12 +11,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import and_, case, func, select, text
+from sqlalchemy.orm import Session
 
 from contest.entries.models import Entry
 from contest.jury.models import Assignment, AssignmentState, Round, RoundEntry, RoundKind, Score
 from contest.jury.scores import finished
+
+WORK_MEM = "32MB"
 
 
 @dataclass(frozen=True)
@@ -57,13 +59,19 @@ def finished_judgements(session: Session, round_id: int) -> Iterator[FinishedJud
         .order_by(Entry.code, Assignment.judge_id)
     )
     if round_.kind is RoundKind.score and scales:
-        given = aliased(Score)
-        steps = [func.max(case((given.criterion_id == cid, given.steps))) for cid, _, _ in scales]
-        query = (
-            query.join(given, given.assignment_id == Assignment.id)
-            .add_columns(*steps)
-            .group_by(Assignment.id, *columns)
+        pivot = (
+            select(
+                Score.assignment_id,
+                *(func.max(case((Score.criterion_id == c, Score.steps))) for c, _, _ in scales),
+            )
+            .where(Score.round_id == round_id)
+            .group_by(Score.assignment_id)
+            .subquery()
         )
+        query = query.join(pivot, pivot.c.assignment_id == Assignment.id).add_columns(*list(pivot.c)[1:])
+    if session.get_bind().dialect.name == "postgresql":
+        # Sorting a national round's 60,000 judgements needs more than the default 4 MB.
+        session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
     for code, judge_id, verdict, rank, saved_at, *taken in session.connection().execute(query).all():
         # The criterion's value of its steps (Criterion.value), on plain numbers.
         values = {cid: low + n * step for (cid, low, step), n in zip(scales, taken, strict=False)}
