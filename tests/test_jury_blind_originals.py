@@ -398,3 +398,18 @@ def test_a_video_that_cannot_be_copied_leaves_no_half_made_copy(tmp_path):
             broken, tmp_path, container="mp4", mime_type="video/mp4", size=(1, 1), duration_s=1
         )
     assert not list(tmp_path.glob("jury-copy-*"))
+
+
+def test_a_jpeg_with_restart_markers_keeps_its_pixels():
+    with Image.open(wallpaper("Volna")) as photo:
+        small = photo.resize((1280, 720))
+    out = io.BytesIO()
+    small.save(out, "JPEG", restart_marker_blocks=2, comment=AUTHOR.encode(), exif=Image.Exif().tobytes())
+    data = out.getvalue()
+    assert sum(data.count(bytes((0xFF, marker))) for marker in range(0xD0, 0xD8)) > 1000
+
+    copy = strip_jpeg(data)
+
+    assert telling(copy) == []
+    with Image.open(io.BytesIO(copy)) as judged, Image.open(out) as original:
+        assert judged.tobytes() == original.tobytes()
