@@ -5,8 +5,9 @@ where the votes are put on the jury's scale ``[low, high]`` linearly against the
 of the same category in the round: ``votes_on_scale = low + votes / max_votes * (high - low)``
 (``low`` when no entry of the category has a vote). The scale is the round's totals' scale for a
 score round, 0 to 1 (the yes share) for a yes/no round; a ranking round's points have no fixed
-scale, so its figures stay the jury's. The final round is a round that no other round draws its
-entries from. Votes are the valid votes cast in the voting window
+scale, so its figures stay the jury's. Which round is final is the caller's choice (the tally page:
+a round no other round draws its entries from, ``is_final``; the awards: the category's last
+closed round, ``contest.results.proposals``). Votes are the valid votes cast in the voting window
 (``contest.voting.services.official_tally``). Equal final figures keep the jury's order.
 """
 
@@ -86,11 +87,10 @@ def is_final(session: Session, round_: Round) -> bool:
 
 
 def final_figures(session: Session, round_: Round, result: Tally) -> FinalFigures | None:
-    """The final figures when the contest puts a share of the votes in this round's result, else None."""
+    """The final figures of a final round (the caller's choice) when the contest puts a share of
+    the votes in the result, else None."""
     chosen = results_settings(session, round_.contest_id)
     if chosen.audience_mode is not AudienceMode.share or result.sheet.kind not in SHARE_KINDS:
-        return None
-    if not is_final(session, round_):
         return None
     contest = session.get(Contest, round_.contest_id)
     category_of = dict(

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from contest.entries.models import Entry
 from contest.jury.models import Round
 from contest.results import tally_core
-from contest.results.final import FinalFigures, figure_scale, final_figures
+from contest.results.final import FinalFigures, figure_scale, final_figures, is_final
 from contest.results.readout import round_sheet
 from contest.results.sheet import Sheet
 from contest.results.tally import Tally, TallyRow, tally
@@ -50,7 +50,7 @@ def build(session: Session, round_: Round, *, page: int = 1) -> TallyPage:
     sheet, _names = round_sheet(session, round_.id)
     arrays = tally_core.mark_arrays(sheet)
     result = tally(sheet)
-    final = final_figures(session, round_, result)
+    final = final_figures(session, round_, result) if is_final(session, round_) else None
     ordered = list(final.rows) if final else list(result.rows)
     pages = max(1, -(-len(ordered) // PER_PAGE))
     page = min(page, pages)
