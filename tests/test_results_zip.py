@@ -231,6 +231,23 @@ def test_run_twice_gives_one_result(app, db, contest, organizer, winners, any_st
     assert len(list(any_storage.keys("exports/"))) == 1
 
 
+def test_a_newer_zip_replaces_the_older_one(app, client, db, contest, organizer, winners, any_storage):
+    """The originals are personal data: once a newer ZIP of the contest is done, the older
+    file is deleted and its row says so; its download is gone."""
+    first = _job(db, contest, organizer)
+    _run(app, first.id)
+    second = _job(db, contest, organizer)
+    _run(app, second.id)
+    db.expire_all()
+    assert db.get(ExportJob, first.id).status is ExportStatus.superseded
+    assert db.get(ExportJob, second.id).status is ExportStatus.done
+    assert _exports_left(any_storage) == [second.storage_key]
+    log_in(client, organizer)
+    status = client.get(f"/admin/results/exports/zip/jobs/{first.id}.json", headers=EN).json
+    assert status["label"] == "Replaced by a newer ZIP, and deleted" and status["download_url"] is None
+    assert client.get(f"/admin/results/exports/zip/jobs/{first.id}/download").status_code == 404
+
+
 def test_a_silent_attempt_is_taken_over_and_a_held_one_left_alone(
     app, db, contest, organizer, winners, any_storage
 ):

@@ -42,6 +42,7 @@ class ExportStatus(enum.StrEnum):
     running = "running"
     done = "done"
     failed = "failed"
+    superseded = "superseded"  # a newer ZIP of the contest is done: this one's file is deleted
 
 
 # The one place the statuses change. running -> running: an attempt whose worker went
@@ -49,10 +50,11 @@ class ExportStatus(enum.StrEnum):
 TRANSITIONS: dict[ExportStatus, frozenset[ExportStatus]] = {
     ExportStatus.queued: frozenset({ExportStatus.running, ExportStatus.failed}),
     ExportStatus.running: frozenset({ExportStatus.running, ExportStatus.done, ExportStatus.failed}),
-    ExportStatus.done: frozenset(),
+    ExportStatus.done: frozenset({ExportStatus.superseded}),
     ExportStatus.failed: frozenset(),
+    ExportStatus.superseded: frozenset(),
 }
-FINISHED = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
+FINISHED = frozenset({ExportStatus.done, ExportStatus.failed, ExportStatus.superseded})
 
 
 class InvalidExportTransition(ValueError):
@@ -64,8 +66,10 @@ class ExportJob(Base):
     __table_args__ = (
         CheckConstraint("files_done >= 0 AND files_done <= files_total", name="files_progress"),
         CheckConstraint("bytes_done >= 0 AND bytes_total >= 0", name="bytes_progress"),
-        CheckConstraint("status NOT IN ('done', 'failed') OR finished_at IS NOT NULL", name="finished_time"),
-        CheckConstraint("status <> 'done' OR result_bytes IS NOT NULL", name="done_has_result"),
+        CheckConstraint("status IN ('queued', 'running') OR finished_at IS NOT NULL", name="finished_time"),
+        CheckConstraint(
+            "status NOT IN ('done', 'superseded') OR result_bytes IS NOT NULL", name="done_has_result"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -94,7 +98,7 @@ class ExportJob(Base):
         if new not in TRANSITIONS[self.status]:
             raise InvalidExportTransition(f"export job {self.id}: {self.status} -> {new}")
         self.status = new
-        if new in FINISHED:
+        if new in (ExportStatus.done, ExportStatus.failed):
             self.finished_at = now_utc()
             self.error = error
 
@@ -158,3 +162,18 @@ def sweep_exports(session: Session, now: datetime, stale_after_s: int) -> list[i
     for job_id in job_ids:
         send_after_commit(session, EXPORT_TASK, job_id)
     return job_ids
+
+
+def older_results(session: Session, job: ExportJob) -> list[ExportJob]:
+    """The contest's earlier ZIPs of the same kind still kept: a newer one replaces them (the
+    originals are personal data: one copy is enough)."""
+    return list(
+        session.scalars(
+            select(ExportJob).where(
+                ExportJob.contest_id == job.contest_id,
+                ExportJob.kind == job.kind,
+                ExportJob.status == ExportStatus.done,
+                ExportJob.id < job.id,
+            )
+        )
+    )

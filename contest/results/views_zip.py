@@ -109,6 +109,8 @@ def status_label(job: ExportJob) -> str:
         )
     if job.status is ExportStatus.done:
         return ngettext("Ready: %(num)d file", "Ready: %(num)d files", total)
+    if job.status is ExportStatus.superseded:
+        return _("Replaced by a newer ZIP, and deleted")
     return _("Failed: %(error)s", error=job.error or "")
 
 

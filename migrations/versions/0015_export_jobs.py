@@ -1,6 +1,7 @@
 """Export jobs: the ZIP of the winners' originals, built by the worker
 
-- export_jobs: contest, kind (winners_zip), status (queued, running, done, failed), who asked,
+- export_jobs: contest, kind (winners_zip), status (queued, running, done, failed, superseded: a
+  newer ZIP of the contest replaced it and its file is deleted), who asked,
   the result's private storage key, progress (files and bytes done of total), the result's size,
   attempts, the error of a failed job, and when it was created, started, last heard of, finished.
 
@@ -36,7 +37,11 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("contest_id", sa.Integer(), sa.ForeignKey("contests.id"), nullable=False),
         sa.Column("kind", _enum("export_kind", "winners_zip"), nullable=False),
-        sa.Column("status", _enum("export_status", "queued", "running", "done", "failed"), nullable=False),
+        sa.Column(
+            "status",
+            _enum("export_status", "queued", "running", "done", "failed", "superseded"),
+            nullable=False,
+        ),
         sa.Column("requested_by_id", sa.Integer(), sa.ForeignKey("users.id"), nullable=True),
         sa.Column("storage_key", sa.String(255), nullable=False),
         _count("files_total"),
@@ -53,9 +58,11 @@ def upgrade() -> None:
         sa.CheckConstraint("files_done >= 0 AND files_done <= files_total", name="files_progress"),
         sa.CheckConstraint("bytes_done >= 0 AND bytes_total >= 0", name="bytes_progress"),
         sa.CheckConstraint(
-            "status NOT IN ('done', 'failed') OR finished_at IS NOT NULL", name="finished_time"
+            "status IN ('queued', 'running') OR finished_at IS NOT NULL", name="finished_time"
         ),
-        sa.CheckConstraint("status <> 'done' OR result_bytes IS NOT NULL", name="done_has_result"),
+        sa.CheckConstraint(
+            "status NOT IN ('done', 'superseded') OR result_bytes IS NOT NULL", name="done_has_result"
+        ),
         sa.UniqueConstraint("storage_key", name="uq_export_jobs_storage_key"),
     )
     for column in ("contest_id", "requested_by_id", "status"):

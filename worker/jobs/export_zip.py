@@ -24,7 +24,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from contest.db import now_utc
-from contest.results.export_jobs import ExportJob, ExportStatus, claim
+from contest.results.export_jobs import ExportJob, ExportStatus, claim, older_results
 from contest.results.zip_items import ZipItem, zip_items
 from contest.storage import Storage, StorageError
 from contest.timeutil import to_vn
@@ -37,7 +37,7 @@ FORCE_ZIP64_BYTES = 2 * 1024**3
 MANIFEST_NAME = "MANIFEST.csv"
 
 
-class Superseded(Exception):
+class TakenOver(Exception):
     """Another attempt took the job over (this one was silent too long): stop writing."""
 
 
@@ -81,7 +81,7 @@ class Progress:
         self.session.commit()
         self._written_at = time.monotonic()
         if result.rowcount != 1:
-            raise Superseded(f"export job {self.job_id}: attempt {self.attempt} was taken over")
+            raise TakenOver(f"export job {self.job_id}: attempt {self.attempt} was taken over")
 
 
 def run_export_zip(session: Session, job_id: int, storage: Storage, *, stale_after_s: int) -> None:
@@ -98,7 +98,7 @@ def run_export_zip(session: Session, job_id: int, storage: Storage, *, stale_aft
     progress = Progress(session, job_id, attempt)
     try:
         size = write_zip(storage, items, key, progress.add, progress.file_done)
-    except Superseded:
+    except TakenOver:
         session.rollback()
         log.warning("export job %s: attempt %s was taken over; its upload is dropped", job_id, attempt)
         return
@@ -107,8 +107,9 @@ def run_export_zip(session: Session, job_id: int, storage: Storage, *, stale_aft
         log.exception("export job %s failed", job_id)
         _finish(session, progress, ExportStatus.failed, error=_describe(exc))
         return
-    _finish(session, progress, ExportStatus.done, result_bytes=size)
-    log.info("export job %s: %s files, %s bytes of ZIP", job_id, len(items), size)
+    if _finish(session, progress, ExportStatus.done, result_bytes=size):
+        log.info("export job %s: %s files, %s bytes of ZIP", job_id, len(items), size)
+        _retire_older(session, storage, job_id)
 
 
 def _finish(
@@ -118,14 +119,30 @@ def _finish(
     *,
     error: str | None = None,
     result_bytes: int | None = None,
-) -> None:
+) -> bool:
     """The outcome, with how far the attempt went, unless another attempt took the job over."""
     job = session.get(ExportJob, progress.job_id, populate_existing=True)
     if job is None or job.attempts != progress.attempt or job.status is not ExportStatus.running:
         session.rollback()
-        return
+        return False
     job.files_done, job.bytes_done, job.result_bytes = progress.files, progress.bytes, result_bytes
     job.move(status, error=error)
+    session.commit()
+    return True
+
+
+def _retire_older(session: Session, storage: Storage, job_id: int) -> None:
+    """Delete the contest's earlier ZIPs now that this one is done: one copy of the originals
+    is kept. The file goes first: a row left pointing nowhere is only a dead link."""
+    for old in older_results(session, session.get(ExportJob, job_id)):
+        try:
+            storage.delete(old.storage_key)
+        except StorageError:
+            log.warning(
+                "export job %s: could not delete %s; kept for now", old.id, old.storage_key, exc_info=True
+            )
+            continue
+        old.move(ExportStatus.superseded)
     session.commit()
 
 
