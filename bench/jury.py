@@ -30,8 +30,10 @@ REPORT = (
     "Jury deal: 20,000 approved entries, 30 judges (two conflicts each), quorum 3, on PostgreSQL;\n"
     "jury_deal_s_large is the median of 3 runs of the deal and its commit (ids read, plan made\n"
     "in memory, 60,000 assignments written), each on an undealt round.\n"
-    "jury_next_p95_ms_large: a judge's save-and-next request on that round (bench.jury_panel),\n"
-    "95th percentile of 300 requests through the test client in process.\n"
+    "jury_next_p95_ms_large: a judge's save-and-next request on that round (bench.jury_panel):\n"
+    "gunicorn -w 2 configured as production (CSRF on), the judge logged in through the form,\n"
+    "95th percentile of 300 POSTs while wrk asks for the gallery over 2 connections\n"
+    "(jury_next_gallery_rps_during); *_no_load: the same 300 just before, without the gallery.\n"
 ) + TALLY_REPORT
 REPORT += EXPORTS_REPORT
 DB_NAME = "contest_bench_jury"

@@ -98,7 +98,8 @@ def recuse(session: Session, assignment_id: int, judge_id: int, reason: str) -> 
 
 
 def _editable(session: Session, assignment_id: int, judge_id: int) -> tuple[Assignment, Round]:
-    """The judge's own assignment, locked, in an open round (whose row is share-locked)."""
+    """The judge's own assignment, locked, in an open round (whose row is share-locked: its
+    status is read fresh; the round itself comes from the session, its criteria not read again)."""
     assignment = session.scalar(
         select(Assignment)
         .where(Assignment.id == assignment_id, Assignment.judge_id == judge_id)
@@ -107,15 +108,12 @@ def _editable(session: Session, assignment_id: int, judge_id: int) -> tuple[Assi
     )
     if assignment is None or assignment.state is not AssignmentState.assigned:
         raise JuryRefused(_l("This entry is not yours to judge."))
-    round_ = session.scalar(
-        select(Round)
-        .where(Round.id == assignment.round_id)
-        .with_for_update(read=True)
-        .execution_options(populate_existing=True)
+    status = session.scalar(
+        select(Round.status).where(Round.id == assignment.round_id).with_for_update(read=True)
     )
-    if round_.status is not RoundStatus.open:
+    if status is not RoundStatus.open:
         raise JuryRefused(_l("This round is closed: its scores can no longer be changed."))
-    return assignment, round_
+    return assignment, session.get(Round, assignment.round_id)
 
 
 def _apply(session: Session, assignment: Assignment, round_: Round, judgement: Judgement):
