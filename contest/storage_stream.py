@@ -138,7 +138,13 @@ class S3MultipartWriter(ObjectWriter):
         self.waited_s = self.complete_s = 0.0
 
     def _abort_unfinished(self) -> None:
-        listed = self._call(self._client.list_multipart_uploads, Bucket=self._bucket, Prefix=self._key)
+        from contest.storage import StorageError  # (contest.storage imports this module)
+
+        try:
+            listed = self._call(self._client.list_multipart_uploads, Bucket=self._bucket, Prefix=self._key)
+        except StorageError:  # e.g. no right to list uploads: the bucket's lifecycle rule then cleans up
+            log.warning("could not list the unfinished uploads of %s", self._key, exc_info=True)
+            return
         for upload in listed.get("Uploads", []):
             if upload["Key"] == self._key:
                 self._call(
