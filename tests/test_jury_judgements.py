@@ -3,6 +3,9 @@ the results read finished judgements through one narrow function (contest.jury.r
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
@@ -14,6 +17,7 @@ from contest.jury.readout import finished_judgements
 from contest.jury.rounds import disqualify, open_round
 from contest.jury.scores import Judgement, recuse, save_judgement, save_ranking
 from tests.jury_support import assignments, build_jury, new_round
+from tests.support import log_in
 
 
 @pytest.fixture
@@ -124,3 +128,18 @@ def test_finished_judgements_are_what_counts_as_plain_values(db, jury):
     assert only.values == {content.id: 7.5, technique.id: 4.0}
     assert (only.verdict, only.rank, only.saved_at) == (None, None, complete.updated_at)
     assert list(finished_judgements(db, 0)) == []
+
+
+def test_the_progress_page_shows_each_judges_last_activity_in_vietnam_time(db, client, jury):
+    round_ = _open(db, jury, RoundKind.yes_no)
+    judge = jury.judges[1]
+    first = _mine(db, round_, judge.id)[0]
+    save_judgement(db, first.id, judge.id, Judgement(verdict=True))
+    first.updated_at = datetime(2026, 12, 4, 23, 30, tzinfo=UTC)  # 06:30 on the 5th in Vietnam
+    db.commit()
+    log_in(client, jury.organizer)
+    page = client.get(f"/admin/jury/rounds/{round_.id}").text
+    row = re.search(rf'<tr id="judge-{judge.id}".*?</tr>', page, re.S).group(0)
+    assert "12/5/26" in row and "6:30" in row
+    idle = re.search(rf'<tr id="judge-{jury.judges[2].id}".*?</tr>', page, re.S).group(0)
+    assert "\u2013" in idle  # dealt, never at work
