@@ -209,3 +209,26 @@ def test_the_tally_page_speaks_vietnamese(client, db, judged):
     html = client.get(f"/admin/results/rounds/{round_.id}").get_data(as_text=True)
     assert "Cách tính điểm của vòng" in html and "Tải tệp điểm gốc (CSV)" in html
     assert "Phân định bằng điểm theo" in html
+
+
+@pytest.mark.parametrize("kind", [RoundKind.yes_no, RoundKind.ranking])
+def test_yes_no_and_ranking_rounds_have_their_own_columns(client, db, contest, kind):
+    jury, round_ = judged_round(db, contest, kind)
+    log_in(client, jury.organizer)
+    html = client.get(f"/admin/results/rounds/{round_.id}", headers=EN).get_data(as_text=True)
+    assert ("Yes share" in html) is (kind is RoundKind.yes_no)
+    assert ("Borda count" in html) is (kind is RoundKind.ranking)
+    assert "Raw</th>" not in html
+
+
+def test_a_round_without_judgements_has_an_empty_tally(client, db, contest):
+    from tests.jury_support import build_jury, new_round
+
+    jury = build_jury(db, contest, judges=3, entries_each=1)
+    draft = new_round(db, jury, RoundKind.score)
+    db.commit()
+    log_in(client, jury.organizer)
+    response = client.get(f"/admin/results/rounds/{draft.id}", headers=EN)
+    assert response.status_code == 200
+    assert "0 entries" in response.get_data(as_text=True)
+    assert client.get(f"/admin/results/rounds/{draft.id}?page=x", headers=EN).status_code == 200
