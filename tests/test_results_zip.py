@@ -445,3 +445,42 @@ def test_the_sweep_sends_again_the_jobs_the_broker_or_a_worker_lost(app, db, con
         sweep_jobs()
     exports = [args for task, *args in sent if task == "worker.export_winners_zip"]
     assert exports == [[lost.id], [orphaned.id]]
+
+
+def _cli(app, *args):
+    return app.test_cli_runner().invoke(args=["contest", "export-zip", *map(str, args)])
+
+
+def test_the_zip_from_the_command_line(app, db, contest, organizer, winners, any_storage, tmp_path):
+    """Asked for (audited, as the operator), built by the worker, followed with a progress bar
+    and copied into a file, byte for byte the stored ZIP."""
+    asked = _cli(app, "--contest", contest.slug, "--no-wait")
+    assert asked.exit_code == 0, asked.output
+    job = db.scalars(select(ExportJob)).one()
+    assert f"export job {job.id} queued" in asked.output and job.requested_by_id is None
+    _run(app, job.id)  # the worker
+    out = tmp_path / "giai-thuong.zip"
+    followed = _cli(app, "--follow", job.id, "--out", out)
+    assert followed.exit_code == 0, followed.output
+    assert followed.output.splitlines()[0] == f"export job {job.id}"  # the bar's label (no terminal)
+    assert out.read_bytes() == _zip_bytes(any_storage, job.storage_key)
+    assert not (tmp_path / "giai-thuong.zip.part").exists()
+    events = db.scalars(select(AuditEvent).where(AuditEvent.subject_type == "export_job")).all()
+    assert sorted(e.action for e in events) == [
+        "export.winners_zip_downloaded",
+        "export.winners_zip_requested",
+    ]
+    assert all(e.actor_id is None and e.details["via"] == "cli" for e in events)
+
+
+def test_the_command_line_says_what_went_wrong(app, db, contest, organizer, winners, any_storage):
+    any_storage.delete(winners.photo.originals()[0].storage_key)
+    job = _job(db, contest, organizer)
+    _run(app, job.id)
+    failed = _cli(app, "--follow", job.id)
+    assert failed.exit_code == 1 and "failed" in failed.output and winners.photo.code in failed.output
+    assert _cli(app, "--follow", 999999).output.strip().endswith("there is no export job 999999")
+    waiting = _job(db, contest, organizer)  # no worker takes it: the wait ends at the timeout
+    timed_out = _cli(app, "--follow", waiting.id, "--timeout", 0)
+    assert timed_out.exit_code == 1 and f"export job {waiting.id} queued" in timed_out.output
+    assert "there is no contest 'nope'" in _cli(app, "--contest", "nope").output

@@ -110,8 +110,11 @@ class ExportJob(Base):
         return f"<ExportJob {self.id} {self.kind.value} {self.status.value}>"
 
 
-def new_export_job(session: Session, contest_id: int, kind: ExportKind, requested_by_id: int) -> ExportJob:
-    """A queued job whose result will be stored under a new, private, non-guessable key."""
+def new_export_job(
+    session: Session, contest_id: int, kind: ExportKind, requested_by_id: int | None
+) -> ExportJob:
+    """A queued job whose result will be stored under a new, private, non-guessable key
+    (``requested_by_id`` None: asked for from the command line)."""
     job = ExportJob(
         contest_id=contest_id,
         kind=kind,
