@@ -16,6 +16,7 @@ def _load_commands() -> None:
     from contest.processing import cli as _processing_cli  # noqa: F401
     from contest.results import cli as _results_cli  # noqa: F401
     from contest.results import export_cli as _results_export_cli  # noqa: F401
+    from contest.results import zip_cli as _results_zip_cli  # noqa: F401
     from contest.voting import cli as _voting_cli  # noqa: F401
 
 
