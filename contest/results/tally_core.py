@@ -107,7 +107,12 @@ def _totals(sheet: Sheet, marks) -> tuple[np.ndarray, tuple[float, float]]:
     wsum = weights.sum()
     lo = float(sum(c.weight * c.scale_min for c in sheet.criteria) / wsum)
     hi = float(sum(c.weight * c.scale_max for c in sheet.criteria) / wsum)
-    return values @ weights / wsum, (lo, hi)
+    # Criterion by criterion, in order (not a BLAS product): the same rounding on every machine,
+    # so that an outsider's recomputation gives the very same figures.
+    total = np.zeros(len(marks))
+    for i, weight in enumerate(weights):
+        total += values[:, i] * weight
+    return total / wsum, (lo, hi)
 
 
 def _verdict(verdict: bool | None) -> float:
