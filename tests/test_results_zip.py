@@ -7,7 +7,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 import struct
+import time
+import urllib.request
+import uuid
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,12 +34,15 @@ from contest.storage import LocalStorage, S3Storage
 from tests.browser import live_server
 from tests.support import (
     PASSWORD,
+    CeleryWorker,
     category,
     create_user,
     log_in,
+    login_id,
     make_test_config,
     migrate,
     real_video_source,
+    s3_config,
     wallpaper,
 )
 from worker.tasks import export_winners_zip
@@ -484,3 +491,73 @@ def test_the_command_line_says_what_went_wrong(app, db, contest, organizer, winn
     timed_out = _cli(app, "--follow", waiting.id, "--timeout", 0)
     assert timed_out.exit_code == 1 and f"export job {waiting.id} queued" in timed_out.output
     assert "there is no contest 'nope'" in _cli(app, "--contest", "nope").output
+
+
+@pytest.mark.e2e
+def test_a_real_worker_builds_the_zip_an_organizer_asks_for(tmp_path, s3_endpoint):
+    """Nothing eager: the page's button commits the job and sends its task to the broker, a
+    ``celery worker`` process builds the ZIP from S3 over HTTP back into S3, and the signed
+    link downloads it from the store under the contest's name."""
+    url = f"sqlite:///{tmp_path / 'site.sqlite'}"
+    migrate(url)
+    s3, broker = (
+        s3_config(s3_endpoint, f"zip-{uuid.uuid4().hex[:10]}"),
+        f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}",
+    )
+    secret = "zip-e2e-secret-" + "x" * 32
+    config = make_test_config(
+        tmp_path / "web", url, SECRET_KEY=secret, JOB_DISPATCH="celery", BROKER_URL=broker, **s3
+    )
+    app = create_app(config)
+    storage = app.extensions["storage"]
+    storage.ensure_bucket()
+    with app.app_context():
+        session = db_ext.session
+        contest, _ = build_demo_contest(session)
+        organizer = create_user(session, "btc@example.com", role=Role.organizer, birth_year=None)
+        entry = _entry(session, contest, create_user(session, "tac.gia@example.com"), CategoryKind.video)
+        _original(session, storage, entry, real_video_source(), mime="video/mp4")
+        slot = _slot(session, contest, "Giải Nhì", "Second prize", cat=category(contest, CategoryKind.video))
+        _award(session, slot, entry, 1, organizer)
+        session.commit()
+        contest_id, slug, code, organizer_id = contest.id, contest.slug, entry.code, login_id(app, organizer)
+    env = {
+        **os.environ,
+        **{k: v for k, v in s3.items() if v is not None},
+        "CONTEST_INSTANCE": str(tmp_path / "worker"),
+        "DATABASE_URL": url,
+        "BROKER_URL": broker,
+        "SECRET_KEY": secret,
+        "JOB_DISPATCH": "celery",
+    }
+    worker = CeleryWorker("zip", tmp_path, env, beat=False)
+    try:
+        worker.wait_ready()
+        client = app.test_client()
+        with client.session_transaction() as s:
+            s["_user_id"], s["_fresh"] = organizer_id, True
+        assert client.post(f"/admin/results/exports/zip/contests/{contest_id}").status_code == 302
+        with app.app_context():
+            job_id = db_ext.session.scalars(select(ExportJob.id)).one()
+        status = _wait_finished(client, job_id)
+        assert status["status"] == "done", (status, worker.text())
+        link = client.get(status["download_url"]).headers["Location"]
+        with urllib.request.urlopen(link) as answer:  # the store itself, over HTTP
+            assert f"{slug}-winners-originals-{job_id}.zip" in answer.headers["Content-Disposition"]
+            archive = zipfile.ZipFile(io.BytesIO(answer.read()))
+        assert archive.read(f"giai-nhi/video/{code}.mp4") == real_video_source().read_bytes()
+    finally:
+        worker.stop()
+        print(f"----- worker log -----\n{worker.text()}")
+        app.extensions["celery_client"].close()
+        app.extensions["db"].dispose()
+
+
+def _wait_finished(client, job_id: int, timeout_s: float = 60) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        status = client.get(f"/admin/results/exports/zip/jobs/{job_id}.json").json
+        if status["finished"]:
+            return status
+        time.sleep(0.2)
+    return status
