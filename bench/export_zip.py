@@ -33,7 +33,8 @@ REPORT = (
     "The build waits on moto: export_zip_store_assembly_s is moto's complete_multipart_upload\n"
     "(it joins the parts in Python), export_zip_waiting_for_parts_s the time the job waited for a\n"
     "part buffer while moto took in the parts; export_zip_ratio_without_assembly leaves the first out.\n"
-    "The *_cpu_s lines: the worker process's own CPU time for the build and for the plain read.\n"
+    "The *_cpu_s lines: the worker process's own CPU time for the build and for the plain read;\n"
+    "export_zip_ratio_null_sink: the same ZIP built into nothing (reading, CRC and SHA-256 only).\n"
 )
 OBJECTS, OBJECT_MIB = 50, 20
 MIB = 1024 * 1024
@@ -186,6 +187,7 @@ def build_job(job_id: int) -> dict:
         if job.status is not ExportStatus.done:
             raise SystemExit(f"the job ended {job.status}: {job.error}")
         read_s, read_cpu_s = min(_plain_read(storage, keys) for _ in range(2))
+        null_s = _null_sink_s(storage, zip_items(db.session, contest_id))
         total_mib = job.bytes_total / MIB
     assembly_s, waited_s = writers[0].complete_s, writers[0].waited_s
     return {
@@ -199,6 +201,7 @@ def build_job(job_id: int) -> dict:
         "export_zip_waiting_for_parts_s": waited_s,
         "export_zip_store_assembly_s": assembly_s,
         "export_zip_ratio_without_assembly": read_s / (build_s - assembly_s),
+        "export_zip_ratio_null_sink": read_s / null_s,
         "export_zip_result_mb": job.result_bytes / MIB,
     }
 
@@ -213,6 +216,35 @@ def _keep_writers(storage) -> list:
 
     storage.open_writer = opened
     return writers
+
+
+def _null_sink_s(storage, items) -> float:
+    """Seconds to build the same ZIP into nothing: the job's own part (read, CRC, SHA-256)."""
+    from contest.storage_stream import ObjectWriter
+    from worker.jobs.export_zip import write_zip
+
+    class NullWriter(ObjectWriter):
+        def write(self, data: bytes) -> int:
+            self.size += len(data)
+            return len(data)
+
+        def commit(self) -> int:
+            self.closed = True
+            return self.size
+
+        def abort(self) -> None:
+            self.closed = True
+
+    class NullSink:
+        read_chunks = storage.read_chunks
+
+        @staticmethod
+        def open_writer(key: str, *, content_type: str) -> ObjectWriter:
+            return NullWriter()
+
+    started = time.perf_counter()
+    write_zip(NullSink(), items, "exports/bench/null.zip", lambda _n: None, lambda: None)
+    return time.perf_counter() - started
 
 
 def _plain_read(storage, keys: list[str]) -> tuple[float, float]:
