@@ -34,13 +34,22 @@ class FinishedJudgement:
 
 
 def finished_judgements(session: Session, round_id: int) -> Iterator[FinishedJudgement]:
-    """Every finished judgement that counts in the round, by entry code then judge id.
+    """Every finished judgement that counts in the round, by entry code then judge id."""
+    ids, rows = finished_rows(session, round_id)
+    for code, judge_id, verdict, rank, saved_at, *values in rows:
+        yield FinishedJudgement(code, judge_id, verdict, rank, dict(zip(ids, values, strict=True)), saved_at)
+
+
+def finished_rows(session: Session, round_id: int) -> tuple[list[int], list[tuple]]:
+    """The same judgements as plain rows ``(entry code, judge id, verdict, rank, saved_at, value...)``,
+    a score round's values in the order of its criteria (whose ids come first): what a national
+    round's tally reads, 60,000 of them, without an object per judgement.
 
     One query: a score round's values come as one column per criterion (a pivot of its scores),
     so a 20,000-entry round is 60,000 rows, not 300,000 (bench.tally)."""
     round_ = session.get(Round, round_id)
     if round_ is None:
-        return
+        return [], []
     scales = [(c.id, c.scale_min, c.scale_step) for c in round_.criteria]
     columns = (Entry.code, Assignment.judge_id, Assignment.verdict, Assignment.rank, Assignment.updated_at)
     query = (
@@ -72,7 +81,11 @@ def finished_judgements(session: Session, round_id: int) -> Iterator[FinishedJud
     if session.get_bind().dialect.name == "postgresql":
         # Sorting a national round's 60,000 judgements needs more than the default 4 MB.
         session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
-    for code, judge_id, verdict, rank, saved_at, *taken in session.connection().execute(query).all():
-        # The criterion's value of its steps (Criterion.value), on plain numbers.
-        values = {cid: low + n * step for (cid, low, step), n in zip(scales, taken, strict=False)}
-        yield FinishedJudgement(code, judge_id, verdict, rank, values, saved_at)
+    rows = session.connection().execute(query).all()
+    if round_.kind is not RoundKind.score or not scales:
+        return [], [tuple(row) for row in rows]
+    # The criterion's value of its steps (Criterion.value), on plain numbers.
+    return [c for c, _, _ in scales], [
+        (*row[:5], *(low + n * step for (_, low, step), n in zip(scales, row[5:], strict=True)))
+        for row in rows
+    ]

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from contest.entries.models import Entry
 from contest.jury.models import JuryMember, Round, RoundEntry
-from contest.jury.readout import finished_judgements
+from contest.jury.readout import finished_rows
 from contest.results.models import RoundTallySettings
 from contest.results.sheet import Mark, Sheet, SheetCriterion, TallySettings
 from contest.results.tally import Tally
@@ -45,9 +45,9 @@ def round_sheet(session: Session, round_id: int) -> tuple[Sheet, dict[str, int]]
         SheetCriterion(str(c.id), c.name_vi, float(c.weight), float(c.scale_min), float(c.scale_max))
         for c in round_.criteria
     )
-    judgements = list(finished_judgements(session, round_id))
-    names = _pseudonyms(session, round_.contest_id, {j.judge_id for j in judgements})
-    marks = tuple(_marks(round_.kind.value, [c.id for c in round_.criteria], judgements, names))
+    _ids, rows = finished_rows(session, round_id)  # a score round's values in criterion order
+    names = _pseudonyms(session, round_.contest_id, {row[1] for row in rows})
+    marks = tuple(_marks(round_.kind.value, rows, names))
     sheet = Sheet(
         round_id=round_id,
         kind=round_.kind.value,
@@ -59,18 +59,17 @@ def round_sheet(session: Session, round_id: int) -> tuple[Sheet, dict[str, int]]
     return sheet, {name: judge_id for judge_id, name in names.items()}
 
 
-def _marks(kind: str, ids: list[int], judgements: list, names: dict[int, str]):
+def _marks(kind: str, rows: list[tuple], names: dict[int, str]):
     """The judgements as marks (a loop kept lean: 60,000 of them in a national round)."""
-    score, yes_no, ranking = kind == "score", kind == "yes_no", kind == "ranking"
-    for j in judgements:
-        values = tuple(float(j.values[i]) for i in ids) if score else ()
+    yes_no, ranking = kind == "yes_no", kind == "ranking"
+    for code, judge_id, verdict, rank, saved_at, *values in rows:
         yield Mark(
-            j.entry_code,
-            names[j.judge_id],
-            values,
-            j.verdict if yes_no else None,
-            j.rank if ranking else None,
-            j.saved_at,
+            code,
+            names[judge_id],
+            tuple(values),
+            verdict if yes_no else None,
+            rank if ranking else None,
+            saved_at,
         )
 
 
