@@ -232,3 +232,21 @@ def test_a_round_without_judgements_has_an_empty_tally(client, db, contest):
     assert response.status_code == 200
     assert "0 entries" in response.get_data(as_text=True)
     assert client.get(f"/admin/results/rounds/{draft.id}?page=x", headers=EN).status_code == 200
+
+
+def test_schulze_is_for_shortlists_only(client, db, contest, monkeypatch):
+    from contest.results import tally_page, views
+
+    jury, round_ = judged_round(db, contest, RoundKind.ranking)
+    monkeypatch.setattr(views, "MAX_ENTRIES", 3)
+    monkeypatch.setattr(tally_page, "MAX_ENTRIES", 3)
+    log_in(client, jury.organizer)
+    form = {"ranking_method": "schulze", "tie_1": "median", "tie_2": "", "tie_3": ""}
+    response = client.post(f"/admin/results/rounds/{round_.id}/settings", data=form, headers=EN)
+    assert response.status_code == 400
+    assert "The Schulze method takes at most 3 entries" in response.get_data(as_text=True)
+    assert db.get(RoundTallySettings, round_.id) is None
+    db.add(RoundTallySettings(round_id=round_.id, ranking_method=RankingMethod.schulze, tie_break="code"))
+    db.commit()  # chosen before the round took its entries
+    html = client.get(f"/admin/results/rounds/{round_.id}", headers=EN).get_data(as_text=True)
+    assert "too many entries for the Schulze method" in html and "schulze-matrix" not in html

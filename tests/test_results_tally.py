@@ -294,3 +294,13 @@ def test_a_share_of_the_votes_on_the_jurys_scale_makes_the_final_figure():
     ]
     swapped = combine(tally(sheet), {"Y": 400, "X": 0}, {"X": 1, "Y": 1, "Z": 2, "W": 1}, 0.5, (0.0, 10.0))
     assert [r.entry for r in swapped.rows][:2] == ["Y", "X"]  # 0.5*7 + 0.5*10 = 8.5 > 0.5*8 = 4
+
+
+def test_schulze_refuses_more_than_a_shortlist():
+    from contest.results.schulze import MAX_ENTRIES
+
+    codes = [f"E{n:04d}" for n in range(MAX_ENTRIES + 1)]
+    sheet = ranking_sheet([codes[:3]], ranking_method=RankingMethod.schulze)
+    sheet = Sheet(sheet.round_id, "ranking", tuple(codes), sheet.marks, settings=sheet.settings)
+    with pytest.raises(ValueError, match="use Borda"):
+        tally(sheet)

@@ -17,6 +17,17 @@ import numpy as np
 if TYPE_CHECKING:
     from contest.results.tally_core import MarkArrays
 
+# The matrices are n x n and the strongest paths take n^3 steps: a ranking round's shortlist,
+# not a whole contest.
+MAX_ENTRIES = 1000
+
+
+def check_size(n_entries: int) -> None:
+    if n_entries > MAX_ENTRIES:
+        raise ValueError(
+            f"the Schulze method takes at most {MAX_ENTRIES} entries (this round has {n_entries}): use Borda"
+        )
+
 
 def pairwise(arrays: MarkArrays) -> np.ndarray:
     """``d[a, b]``: judges preferring entry ``a`` to entry ``b``."""
@@ -44,6 +55,7 @@ def strongest_paths(d: np.ndarray) -> np.ndarray:
 
 def schulze(arrays: MarkArrays) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The pairwise matrix, the strongest paths and each entry's number of wins."""
+    check_size(arrays.n_entries)
     d = pairwise(arrays)
     p = strongest_paths(d)
     wins = (p > p.T).sum(axis=1).astype(np.float64)

@@ -4,7 +4,7 @@ for the first places, and the jury's reliability."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,7 +14,8 @@ from contest.jury.models import Round
 from contest.results import tally_core
 from contest.results.final import FinalFigures, figure_scale, final_figures, is_final
 from contest.results.readout import round_sheet
-from contest.results.sheet import Sheet
+from contest.results.schulze import MAX_ENTRIES
+from contest.results.sheet import RankingMethod, Sheet
 from contest.results.tally import Tally, TallyRow, tally
 
 PER_PAGE = 200
@@ -40,6 +41,7 @@ class TallyPage:
     page: int
     pages: int
     scale: tuple[float, float]
+    schulze_refused: bool = False  # the round asks for Schulze but has too many entries for it
 
     @property
     def final_by_code(self) -> dict:
@@ -48,6 +50,9 @@ class TallyPage:
 
 def build(session: Session, round_: Round, *, page: int = 1) -> TallyPage:
     sheet, _names = round_sheet(session, round_.id)
+    fallback = _too_big_for_schulze(sheet)
+    if fallback:  # recorded before the round took its entries: shown with Borda, and said so
+        sheet = replace(sheet, settings=replace(sheet.settings, ranking_method=RankingMethod.borda))
     arrays = tally_core.mark_arrays(sheet)
     result = tally(sheet)
     final = final_figures(session, round_, result) if is_final(session, round_) else None
@@ -68,7 +73,12 @@ def build(session: Session, round_: Round, *, page: int = 1) -> TallyPage:
         page=page,
         pages=pages,
         scale=figure_scale(sheet) if sheet.criteria or sheet.kind != "score" else (0.0, 0.0),
+        schulze_refused=fallback,
     )
+
+
+def _too_big_for_schulze(sheet: Sheet) -> bool:
+    return sheet.settings.ranking_method is RankingMethod.schulze and len(sheet.entries) > MAX_ENTRIES
 
 
 def _titles(session: Session, codes: list[str]) -> dict[str, str]:

@@ -10,23 +10,25 @@ import io
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from contest.auth.policy import organizer_required
 from contest.contests.models import Contest
 from contest.extensions import db
 from contest.jury.forms import KIND_LABELS, STATUS_LABELS
-from contest.jury.models import Round, RoundStatus
+from contest.jury.models import Round, RoundEntry, RoundStatus
 from contest.results import tally_page
 from contest.results.models import AudienceMode
 from contest.results.rawfile import write_sheet
 from contest.results.readout import round_sheet
+from contest.results.schulze import MAX_ENTRIES
 from contest.results.settings import (
     record_raw_export,
     results_settings,
     save_audience_share,
     save_tally_settings,
 )
+from contest.results.sheet import RankingMethod
 from contest.results.tally_forms import (
     METHOD_LABELS,
     MODE_LABELS,
@@ -120,12 +122,29 @@ def _page(round_: Round, form: TallySettingsForm, *, fill: bool = False, status:
 def save_settings(round_id: int):
     round_ = _round(round_id)
     form = TallySettingsForm()
-    if not form.validate_on_submit():
+    if not form.validate_on_submit() or not _fits(round_, form):
         return _page(round_, form, status=400)
     if save_tally_settings(db.session, round_, form.settings(), actor_id=current_user.id):
         db.session.commit()
         flash(_("The tally settings were saved; the table below uses them."), "success")
     return redirect(url_for(".round_tally", round_id=round_.id))
+
+
+def _fits(round_: Round, form: TallySettingsForm) -> bool:
+    """Schulze only for a shortlist (contest.results.schulze.MAX_ENTRIES)."""
+    if form.ranking_method.data != RankingMethod.schulze.value:
+        return True
+    entries = db.session.scalar(select(func.count()).where(RoundEntry.round_id == round_.id))
+    if entries <= MAX_ENTRIES:
+        return True
+    form.ranking_method.errors.append(
+        _(
+            "The Schulze method takes at most %(max)d entries; this round has %(num)d: use Borda.",
+            max=MAX_ENTRIES,
+            num=entries,
+        )
+    )
+    return False
 
 
 @bp.post("/rounds/<int:round_id>/raw-scores")
