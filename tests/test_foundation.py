@@ -145,6 +145,7 @@ def test_every_enum_value_is_accepted_by_the_migrated_database(db, contest):
     jury_round, assignment = _jury_rows(db, contest, author, entry)
     export_job = _export_job(db, contest)
     slot, award, publication = _prize_rows(db, contest, author, entry)
+    round_tally, results_choice = _tally_rows(db, contest, jury_round)
     rows = {
         "rounds": jury_round,
         "assignments": assignment,
@@ -159,6 +160,8 @@ def test_every_enum_value_is_accepted_by_the_migrated_database(db, contest):
         "prize_slots": slot,
         "awards": award,
         "results_publications": publication,
+        "round_tally_settings": round_tally,
+        "results_settings": results_choice,
     }
     contest.votes_per_day = 3  # the daily quota policy needs its number
     checked = 0
@@ -198,6 +201,17 @@ def _prize_rows(db, contest, author, entry):
     db.add_all([award, publication])
     db.flush()
     return slot, award, publication
+
+
+def _tally_rows(db, contest, jury_round):
+    """A round's tally settings and the contest's choice for public votes (contest.results.models)."""
+    from contest.results.models import ResultsSettings, RoundTallySettings
+
+    round_tally = RoundTallySettings(round_id=jury_round.id)
+    results_choice = ResultsSettings(contest_id=contest.id, audience_share=0.2)
+    db.add_all([round_tally, results_choice])
+    db.flush()
+    return round_tally, results_choice
 
 
 def _publication_dates(row, value) -> None:
