@@ -144,6 +144,11 @@ class Contest(VotingRules, Base):
         default=EditsAfterApproval.review,
         server_default=EditsAfterApproval.review.value,
     )
+    # The photograph the home page shows large, chosen by an organizer (contest.main.home);
+    # None: the home page picks one. use_alter: entries point at contests too.
+    featured_entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("entries.id", ondelete="SET NULL", use_alter=True), index=True, nullable=True
+    )
     # Last number handed out for entry codes; see next_entry_number().
     entry_counter: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     # Moves on with every write of what the public pages show (contest.gallery.versions).
