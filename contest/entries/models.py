@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from contest.db import Base, now_utc, str_enum
 from contest.entries.kinds import AssetKind  # defined there, without SQLAlchemy
+from contest.entries.texts import LocalText, in_language
 
 
 class EntryStatus(enum.StrEnum):
@@ -50,7 +51,8 @@ TRANSITIONS: dict[EntryStatus, frozenset[EntryStatus]] = {
     EntryStatus.approved: frozenset(
         {EntryStatus.rejected, EntryStatus.withdrawn, EntryStatus.pending_review}
     ),
-    EntryStatus.rejected: frozenset({EntryStatus.approved}),
+    # Withdrawn: only when its author deletes the account (contest.entries.services.may_withdraw).
+    EntryStatus.rejected: frozenset({EntryStatus.approved, EntryStatus.withdrawn}),
     EntryStatus.failed: frozenset({EntryStatus.withdrawn}),
     EntryStatus.withdrawn: frozenset(),
 }
@@ -103,6 +105,10 @@ class Entry(Base):
     place_id: Mapped[int] = mapped_column(ForeignKey("places.id"), index=True, nullable=False)
     title: Mapped[str] = mapped_column(String(200), nullable=False)
     description: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # The entrant's English title and description, optional ("" when not given): what English
+    # visitors see, the Vietnamese otherwise (contest.entries.texts).
+    title_en: Mapped[str] = mapped_column(String(200), nullable=False, default="", server_default="")
+    description_en: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
     taken_on: Mapped[date] = mapped_column(nullable=False)
     status: Mapped[EntryStatus] = mapped_column(
         str_enum(EntryStatus, "entry_status"),
@@ -132,7 +138,7 @@ class Entry(Base):
         Boolean, nullable=False, default=False, server_default=false()
     )
 
-    contest = relationship("Contest")
+    contest = relationship("Contest", foreign_keys=[contest_id])  # not the contest it is featured by
     category = relationship("Category")
     author = relationship("User")
     place = relationship("Place")
@@ -141,6 +147,15 @@ class Entry(Base):
         order_by="(MediaAsset.position, MediaAsset.kind)",
         cascade="all, delete-orphan",
     )
+
+    @property
+    def shown_title(self) -> LocalText:
+        """The title in the visitor's language, the Vietnamese one failing an English one."""
+        return in_language({"vi": self.title, "en": self.title_en})
+
+    @property
+    def shown_description(self) -> LocalText:
+        return in_language({"vi": self.description, "en": self.description_en})
 
     def transition(self, new: EntryStatus) -> None:
         if new not in TRANSITIONS[self.status]:

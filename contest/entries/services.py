@@ -204,6 +204,8 @@ def submit_entry(
     place_id: int,
     taken_on: date,
     files: Sequence[UploadedFile],
+    title_en: str = "",
+    description_en: str = "",
 ) -> Entry:
     """Check, store and queue a new entry; raises SubmissionRefused or MediaRejected.
 
@@ -226,6 +228,8 @@ def submit_entry(
             place_id=place_id,
             title=title,
             description=description,
+            title_en=title_en,
+            description_en=description_en,
             taken_on=taken_on,
             status=EntryStatus.draft,
             code=contest.next_entry_code(session),
@@ -330,7 +334,13 @@ def may_edit(entry: Entry) -> bool:
 
 
 def may_withdraw(entry: Entry) -> bool:
-    return entry.contest.submission_open() and EntryStatus.withdrawn in TRANSITIONS[entry.status]
+    """Whether the entrant may withdraw the entry now. Not a rejected one: it keeps its place
+    under the limits (deleting the account withdraws it, contest.auth.account_services)."""
+    return (
+        entry.contest.submission_open()
+        and entry.status is not EntryStatus.rejected
+        and EntryStatus.withdrawn in TRANSITIONS[entry.status]
+    )
 
 
 def withdraw_entry(session: Session, entry: Entry) -> None:
