@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 
+from contest.entries.texts import localized
+
 
 def filesize(num_bytes: int | None) -> str:
     """Bytes in decimal units as people read them (3 MB, 200 MB), in the page's language."""
@@ -24,3 +26,4 @@ def init_app(app: Flask) -> None:
         format_decimal=format_decimal,
     )
     app.jinja_env.filters["filesize"] = filesize
+        localized=localized,  # a name in the page's language, marked with its own (lang_attr)

@@ -18,7 +18,7 @@ from contest.auth.models import User
 from contest.contests.models import EditsAfterApproval, Place
 from contest.entries.models import Entry, EntryStatus
 
-EDITED_FIELDS = ("title", "description", "place_id", "taken_on")
+EDITED_FIELDS = ("title", "description", "title_en", "description_en", "place_id", "taken_on")
 
 
 class EditOutcome(enum.Enum):
@@ -52,11 +52,23 @@ def update_entry(
     description: str,
     place_id: int,
     taken_on: date,
+    title_en: str | None = None,
+    description_en: str | None = None,
 ) -> EditOutcome:
-    """Apply the entrant's text; an approved entry goes back to review (or EditsClosed)."""
+    """Apply the entrant's text; an approved entry goes back to review (or EditsClosed).
+
+    The English title and description are kept as they are when not given (None).
+    """
     if edits_closed(entry):
         raise EditsClosed(entry.code)
-    wanted = {"title": title, "description": description, "place_id": place_id, "taken_on": taken_on}
+    wanted = {
+        "title": title,
+        "description": description,
+        "title_en": entry.title_en if title_en is None else title_en,
+        "description_en": entry.description_en if description_en is None else description_en,
+        "place_id": place_id,
+        "taken_on": taken_on,
+    }
     changes = _changes(session, entry, wanted)
     if not changes:
         return EditOutcome.unchanged

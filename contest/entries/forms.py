@@ -44,6 +44,8 @@ def _strip(value):
 def works_window_error(taken_on, category: Category | None) -> str | None:
     """Why ``taken_on`` is not accepted (in the future, outside the category's window), or None."""
     if taken_on > vn_today():
+        if _is_video(category):
+            return _("The date filmed cannot be in the future.")
         return _("The date taken cannot be in the future.")
     if category is None:
         return None
@@ -61,12 +63,37 @@ def works_window_error(taken_on, category: Category | None) -> str | None:
     return None
 
 
+def _is_video(category: Category | None) -> bool:
+    return category is not None and category.kind is CategoryKind.video
+
+
+# The date field's words, by whether the work is a video: a video is filmed, a photo taken.
+DATE_LABELS = {False: _l("Date taken"), True: _l("Date filmed")}
+DATE_HELP = {False: _l("The day the photo was taken."), True: _l("The day the video was filmed.")}
+
+
 class EntryDetailsForm(FlaskForm):
-    """The text of an entry, shared by submitting and editing."""
+    """The text of an entry, shared by submitting and editing: Vietnamese, and optionally English."""
+
+    date_labels, date_helps = DATE_LABELS, DATE_HELP
 
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)], filters=[_strip])
     description = TextAreaField(
         _l("Description"), validators=[Optional(), Length(max=5000)], filters=[_strip]
+    )
+    title_en = StringField(
+        _l("Title in English"),
+        validators=[Optional(), Length(max=200)],
+        filters=[_strip],
+        description=_l(
+            "Optional. Visitors who read the site in English see it; without it, the title above."
+        ),
+    )
+    description_en = TextAreaField(
+        _l("Description in English"),
+        validators=[Optional(), Length(max=5000)],
+        filters=[_strip],
+        description=_l("Optional, like the English title."),
     )
     place = SelectField(_l("Place in Nghệ An"), coerce=int, validators=[InputRequired()])
     taken_on = DateField(
@@ -79,6 +106,12 @@ class EntryDetailsForm(FlaskForm):
         self._category = category
         self.place.choices = [(_NO_PLACE, _("Choose a place"))] + [(p.id, p.name) for p in contest.places]
         self.taken_on.render_kw = {"max": vn_today().isoformat()}
+        self.date_words()
+
+    def date_words(self) -> None:
+        """The date field says "date filmed" for a video category, "date taken" otherwise."""
+        video = _is_video(self.chosen_category())
+        self.taken_on.label.text, self.taken_on.description = self.date_labels[video], self.date_helps[video]
 
     def chosen_category(self) -> Category | None:
         return self._category
@@ -97,6 +130,8 @@ class EntryDetailsForm(FlaskForm):
         return {
             "title": self.title.data,
             "description": self.description.data or "",
+            "title_en": self.title_en.data or "",
+            "description_en": self.description_en.data or "",
             "place_id": self.place.data,
             "taken_on": self.taken_on.data,
         }
@@ -140,8 +175,8 @@ class NewEntryForm(EntryDetailsForm):
     submit = SubmitField(_l("Submit the entry"))
 
     def __init__(self, contest: Contest, *args, **kwargs) -> None:
+        self.categories = list(contest.categories)  # before the fields: chosen_category reads them
         super().__init__(contest, *args, **kwargs)
-        self.categories = list(contest.categories)
         self.category.choices = [(c.id, c.name) for c in self.categories]
         photo_accept = _accept(self._formats(CategoryKind.photo, CategoryKind.photo_series), PHOTO_FORMATS)
         self.photo.render_kw = self.photos.render_kw = {"accept": photo_accept}

@@ -199,6 +199,8 @@ def _entry_fields(entry: Entry) -> dict:
     return {
         "title": entry.title,
         "description": entry.description,
+        "title_en": entry.title_en,
+        "description_en": entry.description_en,
         "place": entry.place_id,
         "taken_on": entry.taken_on,
     }

@@ -14,6 +14,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from contest.entries.models import AssetKind, MediaAsset
+from contest.entries.texts import LocalText, in_language, localized
 from contest.gallery import pictures
 from contest.gallery.listing import CardRow
 from contest.gallery.pictures import Picture
@@ -32,10 +33,10 @@ _CARD_ASSETS = or_(
 @dataclass(frozen=True)
 class GalleryCard:
     code: str
-    title: str
+    title: LocalText  # in the visitor's language, else the Vietnamese one (marked as such)
     author_name: str
     category_name: str
-    place_name: str
+    place_name: LocalText
     kind: str
     photo_count: int
     vote_count: int | None
@@ -70,10 +71,10 @@ def _card(contest: GalleryContest, row: CardRow, assets: list) -> GalleryCard:
     category = contest.category(row.category_id)
     return GalleryCard(
         code=row.code,
-        title=row.title,
+        title=in_language({"vi": row.title, "en": row.title_en}),
         author_name=row.author_name,
         category_name=category.name,
-        place_name=contest.place(row.place_id).name,
+        place_name=localized(contest.place(row.place_id), "name"),
         kind=category.kind.value,
         photo_count=pictures.photo_count(assets),
         vote_count=row.vote_count,

@@ -31,6 +31,7 @@ class CardRow:
     id: int
     code: str
     title: str
+    title_en: str
     author_name: str
     category_id: int
     place_id: int
@@ -38,7 +39,15 @@ class CardRow:
 
     def card_key(self) -> tuple:
         """What the entry's kept card shows of this row: all of it but the count (filled in apart)."""
-        return (self.id, self.code, self.title, self.author_name, self.category_id, self.place_id)
+        return (
+            self.id,
+            self.code,
+            self.title,
+            self.title_en,
+            self.author_name,
+            self.category_id,
+            self.place_id,
+        )
 
 
 @dataclass(frozen=True)
@@ -125,6 +134,7 @@ def gallery_page(
                 r.id,
                 r.code,
                 r.title,
+                r.title_en,
                 r.full_name,
                 r.category_id,
                 r.place_id,

@@ -1,8 +1,9 @@
 """Which approved entries a gallery filter finds: its category and place, and its search.
 
-A search finds entries whose title or author's name contains the text, or, when the text
-is an entry's code (HNA25-0123), that entry alone. The statements select what a card shows,
-as plain rows (SQLAlchemy Core): the gallery builds no ORM object it does not show.
+A search finds entries whose title (Vietnamese or English) or author's name contains the
+text, or, when the text is an entry's code (HNA25-0123), that entry alone. The statements
+select what a card shows, as plain rows (SQLAlchemy Core): the gallery builds no ORM object
+it does not show.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ def approved_entries(contest_id: int, flt: GalleryFilter) -> Select:
             Entry.id,
             Entry.code,
             Entry.title,
+            Entry.title_en,
             User.full_name,
             Entry.category_id,
             Entry.place_id,
@@ -46,20 +48,21 @@ def approved_entries(contest_id: int, flt: GalleryFilter) -> Select:
 
 
 def _text_search(stmt: Select, q: str) -> Select:
-    """Entries whose title or author's name contains ``q`` (any case).
+    """Entries whose title, English title or author's name contains ``q`` (any case).
 
-    Each side is its own subquery on ``lower(entries.title)`` / ``lower(users.full_name)``,
-    the expressions of the trigram indexes (migration 0004) that PostgreSQL then uses; one
-    OR across the join would read every approved entry instead.
+    Each side is its own subquery on ``lower(entries.title)``, ``lower(entries.title_en)`` /
+    ``lower(users.full_name)``, the expressions of the trigram indexes (migrations 0004, 0018)
+    that PostgreSQL then uses; one OR across the join would read every approved entry instead.
     """
     pattern = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     titles = select(Entry.id).where(func.lower(Entry.title).like(pattern, escape="\\"))
+    english_titles = select(Entry.id).where(func.lower(Entry.title_en).like(pattern, escape="\\"))
     authors = (
         select(Entry.id)
         .join(User, User.id == Entry.author_id)
         .where(func.lower(User.full_name).like(pattern, escape="\\"))
     )
-    return stmt.where(Entry.id.in_(union(titles, authors).subquery().select()))
+    return stmt.where(Entry.id.in_(union(titles, english_titles, authors).subquery().select()))
 
 
 def matching_entries(contest_id: int, flt: GalleryFilter) -> Select:

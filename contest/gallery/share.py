@@ -90,6 +90,6 @@ def sharing(entry: Entry, fallback_description: str) -> Sharing:
         zalo_oa_id=current_app.config.get("ZALO_OA_ID", ""),
         zalo_sdk=ZALO_SDK,
         qr_url=url_for("gallery.qr_code", code=entry.code),
-        description=truncate(entry.description) or truncate(fallback_description),
+        description=truncate(entry.shown_description.text) or truncate(fallback_description),
         image=image,
     )

@@ -19,6 +19,18 @@
       el.classList.toggle("chosen", !!chosen && el.contains(chosen));
     });
     form.setAttribute("action", chosen ? action + "?category=" + encodeURIComponent(chosen.value) : action);
+    dateWords(kind);
+  }
+
+  // A video is filmed, a photo taken: the date field's label and help follow the category.
+  function dateWords(kind) {
+    var box = form.querySelector("[data-date-words]");
+    if (!box || kind === null) return;
+    var which = kind === "video" ? "video" : "photo";
+    var label = box.querySelector("label");
+    var help = box.querySelector(".help");
+    if (label) { label.textContent = box.getAttribute("data-" + which + "-label"); }
+    if (help) { help.textContent = box.getAttribute("data-" + which + "-help"); }
   }
 
   form.addEventListener("change", function (event) {
