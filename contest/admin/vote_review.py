@@ -28,6 +28,8 @@ ACTION_LABELS = {
     "entry.approved": _l("Entry approved"),
     "entry.rejected": _l("Entry rejected"),
     "entry.edited": _l("Entry edited by its author"),
+    "entry.featured": _l("Entry featured on the home page"),
+    "entry.unfeatured": _l("Entry no longer featured on the home page"),
     "vote.voided": _l("Vote voided"),
     "vote.restored": _l("Vote restored"),
 }
