@@ -62,6 +62,10 @@ extract-messages: $(STAMP)
 	$(BIN)/python translations/fill_english.py
 
 # --- running ------------------------------------------------------------------------
+# The development server's address, for links (contest.config: PUBLIC_BASE_URL's default).
+run seed worker: export FLASK_RUN_HOST := $(HOST)
+run seed worker: export FLASK_RUN_PORT := $(PORT)
+
 migrate: $(STAMP)
 	$(BIN)/alembic upgrade head
 

@@ -53,6 +53,20 @@ def _environment(env: dict) -> str:
     return name
 
 
+def _default_base_url(env: dict, env_name: str) -> str:
+    """Where links point when PUBLIC_BASE_URL is not set: in development, the address the
+    development server listens on (``make run PORT=5012`` passes FLASK_RUN_HOST and
+    FLASK_RUN_PORT), so that e-mails, share links, QR codes and the seed's output reach it."""
+    if env_name != "development":
+        return "http://127.0.0.1:5000"
+    host = env.get("FLASK_RUN_HOST") or "127.0.0.1"
+    if host in ("0.0.0.0", "::", "[::]"):  # every interface: this machine's own address reaches it
+        host = "127.0.0.1"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{_int(env, 'FLASK_RUN_PORT', 5000)}"
+
+
 def load_settings(env: dict | None = None) -> dict:
     """Return the settings as a plain dict (Flask config keys)."""
     env = dict(os.environ if env is None else env)
@@ -140,7 +154,7 @@ def load_settings(env: dict | None = None) -> dict:
         "PHOTO_RENDER_IN_CHILD": _bool(env.get("PHOTO_RENDER_IN_CHILD"), True),
         "PHOTO_RENDER_TIMEOUT_S": _int(env, "PHOTO_RENDER_TIMEOUT_S", 120),
         "PHOTO_RENDER_MAX_MEMORY_MB": _int(env, "PHOTO_RENDER_MAX_MEMORY_MB", 1024),
-        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL") or _default_base_url(env, env_name),
         # Zalo Official Account id: with one, the entry page loads Zalo's own share button.
         "ZALO_OA_ID": env.get("ZALO_OA_ID", ""),
         # How many reverse proxies (nginx, a load balancer) stand in front of the web processes.

@@ -59,7 +59,8 @@ def test_a_visitor_logs_in_votes_and_the_count_and_ranking_move(client, db, cont
     )
     assert response.status_code == 302 and response.location.endswith(f"/e/{entry.code}")
     text = page(client, entry)
-    assert "Thank you: your vote is counted." in text and "You voted for this entry." in text
+    assert "Thank you: your vote is counted." in text  # one vote per entry and day: the default
+    assert "You voted for this entry today. You can vote for it again tomorrow." in text
     assert count_votes(db, entry) == 1 and db.get(type(entry), entry.id).vote_count == 1
     vote = db.scalar(select(Vote).where(Vote.entry_id == entry.id))
     assert vote.since_view_ms is not None and vote.since_view_ms >= 0 and vote.ip_hash
@@ -165,7 +166,12 @@ def test_daily_quota_shows_votes_left(client, db, contest, voter):
     assert "You have 1 vote left today." in page(client, second)
     client.post(f"/e/{second.code}/vote")
     text = page(client, third)
-    assert "You have used your votes for today." in text and "Vote for this entry" not in text
+    # The box says what a vote refused now would say.
+    assert "You have used your 2 votes for today. You can vote again tomorrow." in text
+    assert "Vote for this entry" not in text
+    voted = page(client, second)
+    assert "You voted for this entry today. You can vote for it again tomorrow." in voted
+    assert "You have used your votes for today. You can vote again tomorrow." in voted
 
 
 class LimitedSite:

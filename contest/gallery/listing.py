@@ -150,11 +150,18 @@ def gallery_page(
 
 
 def vote_counts(cache: TTLCache, ttl_s: float, session: Session, ids: tuple[int, ...]) -> dict[int, int]:
-    """The vote counts of these entries (a page's cards), by id: one query by primary key,
-    kept ``ttl_s`` for the pages that show the same cards."""
-
-    def read() -> dict[int, int]:
-        rows = session.execute(select(Entry.id, Entry.vote_count).where(Entry.id.in_(ids)))
-        return dict(rows.all())
-
-    return cache.get_or_compute(("vote_counts", ids), ttl_s, read, size=lambda counts: 64 * len(counts))
+    """The vote counts of these entries (a page's cards), by id, as kept ``ttl_s``: one copy
+    per entry, so that every page showing an entry (the gallery's, the entry's own, its
+    votes.json) shows the same count. The missing ones are read in one query by primary key."""
+    found: dict[int, int] = {}
+    for entry_id in ids:
+        count = cache.get(("vote_count", entry_id)) if ttl_s > 0 else None
+        if count is not None:
+            found[entry_id] = count
+    missing = [entry_id for entry_id in ids if entry_id not in found]
+    if missing:
+        rows = dict(session.execute(select(Entry.id, Entry.vote_count).where(Entry.id.in_(missing))).all())
+        for entry_id, count in rows.items():
+            cache.put(("vote_count", entry_id), count, ttl_s, size=64)
+        found.update(rows)
+    return found

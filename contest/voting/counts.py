@@ -47,8 +47,21 @@ def vote_totals(session: Session, contest_id: int) -> tuple[int, int]:
 def live_ranking(
     session: Session, contest: Contest, category: Category | None, limit: int = 20
 ) -> list[Entry]:
-    """The most voted approved entries now, from the counters (for the public ranking page)."""
-    query = select(Entry).where(Entry.contest_id == contest.id, Entry.status == EntryStatus.approved)
+    """The most voted approved entries now, from the counters (for the public ranking page).
+
+    An entry without a vote holds no place: it is not listed."""
+    query = select(Entry).where(
+        Entry.contest_id == contest.id, Entry.status == EntryStatus.approved, Entry.vote_count > 0
+    )
     if category is not None:
         query = query.where(Entry.category_id == category.id)
     return list(session.scalars(query.order_by(Entry.vote_count.desc(), Entry.code).limit(limit)))
+
+
+def places(ranked: list[Entry]) -> list[tuple[int, Entry]]:
+    """(place, entry) down a ranking: entries with as many votes share a place (1, 2, 2, 4)."""
+    placed: list[tuple[int, Entry]] = []
+    for i, entry in enumerate(ranked):
+        tied = placed and placed[-1][1].vote_count == entry.vote_count
+        placed.append((placed[-1][0] if tied else i + 1, entry))
+    return placed

@@ -13,11 +13,13 @@ from flask_login import current_user, login_required
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from contest.auth.policy import session_login
+from contest.auth.policy import is_anonymous, session_login
 from contest.botcheck import bot_check_passes, vote_bot_check_widget
-from contest.contests.models import Contest, current_contest
+from contest.contests.models import Contest, VotePolicy, current_contest
 from contest.entries.models import Entry, EntryStatus
 from contest.extensions import db
+from contest.gallery import listing
+from contest.gallery.cache import caches, ttl_s
 from contest.ratelimit import counts_own_limits, within
 from contest.results.audience import monthly_awards
 from contest.voting import counts, eligibility, services, statement
@@ -67,23 +69,49 @@ def viewed_at(token: str | None, entry: Entry | BallotEntry) -> datetime | None:
 
 
 def vote_box(contest: Contest, entry: Entry) -> dict:
-    """What the vote button shows for the current visitor: its state, the count, the form."""
+    """What the vote button shows for the current visitor: its state, the count, the form.
+
+    The box says the same after a vote as on the page loaded again: the script puts the
+    "voted" state, rendered here beside the button (``votes_left_after``), in the button's
+    place."""
+    state = _state(contest, entry)
+    votes_left = (
+        services.votes_left_today(db.session, contest, current_user.id)
+        if current_user.is_authenticated
+        else None
+    )
     return {
         "entry": entry,
-        "state": _state(contest, entry),
-        "count": entry.vote_count if contest.vote_counts_visible() else None,
+        "state": state,
+        "refusal": _refusal_text(contest, state),
+        "count": _shown_count(entry) if contest.vote_counts_visible() else None,
         "closes_at": contest.voting_closes_at,
         "opens_at": contest.voting_opens_at,
-        "votes_left": (
-            services.votes_left_today(db.session, contest, current_user.id)
-            if current_user.is_authenticated
-            else None
-        ),
+        "daily": contest.vote_policy is not VotePolicy.once_per_entry,
+        "votes_left": votes_left,
+        "votes_left_after": max(0, votes_left - 1) if votes_left is not None else None,
         "form": VoteForm(formdata=None, view_token=view_token(entry)),
         "bot_check": vote_bot_check_widget(),
         "action": url_for("voting.vote", code=entry.code),
         "login_url": url_for("auth.login", next=request.path),
     }
+
+
+def _shown_count(entry: Entry) -> int:
+    """The count on the entry's page: a visitor's own page has the counter as it is; an
+    anonymous visitor's (a page shared between them) has the gallery's copy of it, no
+    newer nor older than the gallery's cards (contest.gallery.listing.vote_counts)."""
+    if not is_anonymous():
+        return entry.vote_count
+    shown = listing.vote_counts(caches().data, ttl_s(), db.session, (entry.id,))
+    return shown.get(entry.id, entry.vote_count)
+
+
+def _refusal_text(contest: Contest, state: str) -> str | None:
+    """What the box says in a state that refuses a vote: the refused vote's own message."""
+    if state not in services.REFUSALS or state in ("not_open", "voted", "not_votable"):
+        return None
+    return VoteRefused(state, count=contest.votes_per_day or 0).message
 
 
 def _state(contest: Contest | BallotContest, entry: Entry | BallotEntry) -> str:
@@ -250,10 +278,12 @@ def _answer(contest: BallotContest, entry: BallotEntry, *, message: str, status:
 
 @bp.get("/e/<code>/votes.json")
 def count(code: str):
-    """The entry's count for the page to refresh now and then (None while counts are hidden)."""
+    """The entry's count for the page to refresh now and then (None while counts are hidden):
+    the gallery's copy of it, as every anonymous page shows (shared caches keep this answer)."""
     contest = current_contest(db.session)
     entry = _public_entry(contest, code)
-    response = jsonify(count=entry.vote_count if contest.vote_counts_visible() else None)
+    shown = listing.vote_counts(caches().data, ttl_s(), db.session, (entry.id,)).get(entry.id)
+    response = jsonify(count=shown if contest.vote_counts_visible() else None)
     response.headers["Cache-Control"] = "public, max-age=10"
     return response
 
@@ -277,7 +307,7 @@ def ranking():
     visible = contest.vote_counts_visible()
     columns = (
         [
-            (category, counts.live_ranking(db.session, contest, category, limit=10))
+            (category, counts.places(counts.live_ranking(db.session, contest, category, limit=10)))
             for category in contest.categories
         ]
         if visible
