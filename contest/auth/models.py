@@ -46,10 +46,16 @@ class User(UserMixin, Base):
     email_verified_at: Mapped[datetime | None] = mapped_column(nullable=True)
     created_at: Mapped[datetime] = mapped_column(nullable=False, default=now_utc)
     last_login_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # When the address last changed: an e-mail change link names it, so the link works once.
+    email_changed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Deleted by its owner: a tombstone without name, address or usable password
+    # (contest.auth.account_services.delete_account); its votes still count.
+    deleted_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     # The login this object was loaded for (contest.auth.sessions): set at log-in and by the
     # loader; not a column (no annotation, so the mapping leaves it alone).
     login_session_id = None
+    login_seen_at = None  # when that login was last seen (contest.auth.account_sessions)
 
     @validates("email")
     def _set_canonical_email(self, _key: str, email: str) -> str:
@@ -100,6 +106,8 @@ class LoginSession(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
     remember: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     user_agent: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    # Moved forward at most every few minutes (contest.auth.account_sessions); None: not since log-in.
+    last_seen_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     def __repr__(self) -> str:
         return f"<LoginSession of user {self.user_id}>"

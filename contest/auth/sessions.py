@@ -74,14 +74,15 @@ def load_user(session: Session, login_id: str) -> User | None:
     if parsed is None:
         return None
     user_id, login_session_id = parsed
-    user = session.scalar(
-        select(User)
+    row = session.execute(
+        select(User, func.coalesce(LoginSession.last_seen_at, LoginSession.created_at))
         .join(LoginSession, LoginSession.user_id == User.id)
         .where(User.id == user_id, LoginSession.id == login_session_id, still_open(now_utc()))
-    )
-    if user is None or not user.is_active:
+    ).first()
+    if row is None or not row[0].is_active:
         return None
-    user.login_session_id = login_session_id
+    user = row[0]
+    user.login_session_id, user.login_seen_at = login_session_id, row[1]
     return user
 
 

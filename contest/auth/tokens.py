@@ -1,4 +1,4 @@
-"""Signed, expiring links sent by e-mail: confirm an address, reset a password.
+"""Signed, expiring links sent by e-mail: confirm an address, change it, reset a password.
 
 A token is signed with the application's SECRET_KEY and a salt per purpose, so a token
 made for one purpose is refused by the other. Its payload is readable (signed, not
@@ -18,6 +18,7 @@ from contest.auth.models import User
 VERIFY_EMAIL_SALT = "verify-email"
 RESET_PASSWORD_SALT = "reset-password"
 JUDGE_INVITATION_SALT = "judge-invitation"
+CHANGE_EMAIL_SALT = "change-email"
 
 
 class TokenProblem(enum.StrEnum):
@@ -64,6 +65,25 @@ def read_email_verification_token(token: str) -> tuple[int, str]:
     if not isinstance(payload.get("email"), str):
         raise TokenRejected(TokenProblem.invalid)
     return payload["uid"], payload["email"]
+
+
+def address_fingerprint(user: User) -> str:
+    """Changes whenever the address does, so an e-mail change link works once."""
+    changed = user.email_changed_at.isoformat() if user.email_changed_at else ""
+    return hashlib.sha256(f"{user.email_canonical}|{changed}".encode()).hexdigest()[:20]
+
+
+def email_change_token(user: User, new_email: str) -> str:
+    payload = {"uid": user.id, "email": new_email, "was": address_fingerprint(user)}
+    return _serializer(CHANGE_EMAIL_SALT).dumps(payload)
+
+
+def read_email_change_token(token: str) -> tuple[int, str, str]:
+    """(user id, new address, fingerprint of the address it replaces); raises TokenRejected."""
+    payload = _load(CHANGE_EMAIL_SALT, token, current_app.config["EMAIL_TOKEN_MAX_AGE_S"])
+    if not isinstance(payload.get("email"), str) or not isinstance(payload.get("was"), str):
+        raise TokenRejected(TokenProblem.invalid)
+    return payload["uid"], payload["email"], payload["was"]
 
 
 def password_reset_token(user: User) -> str:
