@@ -276,3 +276,18 @@ def test_a_cards_picture_does_not_repeat_its_links_title(client, db, contest, au
     link = re.search(r'<a class="gallery-card-link"[^>]*>(.*?)</a>', body, re.S).group(1)
     assert re.findall(r"<img[^>]*\balt=\"([^\"]*)\"", link) == [""]
     assert words(link) == "Hoa sen Kim Liên"  # the link's name: the title, once
+
+
+def test_the_category_choice_names_its_error_and_the_summary_reaches_it(client, db, contest, author):
+    log_in(client, author)
+    body = client.post(
+        "/entries/new", data={"title": "Hoa sen"}, content_type="multipart/form-data", headers=LANGS["en"]
+    ).get_data(as_text=True)
+
+    choices = re.findall(r"<input[^>]*name=\"category\"[^>]*>", body)
+    assert choices and all(
+        'aria-invalid="true"' in c and 'aria-describedby="category-errors"' in c for c in choices
+    )
+    assert re.search(r'<div id="category-errors"><p class="error">[^<]+</p>', body)
+    summary = body.split("data-error-summary>")[1].split("</div>")[0]
+    assert 'href="#category-0"' in summary and 'id="category-0"' in body
