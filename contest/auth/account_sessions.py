@@ -2,7 +2,7 @@
 
 A login is shown by a handle (a hash of its id), never by its id: the id is what its cookies
 carry. "Last seen" is moved forward at most every SEEN_EVERY, after the request's own
-transaction has ended (``touch_after_request``), so a page view writes nothing most of the time.
+transaction has ended (``touch``), so a page view writes nothing most of the time.
 """
 
 from __future__ import annotations
@@ -105,21 +105,25 @@ def end_device(session: Session, user_id: int, device_handle: str) -> str | None
 
 
 # --- last seen ----------------------------------------------------------------------------
-def touch_after_request(session: Session) -> None:
-    """Move the "last seen" of the request's login forward when it is older than SEEN_EVERY.
-
-    Called as the request ends: its own transaction is ended first (a rollback: what the view
-    meant to keep, it committed), so the write is alone in its short transaction. Requests that
-    loaded no account (most of the gallery's) write nothing.
-    """
+def login_to_touch() -> str | None:
+    """The request's login if its "last seen" is older than SEEN_EVERY, else None. Requests
+    that loaded no account (most of the gallery's) have none."""
     user = g.get("_login_user")
     seen_at = getattr(user, "login_seen_at", None)
     if seen_at is None or now_utc() - seen_at < SEEN_EVERY:
-        return
+        return None
+    return user.login_session_id
+
+
+def touch(session: Session, login_id: str) -> None:
+    """Move the login's "last seen" to now, as the request ends.
+
+    The request's own transaction is ended first (a rollback: what the view meant to keep, it
+    has committed), so the write is alone in its short transaction.
+    """
     session.rollback()
     session.execute(
-        update(LoginSession).where(LoginSession.id == user.login_session_id).values(last_seen_at=now_utc()),
+        update(LoginSession).where(LoginSession.id == login_id).values(last_seen_at=now_utc()),
         execution_options={"synchronize_session": False},
     )
     session.commit()
-    user.login_seen_at = None

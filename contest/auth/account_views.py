@@ -18,8 +18,9 @@ bp = Blueprint("account", __name__)
 
 @bp.teardown_app_request
 def _touch_login(exc: BaseException | None) -> None:
-    if exc is None:
-        account_sessions.touch_after_request(db.session)
+    login_id = account_sessions.login_to_touch() if exc is None else None
+    if login_id is not None:
+        account_sessions.touch(db.session, login_id)
 
 
 def _me():
