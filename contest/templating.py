@@ -19,6 +19,9 @@ def filesize(num_bytes: int | None) -> str:
 
 
 def init_app(app: Flask) -> None:
+    from contest.main import nav  # the menu's links
+
+    nav.init_app(app)
     app.jinja_env.globals.update(
         current_locale=lambda: str(get_locale() or "vi"),
         format_date=format_date,

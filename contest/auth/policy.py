@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from flask import abort, current_app, flash, g, redirect, request, session, url_for
-from flask_babel import gettext as _
+from flask import abort, current_app, g, redirect, request, session, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -44,7 +43,7 @@ def verified_entrant_required(view: Callable) -> Callable:
         if current_user.role is not Role.entrant:
             abort(403)
         if not current_user.is_verified:
-            flash(_("Please confirm your e-mail address before you submit an entry."), "error")
+            # That page is the one reminder (templates/auth/unverified.html), with nothing else.
             return redirect(url_for("auth.unverified"))
         return view(*args, **kwargs)
 
