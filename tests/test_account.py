@@ -14,6 +14,7 @@ from contest.audit.models import AuditEvent
 from contest.auth.account_sessions import SEEN_EVERY, describe_device, handle
 from contest.auth.models import LoginSession, User
 from contest.auth.tokens import CHANGE_EMAIL_SALT, address_fingerprint
+from contest.config import ROOT
 from contest.db import now_utc
 from contest.entries.models import Entry, EntryStatus
 from contest.extensions import db as db_ext
@@ -39,6 +40,7 @@ from tests.test_voting import SECRET, SIGNALS
 from worker.tasks import purge_media
 
 EN = {"Accept-Language": "en"}
+SCREENSHOTS = ROOT / ".artifacts" / "account"
 IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
 WINDOWS_EDGE = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36 Edg/124.0.0.0"
 
@@ -406,7 +408,9 @@ def test_access_matrix(request, client, db, method, route, role):
 # --- on a phone ------------------------------------------------------------------------------------
 @pytest.mark.browser
 def test_the_account_pages_on_a_phone(tmp_path, browser_page):
-    """390 px wide: the account page and the deletion page fit, and deleting works."""
+    """390 px wide: the account page and the deletion page fit, and deleting works. Their
+    screenshots are kept in .artifacts/account/."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     config = make_test_config(tmp_path, f"sqlite:///{tmp_path / 'site.sqlite'}")
     migrate(config["DATABASE_URL"])
     app = create_app(config)
@@ -425,9 +429,11 @@ def test_the_account_pages_on_a_phone(tmp_path, browser_page):
             page.goto(f"{url}/account/", wait_until="load")
             assert page.evaluate("document.documentElement.scrollWidth") <= 390
             assert page.get_by_text("this device").is_visible()
+            page.screenshot(path=str(SCREENSHOTS / "account-phone-en.png"), full_page=True)
             page.get_by_role("link", name="Delete my account…").click()
             page.wait_for_load_state("load")
             assert page.evaluate("document.documentElement.scrollWidth") <= 390
+            page.screenshot(path=str(SCREENSHOTS / "account-delete-phone-en.png"), full_page=True)
             page.fill("input[name=delete-password]", PASSWORD)
             page.check("input[name=delete-understood]")
             page.get_by_role("button", name="Delete my account for good").click()
