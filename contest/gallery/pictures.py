@@ -50,6 +50,16 @@ class VideoSource:
     width: int | None
     height: int | None
 
+    @property
+    def lines(self) -> int:
+        """Its height in pixels (the 720 of 720p): the player's menu lists the best first."""
+        return self.height or 0
+
+    @property
+    def name(self) -> str:
+        """What the player's menu calls it: its label (720p), else its lines."""
+        return self.label or (f"{self.height}p" if self.height else "")
+
 
 def _by_kind(assets: Iterable[MediaAsset], position: int) -> dict[AssetKind, MediaAsset]:
     return {a.kind: a for a in assets if a.position == position and a.label == ""}

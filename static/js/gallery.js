@@ -1,33 +1,8 @@
-// The entry page: zoom, the photo series' prev/next, and the share buttons.
+// The entry page: the photo series' prev/next and the share buttons (the zoom: viewer.js).
 // Without JavaScript every part still works: the image links to its 1600 px JPEG, the
 // series' arrows are anchors, the link to share is in a visible field.
 (function () {
   "use strict";
-
-  // --- zoom: a tap shows the full-size image over the page, another tap closes it ----------
-  function setZoom(link, on) {
-    link.classList.toggle("zoomed", on);
-    document.body.classList.toggle("has-zoom", on);
-    link.setAttribute("aria-expanded", on ? "true" : "false");
-    // Ask for the largest candidate while zoomed (a phone would otherwise keep the small one).
-    link.querySelectorAll("img, source").forEach(function (el) {
-      if (!el.dataset.sizes) el.dataset.sizes = el.getAttribute("sizes") || "";
-      if (el.dataset.sizes) el.setAttribute("sizes", on ? "1600px" : el.dataset.sizes);
-    });
-  }
-
-  document.querySelectorAll("[data-zoom]").forEach(function (link) {
-    link.setAttribute("role", "button");
-    link.setAttribute("aria-expanded", "false");
-    link.addEventListener("click", function (event) {
-      event.preventDefault();
-      setZoom(link, !link.classList.contains("zoomed"));
-    });
-  });
-  document.addEventListener("keydown", function (event) {
-    if (event.key !== "Escape") return;
-    document.querySelectorAll("[data-zoom].zoomed").forEach(function (link) { setZoom(link, false); });
-  });
 
   // --- photo series: the arrows scroll the track instead of jumping the page -----------------
   document.querySelectorAll("[data-series]").forEach(function (series) {
@@ -47,8 +22,16 @@
         event.preventDefault();
         const target = document.getElementById(arrow.getAttribute("href").slice(1));
         go(slides.indexOf(target));
+        keepFocus(target, arrow.classList.contains("series-next"));
       });
     });
+    // The arrow pressed scrolls out of sight with its slide: the focus moves to the same arrow
+    // on the slide shown (or the other one at either end), so that the keyboard goes on.
+    function keepFocus(slide, forward) {
+      const same = slide.querySelector(forward ? ".series-next" : ".series-prev");
+      const arrow = same || slide.querySelector("[data-series-go]");
+      if (arrow) arrow.focus({ preventScroll: true });
+    }
     track.addEventListener("keydown", function (event) {
       if (event.key === "ArrowRight") { event.preventDefault(); go(current() + 1); }
       if (event.key === "ArrowLeft") { event.preventDefault(); go(current() - 1); }
