@@ -86,14 +86,21 @@ def chromium():
         browser.close()
 
 
-@pytest.fixture
-def browser_page(chromium, request, tmp_path) -> Iterator[BrowserPage]:
-    context = chromium.new_context(viewport=PHONE, locale="en-US")
+def watched_page(context) -> BrowserPage:
+    """A new page of ``context`` whose console, script errors and policy violations are recorded."""
     context.add_init_script(_WATCH_VIOLATIONS)
     page = context.new_page()
     watched = BrowserPage(page)
     page.on("console", lambda message: watched.console.append(message.text))
     page.on("pageerror", lambda error: watched.errors.append(str(error)))
+    return watched
+
+
+@pytest.fixture
+def browser_page(chromium, request, tmp_path) -> Iterator[BrowserPage]:
+    context = chromium.new_context(viewport=PHONE, locale="en-US")
+    watched = watched_page(context)
+    page = watched.page
     yield watched
     report = getattr(request.node, "report_call", None)
     if report is not None and report.failed:

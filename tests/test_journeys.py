@@ -1,0 +1,370 @@
+"""Issue 17's journeys in headless Chromium, on a phone (390x844) and a laptop (1280x800), in vi and en.
+
+A visitor, a new entrant, an organizer and a voter go through the site as they would; every page
+they see is checked by tests/journeys_support.py (no wider than the screen, no script error nor
+policy violation, no serious or critical axe-core violation) and kept as a screenshot in
+.artifacts/journeys/. One app on a migrated SQLite database of its own, with the demo gallery
+(real renditions made by the worker's code), is served for the whole module.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlparse
+
+import pytest
+from sqlalchemy import select
+
+from contest import create_app
+from contest.contests.demo import DEMO_ENTRIES
+from contest.contests.services import seed_demo
+from contest.entries.models import Entry, EntryStatus
+from contest.extensions import db
+from tests.browser import live_server, watched_page
+from tests.journeys_support import (
+    LOCALES,
+    SIZES,
+    Journey,
+    approve,
+    contest_in_phase,
+    entry_codes,
+    pending_entry,
+    read_as_people_do,
+    run_pending_jobs,
+    screen_box,
+    verified_user,
+    visible_focus,
+)
+from tests.support import PASSWORD, make_test_config, migrate, wallpaper
+from worker import demo_gallery
+
+pytestmark = pytest.mark.browser
+ORGANIZER = ("organizer@demo.happynghean.vn", "demo-organizer-2025")
+JUDGE = ("judge@demo.happynghean.vn", "demo-judge-2025")
+# Three photos, a series and a video of the demo gallery: a gallery that fills a phone's screen,
+# made in a fraction of the time all of it takes.
+SHOWN = [
+    *[d for d in DEMO_ENTRIES if d.category == "photo"][:3],
+    *[d for d in DEMO_ENTRIES if d.category != "photo"][::2],
+]
+COMBOS = [(size, lang) for size in SIZES for lang in LOCALES]
+ENGLISH_TITLE = "Sunrise over the Lam river"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """(app, base URL): the demo contest and its gallery, served on loopback."""
+    folder = tmp_path_factory.mktemp("journeys")
+    config = make_test_config(folder, f"sqlite:///{folder / 'site.sqlite'}")
+    migrate(config["DATABASE_URL"])
+    app = create_app(config)
+    with app.app_context(), pytest.MonkeyPatch.context() as patch:
+        patch.setattr(demo_gallery, "DEMO_ENTRIES", SHOWN)
+        seed = seed_demo(db.session)
+        demo_gallery.seed_demo_gallery(db.session, seed.contest, with_video=True)
+        db.session.commit()
+    with live_server(app) as url:
+        yield app, url
+    app.extensions["db"].dispose()
+
+
+@pytest.fixture
+def journey(chromium, site, request, size, lang):
+    """A fresh browser context at ``size`` whose browser asks for ``lang``."""
+    _app, url = site
+    context = chromium.new_context(viewport=SIZES[size], locale=LOCALES[lang])
+    name = request.node.originalname.removeprefix("test_").removesuffix("_journey")
+    watched = watched_page(context)
+    watched.page.set_default_timeout(10_000)
+    yield Journey(watched, url, name, size, lang)
+    context.close()
+
+
+# --- the visitor ------------------------------------------------------------------------------
+@pytest.mark.parametrize(("size", "lang"), COMBOS)
+def test_visitor_journey(site, journey, size, lang):
+    app, _url = site
+    codes = entry_codes(app)
+    page = journey.page
+    journey.go("/", "home")
+    assert page.locator("main h1").first.is_visible()
+    assert journey.small_targets("header") == [], "header tap targets under 44 px"
+
+    journey.go("/gallery", "gallery")
+    assert journey.small_targets("header") == [], "header tap targets under 44 px"
+    if size == "phone":
+        photo = screen_box(page, ".gallery-card img")
+        assert photo["height"] > 0 and photo["bottom"] <= photo["screen"], (
+            f"first photo not on screen: {photo}"
+        )
+
+    with page.expect_navigation(wait_until="load"):
+        page.locator(f".gallery-card a[href$='/e/{codes['photo']}']").first.click()
+    journey.check("entry")
+    open_and_close_zoom(journey, by_keyboard=False)
+
+    journey.go(f"/e/{codes['video']}", "video")
+    journey.go("/rules", "rules")
+
+
+def open_and_close_zoom(journey: Journey, *, by_keyboard: bool) -> None:
+    """Zoom opens as a dialog with the picture fitted to the screen, and closes back to its opener."""
+    page = journey.page
+    opener = page.locator("[data-zoom]").first
+    if by_keyboard:
+        tab_to(page, "[data-zoom]")
+        page.keyboard.press("Enter")
+    else:
+        opener.click()
+    dialog = page.locator("[role=dialog]:visible, dialog[open]").first
+    dialog.wait_for(state="visible")
+    picture = dialog.locator("img:visible").first
+    picture.wait_for(state="visible")
+    page.wait_for_timeout(400)  # the opening animation
+    box = picture.bounding_box()
+    screen = SIZES[journey.size]
+    assert box["width"] <= screen["width"] + 1 and box["height"] <= screen["height"] + 1, box
+    assert page.evaluate(
+        "document.activeElement && !!document.activeElement.closest('[role=dialog], dialog')"
+    )
+    journey.check("zoom")
+    page.keyboard.press("Escape")
+    dialog.wait_for(state="hidden")
+    assert page.evaluate("document.activeElement.matches('[data-zoom]')"), "focus back on the picture"
+
+
+def tab_to(page, selector: str, presses: int = 60) -> None:
+    """Press Tab until ``selector`` has the focus, as a keyboard user would."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement && document.activeElement.matches(s)", selector):
+            return
+    pytest.fail(f"{selector} never got the focus after {presses} presses of Tab")
+
+
+# --- the new entrant -------------------------------------------------------------------------
+@pytest.mark.parametrize(("size", "lang"), COMBOS)
+def test_entrant_journey(site, journey, size, lang):
+    app, _url = site
+    page = journey.page
+    email = f"new-{size}-{lang}@example.com"
+    journey.go("/account/register", "register")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=password_confirm]", PASSWORD)
+    page.fill("input[name=full_name]", "Hồ Thị Thu" if lang == "vi" else "Jane Walker")
+    page.select_option("select[name=country]", "VN" if lang == "vi" else "GB")
+    page.fill("input[name=birth_year]", "1992")
+    with page.expect_navigation(wait_until="load"):
+        page.locator("main form [type=submit]").last.click()
+    journey.check("registered")
+
+    confirm_email(journey, email)
+    code = submit_photo(journey, app)
+    run_pending_jobs(app)
+
+    journey.go("/entries/mine", "my entries")
+    open_from_my_entries(journey, code, "preview")
+    assert page.locator("[data-share-url], img.qr-code").count() == 0, "a preview offers no sharing"
+
+    approve(app, code)
+    journey.go("/entries/mine", "my entries approved")
+    open_from_my_entries(journey, code, "public entry")
+    assert page.locator("[data-share-url]").count() == 1, "the public page offers its link"
+
+
+def confirm_email(journey: Journey, email: str) -> None:
+    """Follow the link of the confirmation e-mail from the development mailbox."""
+    page = journey.page
+    journey.go("/dev/mailbox/", "mailbox")
+    mail = page.locator("article, li, tr, section").filter(has_text=email).first
+    link = mail.locator("a[href*='/account/verify/']").first.get_attribute("href")
+    journey.go(urlparse(link).path, "e-mail confirmed")
+    journey.fill_login(email, PASSWORD)
+    journey.check("logged in")
+
+
+def submit_photo(journey: Journey, app) -> str:
+    """A real 5120x2880 photograph through the new-entry form; the new entry's code."""
+    page = journey.page
+    journey.go("/entries/new", "new entry")
+    page.locator("input[name=category][data-kind=photo]").check()
+    page.set_input_files("input[name=photo]", str(wallpaper("Volna")))
+    page.fill("input[name=title]", "Bình minh trên sông Lam")
+    page.select_option("select[name=place]", index=1)
+    page.fill("input[name=taken_on]", "2024-05-01")
+    for name in ("accept_own_work", "accept_promo_use", "accept_not_awarded"):
+        page.check(f"input[name={name}]")
+    with page.expect_navigation(wait_until="load"):
+        page.locator("#new-entry [type=submit]").last.click()
+    journey.check("submitted")
+    assert page.url.rstrip("/").split("/")[-1] != "new", "the form came back"
+    with app.app_context():
+        return db.session.scalars(select(Entry.code).order_by(Entry.id.desc())).first()
+
+
+def open_from_my_entries(journey: Journey, code: str, step: str) -> None:
+    page = journey.page
+    with page.expect_navigation(wait_until="load"):
+        page.locator(f"main a[href$='/e/{code}']").first.click()
+    assert urlparse(page.url).path == f"/e/{code}"
+    journey.check(step)
+
+
+# --- the organizer ---------------------------------------------------------------------------
+ORGANIZER_PAGES = [
+    ("/admin/", "organizer home"),
+    ("/admin/results/", "results"),
+    ("/admin/results/prizes", "prizes"),
+    ("/admin/results/awards", "awards"),
+    ("/admin/results/exports", "exports"),
+    ("/admin/jury/", "jury rounds"),
+    ("/admin/votes", "votes"),
+    ("/admin/flags", "flags"),
+    ("/admin/audit", "audit"),
+    ("/admin/votes/clusters", "vote clusters"),
+    ("/admin/audience", "audience"),
+    ("/admin/contests/1/edit", "contest settings"),
+    ("/admin/categories/1/edit", "category settings"),
+    ("/admin/jury/contests/1/judges", "judges"),
+    ("/admin/jury/contests/1/rounds/new", "new round"),
+]
+
+
+@pytest.mark.parametrize(("size", "lang"), COMBOS)
+def test_organizer_journey(site, journey, size, lang):
+    app, _url = site
+    page = journey.page
+    code = pending_entry(app, f"Chờ duyệt {size} {lang}")
+    journey.log_in(*ORGANIZER)
+    journey.go(f"/language/{lang}?next=/admin/", "language chosen")  # the demo organizer reads Vietnamese
+    journey.go("/admin/entries?status=pending_review", "entries to review")
+    card = page.locator("main li, main article, main tr").filter(has_text=code).last
+    with page.expect_navigation(wait_until="load"):
+        card.locator("form[action$='/approve'] [type=submit]").click()
+    journey.check("approved")
+    with app.app_context():
+        assert db.session.scalar(select(Entry.status).where(Entry.code == code)) is EntryStatus.approved
+    # axe-core once per page and screen size (phone in Vietnamese, laptop in English): the
+    # pages' structure and colours do not change with the language, and the tour is long.
+    audited = (size, lang) in (("phone", "vi"), ("laptop", "en"))
+    for path, step in ORGANIZER_PAGES:
+        journey.go(path, step, axe=audited)
+
+
+@pytest.mark.parametrize(("size", "lang"), [("phone", "vi"), ("laptop", "en")])
+def test_judge_journey(site, journey, size, lang):
+    journey.log_in(*JUDGE)
+    journey.go(f"/language/{lang}?next=/jury/", "jury")
+
+
+# --- the voter -------------------------------------------------------------------------------
+@pytest.mark.parametrize(("size", "lang"), COMBOS)
+def test_voter_journey(site, journey, size, lang):
+    app, _url = site
+    page = journey.page
+    email = f"voter-{size}-{lang}@example.com"
+    verified_user(app, email, lang)
+    journey.log_in(email, PASSWORD)
+    journey.check("logged in")
+    journey.go("/gallery", "gallery")
+    with page.expect_navigation(wait_until="load"):
+        page.locator(".gallery-card a").first.click()
+    journey.check("entry")
+    assert journey.small_targets(".vote-box") == [], "vote box tap targets under 44 px"
+    page.locator(".vote-button").click()
+    message = page.locator("[data-vote-message]")
+    message.wait_for(state="visible")
+    page.wait_for_function("() => document.querySelector('[data-vote-message]').textContent.trim() !== ''")
+    after_click = page.inner_text(".vote-box")
+    journey.check("voted")
+    page.reload(wait_until="load")
+    journey.check("voted, reloaded")
+    after_reload = page.inner_text(".vote-box")
+    assert page.locator(".vote-button").count() == 0
+    assert said(after_click) & said(after_reload), (after_click, after_reload)
+
+
+def said(box_text: str) -> set[str]:
+    """The sentences of the vote box, without its count."""
+    return {s.strip() for s in re.split(r"[.\n]", box_text) if s.strip() and not re.search(r"\d", s)}
+
+
+# --- the keyboard ----------------------------------------------------------------------------
+@pytest.mark.parametrize(("size", "lang"), [("laptop", "vi"), ("laptop", "en"), ("phone", "en")])
+def test_keyboard_journey(site, journey, size, lang):
+    """Tab to the vote button, vote with Enter; open the zoom with the keyboard, close it with Escape."""
+    app, _url = site
+    page = journey.page
+    email = f"keyboard-{size}-{lang}@example.com"
+    verified_user(app, email, lang)
+    journey.log_in(email, PASSWORD)
+    journey.go(f"/e/{entry_codes(app)['photo']}", "entry")
+    tab_to(page, ".vote-button")
+    ring = journey.focus_ring()
+    journey.screenshot("vote button focused")
+    assert visible_focus(ring), f"no visible focus on the vote button: {ring}"
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.querySelector('[data-vote-message]').textContent.trim() !== ''")
+    focused = page.evaluate("document.activeElement && document.activeElement.closest('.vote-box') !== null")
+    assert focused, "focus stays in the vote box after the vote"
+    journey.check("voted by keyboard")
+
+    page.evaluate("window.scrollTo(0, 0); document.activeElement.blur()")
+    tab_to(page, "[data-zoom]")
+    ring = journey.focus_ring()
+    journey.screenshot("picture focused")
+    assert visible_focus(ring), f"no visible focus on the picture: {ring}"
+    page.evaluate("document.activeElement.blur()")
+    open_and_close_zoom(journey, by_keyboard=True)
+
+
+# --- the English visitor ----------------------------------------------------------------------
+@pytest.mark.parametrize(("size", "lang"), [("phone", "en"), ("phone", "vi")])
+def test_english_title_journey(site, journey, size, lang):
+    app, _url = site
+    page = journey.page
+    with app.app_context():
+        entry = db.session.scalar(select(Entry).where(Entry.code == entry_codes(app)["photo"]))
+        entry.title_en = ENGLISH_TITLE
+        vietnamese, code = entry.title, entry.code
+        db.session.commit()
+    shown, hidden = (ENGLISH_TITLE, vietnamese) if lang == "en" else (vietnamese, ENGLISH_TITLE)
+    journey.go("/gallery", "gallery")
+    card = page.locator(f".gallery-card:has(a[href$='/e/{code}'])")
+    assert shown in card.inner_text() and hidden not in card.inner_text()
+    with page.expect_navigation(wait_until="load"):
+        card.locator("a").first.click()
+    journey.check("entry")
+    assert page.inner_text("main h1").strip() == shown
+    assert page.locator("meta[property='og:title']").get_attribute("content").startswith(shown)
+
+
+# --- the home page through the contest's phases ---------------------------------------------
+# phase: the contest's dates in days from now (submissions, votes, results), the phase's words
+# (vi, en), and the next date the countdown counts to (None: no countdown once results are out).
+PHASES = {
+    "submitting": (((-10, 12), (13, 40), 50), ("gửi", "submi"), 0),
+    "voting": (((-40, -10), (-5, 12), 50), ("bình chọn", "vot"), 1),
+    "judging": (((-60, -40), (-30, -10), 12), ("chấm", "judg"), 2),
+    "results": (((-90, -60), (-50, -30), -2), ("kết quả", "result"), None),
+}
+
+
+@pytest.mark.parametrize(("size", "lang"), [("phone", "vi"), ("laptop", "en")])
+@pytest.mark.parametrize("phase", list(PHASES))
+def test_home_phase_journey(site, journey, phase, size, lang):
+    app, _url = site
+    days, words, counted = PHASES[phase]
+    with contest_in_phase(app, *days, published=phase == "results") as dates:
+        journey.go("/", f"home {phase}")
+        text = journey.page.inner_text("main")
+        word = words[0] if lang == "vi" else words[1]
+        assert word in text.lower(), f"{phase}: {word!r} not on the home page"
+        if counted is not None:
+            left = r"còn 1[23] ngày" if lang == "vi" else r"1[23] days left"
+            assert re.search(left, text), f"{phase}: no countdown on the home page"
+            written = read_as_people_do(dates[counted], lang)
+            assert any(date in text for date in written), f"{phase}: none of {written} on the home page"
+        if phase == "results":
+            journey.go("/results", "results")
