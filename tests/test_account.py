@@ -246,6 +246,7 @@ def test_email_change_is_rate_limited(limited):
 def test_devices_are_listed_and_one_is_logged_out(client, db, entrant):
     phone = open_login(db, entrant)
     db.get(LoginSession, phone).user_agent = IPHONE
+    db.get(LoginSession, phone).created_at = now_utc() - timedelta(hours=2, minutes=5)
     laptop = open_login(db, entrant)
     db.get(LoginSession, laptop).user_agent = WINDOWS_EDGE
     db.commit()
@@ -256,6 +257,7 @@ def test_devices_are_listed_and_one_is_logged_out(client, db, entrant):
     assert "You are logged in on 3 devices." in page
     assert "Safari on iPhone" in page and "Edge on Windows" in page and "this device" in page
     assert phone not in page and laptop not in page  # the ids stay in the cookies
+    assert "last seen 2 hours ago" in page
     ended = client.post(f"/account/devices/{handle(phone)}/log-out", headers=EN, follow_redirects=True)
     assert "That device is logged out." in ended.text and "You are logged in on 2 devices." in ended.text
     db.expire_all()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, session, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, format_timedelta
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
@@ -11,6 +11,7 @@ from contest.auth import account_email, account_services, account_sessions, serv
 from contest.auth.account_forms import ChangeEmailForm, DeleteAccountForm, DetailsForm
 from contest.auth.forms import ChangePasswordForm
 from contest.auth.tokens import TokenRejected
+from contest.db import now_utc
 from contest.extensions import db, limiter
 
 bp = Blueprint("account", __name__)
@@ -34,9 +35,11 @@ def _page(**forms):
     forms.setdefault("email_form", ChangeEmailForm(formdata=None))
     forms.setdefault("password_form", ChangePasswordForm(formdata=None))
     devices = account_sessions.devices(db.session, user.id, user.login_session_id)
+    now = now_utc()
     return render_template(
         "auth/account.html",
         devices=devices,
+        ago=lambda when: format_timedelta(when - now, add_direction=True),
         open_logins=len(devices),
         may_delete=account_services.may_delete(user),
         **forms,
