@@ -382,6 +382,17 @@ def test_deleting_needs_the_password_and_the_tick(client, db, entrant):
     assert entrant.active and entrant.deleted_at is None and entrant.email == "entrant@example.com"
 
 
+def test_an_entrant_still_cannot_withdraw_a_rejected_entry(client, db, contest, entrant):
+    """Only deleting the account withdraws a rejected entry: it keeps its place under the limits."""
+    rejected = make_entry(db, contest, entrant, status=EntryStatus.rejected)
+    approved = make_entry(db, contest, entrant)
+    log_in(client, entrant)
+    assert client.post(f"/entries/{approved.code}/withdraw").status_code == 302
+    client.post(f"/entries/{rejected.code}/withdraw")
+    db.expire_all()
+    assert (approved.status, rejected.status) == (EntryStatus.withdrawn, EntryStatus.rejected)
+
+
 # --- access ---------------------------------------------------------------------------------------
 # (method, route) -> status for (anonymous, entrant, judge, organizer). Empty forms: the page
 # again with its messages; an unknown device: 404; a bad link: 400 for anyone.
