@@ -22,6 +22,7 @@ from contest.contests.services import seed_demo
 from contest.entries.models import Entry
 from contest.extensions import db as site_db
 from tests.browser import live_server, watched_page
+from tests.journeys_support import AXE_SOURCE
 from tests.support import create_user, make_entry, make_test_config, migrate
 from tests.test_gallery import EN, add_video_renditions, tags
 from worker import demo_gallery
@@ -29,6 +30,12 @@ from worker import demo_gallery
 SIZES = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1280, "height": 800}}
 DIALOG = ".pswp[role=dialog]"
 FOCUS_IN_DIALOG = "() => !!document.activeElement.closest('.pswp')"
+_RUN_AXE_ON = """async (selector) => {
+  const result = await axe.run({include: [[selector]]}, {resultTypes: ["violations"]});
+  return result.violations
+    .filter(v => v.impact === "serious" || v.impact === "critical")
+    .map(v => v.id + " (" + v.impact + "): " + v.nodes.slice(0, 5).map(n => n.target.join(" ")).join(" | "));
+}"""
 
 
 def first_of(category: str):
@@ -68,6 +75,13 @@ def open_entry(watched, url: str, code: str):
     return page
 
 
+def axe_on(page, selector: str) -> list[str]:
+    """axe-core's serious and critical findings in the part of the page under ``selector``."""
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(AXE_SOURCE)
+    return page.evaluate(_RUN_AXE_ON, selector)
+
+
 def wait_for_picture(page) -> dict:
     """The zoom's picture once loaded (not its placeholder): its box on the screen."""
     page.wait_for_function(
@@ -102,6 +116,7 @@ def test_a_click_opens_the_zoom_fitted_and_escape_returns_the_focus(site, viewer
     assert dialog.get_attribute("aria-label") == "Photo viewer"
     assert_fitted(wait_for_picture(page), page.viewport_size)
     assert page.evaluate(FOCUS_IN_DIALOG)
+    assert axe_on(page, ".pswp") == []
     for _ in range(8):  # the close and zoom buttons, then round again: never out to the page
         page.keyboard.press("Tab")
         assert page.evaluate(FOCUS_IN_DIALOG)
@@ -240,6 +255,10 @@ def test_the_player_offers_its_qualities_best_first_and_switches(site, viewer):
     assert [items.nth(i).get_attribute("aria-checked") for i in range(2)] == ["true", "false"]
     assert page.evaluate("document.activeElement.dataset.label") == "720p"
     assert video.evaluate("v => v.videoHeight") == 720
+    menu = page.locator("[data-quality-menu]").bounding_box()
+    assert menu["x"] >= 0 and menu["x"] + menu["width"] <= page.viewport_size["width"]  # inside the screen
+    assert all(items.nth(i).bounding_box()["height"] >= 44 for i in range(2))
+    assert axe_on(page, "[data-player]") == []
 
     video.evaluate("v => { v.muted = true; return v.play(); }")
     page.keyboard.press("ArrowDown")
@@ -292,3 +311,38 @@ def test_the_menu_lists_the_renditions_best_first(client, db, contest, author, s
     assert [item["aria-checked"] for item in menu] == ["false", "true", "false"]
     assert {item["data-src"] for item in menu} == {source["src"] for source in sources}
     assert tags(response, "div", **{"data-quality": ""})[0].get("hidden") == ""  # shown by the script
+
+
+@pytest.mark.browser
+def test_a_pinch_zooms_the_picture_in(site, chromium):
+    """Two fingers moving apart on a touch screen (DevTools' touch events) enlarge the picture."""
+    url, codes = site
+    context = chromium.new_context(viewport=SIZES["phone"], has_touch=True, is_mobile=True, locale="en-US")
+    watched = watched_page(context)
+    try:
+        page = open_entry(watched, url, codes["photo"])
+        page.locator("a[data-zoom]").tap()
+        page.locator(DIALOG).wait_for()
+        fitted = wait_for_picture(page)
+
+        pinch(page, center=(195, 422), start=30, end=150)
+        page.wait_for_timeout(600)
+        assert current_box(page)["width"] > fitted["width"] * 1.5
+        assert watched.problems() == []
+    finally:
+        context.close()
+
+
+def pinch(page, center: tuple[int, int], start: int, end: int, steps: int = 10) -> None:
+    cdp = page.context.new_cdp_session(page)
+    x, y = center
+
+    def fingers(gap: float) -> list[dict]:
+        return [{"x": x - gap, "y": y, "id": 0}, {"x": x + gap, "y": y, "id": 1}]
+
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": fingers(start)})
+    for step in range(1, steps + 1):
+        gap = start + (end - start) * step / steps
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": fingers(gap)})
+        page.wait_for_timeout(16)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
