@@ -46,6 +46,14 @@ def no_overflow(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
+def small_targets(page) -> list[str]:
+    """The vote box's links and buttons under 44 px high."""
+    return page.evaluate(
+        "[...document.querySelectorAll('.vote-box a, .vote-box button')]"
+        ".filter(e => e.getBoundingClientRect().height < 44).map(e => e.textContent.trim())"
+    )
+
+
 @pytest.mark.parametrize("lang", ["en", "vi"])
 def test_a_vote_by_keyboard_keeps_focus_and_a_reload_says_the_same(site, browser_page, lang):
     url, codes = site
@@ -53,9 +61,10 @@ def test_a_vote_by_keyboard_keeps_focus_and_a_reload_says_the_same(site, browser
     log_in(page, url)
     page.goto(f"{url}/language/{lang}?next=/", wait_until="load")
     page.goto(f"{url}/e/{codes[lang]}", wait_until="load")
+    assert small_targets(page) == []
     page.focus(".vote-button")
     page.keyboard.press("Enter")
-    page.wait_for_function("document.querySelector('[data-vote-message]').textContent.length > 0")
+    page.wait_for_selector("[data-vote-message]:not(:empty)")
 
     focused = page.evaluate("document.activeElement.matches('[data-vote-message]')")
     said = page.inner_text("[data-vote-state]")
@@ -65,11 +74,12 @@ def test_a_vote_by_keyboard_keeps_focus_and_a_reload_says_the_same(site, browser
     assert {"en": "again tomorrow", "vi": "vào ngày mai"}[lang] in said
     assert {"en": "your vote is counted", "vi": "bình chọn"}[lang] in message
     assert page.inner_text("[data-vote-count]") == "1"
-    assert no_overflow(page)
+    assert page.inner_text(".vote-count") == {"en": "1 vote", "vi": "1 lượt bình chọn"}[lang]
+    assert no_overflow(page) and small_targets(page) == []
 
     page.reload(wait_until="load")
     assert page.inner_text("[data-vote-state]") == said
-    assert page.inner_text("[data-vote-count]") == "1"
+    assert page.inner_text(".vote-count") == {"en": "1 vote", "vi": "1 lượt bình chọn"}[lang]
     assert browser_page.problems() == []
 
 

@@ -7,6 +7,7 @@
   const box = document.querySelector("[data-vote-box]");
   if (!box) return;
   const countEl = box.querySelector("[data-vote-count]");
+  const wordEl = box.querySelector("[data-vote-word]");
   const messageEl = box.querySelector("[data-vote-message]");
   const stateEl = box.querySelector("[data-vote-state]");
   const form = box.querySelector("[data-vote-form]");
@@ -16,6 +17,7 @@
   function show(count) {
     if (!countEl || typeof count !== "number" || count < floor) return;
     countEl.textContent = count.toLocaleString(document.documentElement.lang || "vi");
+    if (wordEl) wordEl.textContent = count === 1 ? wordEl.dataset.one : wordEl.dataset.other;
   }
 
   function announce(text) {
