@@ -18,6 +18,8 @@ database made for the bench (``contest_bench``, dropped and created again at eac
     as it is in a browser; the gallery's caches are on (contest.gallery.cache: a page lives as
     long as its cards, 5 minutes here, unless the contest's public version moves on; its vote
     counts are filled in from a copy read again every GALLERY_CACHE_S, 15 s);
+  - the home page (``/``), same visitors, kept like the gallery's pages (home_rps_ratio);
+    then, once, what a phone downloads for its first screen (bench.home: home_first_view_kb);
   - an entry page (``/e/<code>``) over all entries, same visitors (reported, no target);
   - votes: ``POST /e/<code>/vote`` (``Accept: application/json``) as 400 verified voters
     (plain entrants, authors of no entry) logged in beforehand through the real login form
@@ -63,6 +65,8 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.home import PIXEL_RATIO
+from bench.home import first_view as home_first_view
 from bench.web_data import Loaded, Shape, counts_consistent
 from bench.web_large import LARGE, TALLY_ROUNDS, VOTES_PER_S, large_phase
 from bench.web_media import OBJECT_ENTRIES, check_media_urls
@@ -105,8 +109,11 @@ page's requests per second over GET /healthz's in the same round; latencies are 
 of the rounds' percentiles (a closed loop: at saturation, latency is about 16 / rps).
 Gallery: a fixed mix of {GALLERY_URLS:,} URLs (first pages in random order most, further pages,
 newest, most voted, category and place filters, searches) with the session cookies of {VISITORS}
-visitors. Votes: {VOTERS_LOGGED_IN} verified voters (entrants, authors of no entry) logged in through the
-login form, CSRF on, a random (voter, entry) per request, JSON answers.
+visitors. Home: GET / with the same cookies; home_first_view_kb: the bytes headless Chromium
+at 390x844 (pixel ratio {PIXEL_RATIO}, empty cache) receives until the home page's load event (HTML,
+CSS, JavaScript, images from S3; bench/home.py). Votes: {VOTERS_LOGGED_IN} verified voters (entrants,
+authors of no entry) logged in through the login form, CSRF on, a random (voter, entry) per
+request, JSON answers.
 *_async_commit: the votes again on a server with VOTE_ASYNC_COMMIT=1 (off by default).
 Small data: {SMALL.entries:,} approved entries, {SMALL.votes:,} votes. Large data: {LARGE.entries:,} approved entries
 (3 categories, 21 places), {LARGE.votes:,} votes of {LARGE.voters:,} voters over 2 months (Zipf over
@@ -121,7 +128,7 @@ large_tally_consistent: the application's tally agrees with its counters and its
 
 
 # --- the phases ------------------------------------------------------------------------------
-SMALL_PAGES = ("gallery", "entry", "vote")
+SMALL_PAGES = ("gallery", "home", "entry", "vote")
 
 
 def small_pages() -> tuple[str, ...]:
@@ -146,6 +153,8 @@ def small_rounds(tmp: Path, env: dict, url: str, loaded: Loaded) -> dict:
         scripts = {"healthz": healthz_script(tmp)}
         if "gallery" in pages:
             scripts["gallery"] = pages_script(tmp, "gallery", gallery_paths(loaded), cookies)
+        if "home" in pages:
+            scripts["home"] = pages_script(tmp, "home", ["/"], cookies)
         if "entry" in pages:
             scripts["entry"] = pages_script(tmp, "entry", entry_paths(loaded), cookies)
         if "vote" in pages:
@@ -153,13 +162,16 @@ def small_rounds(tmp: Path, env: dict, url: str, loaded: Loaded) -> dict:
             scripts["vote"] = vote_script(tmp, voters, view_tokens(env, loaded))
         runs = measure_rounds(server, scripts)
         media = check_media_urls(server.base, env, loaded.codes, tmp / "media")
-    figures = {"healthz_rps": median(runs, "healthz", "rps"), **media}
+        first_view = home_first_view(server.base) if "home" in pages else {}
+    figures = {"healthz_rps": median(runs, "healthz", "rps"), **media, **first_view}
     if "gallery" in pages:
         figures |= {
             "gallery_rps": median(runs, "gallery", "rps"),
             "gallery_rps_ratio": ratio(runs, "gallery"),
             "gallery_p99_ms": median(runs, "gallery", "p99_ms"),
         }
+    if "home" in pages:
+        figures |= {"home_rps_ratio": ratio(runs, "home"), "home_p99_ms": median(runs, "home", "p99_ms")}
     if "entry" in pages:
         figures |= {
             "entry_page_rps_ratio": ratio(runs, "entry"),
