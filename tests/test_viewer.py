@@ -346,3 +346,28 @@ def pinch(page, center: tuple[int, int], start: int, end: int, steps: int = 10) 
         cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": fingers(gap)})
         page.wait_for_timeout(16)
     cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+@pytest.mark.browser
+def test_the_player_goes_full_screen_with_its_menu(site, viewer):
+    url, codes = site
+    page = open_entry(viewer, url, codes["video"])
+    button = page.locator("[data-fullscreen]")
+    assert page.locator("video.entry-video").evaluate("v => v.controlsList.contains('nofullscreen')")
+
+    button.click()
+    page.wait_for_function("() => document.fullscreenElement === document.querySelector('[data-player]')")
+    page.wait_for_function(
+        "() => document.querySelector('[data-fullscreen]').getAttribute('aria-pressed') === 'true'"
+    )
+    quality = page.locator("[data-quality-button]")
+    assert quality.is_visible()
+    quality.click()
+    assert page.locator("[data-quality-menu]").is_visible()  # the menu is there in full screen too
+    page.keyboard.press("Escape")  # closes the menu
+    button.click()
+    page.wait_for_function("() => document.fullscreenElement === null")
+    page.wait_for_function(
+        "() => document.querySelector('[data-fullscreen]').getAttribute('aria-pressed') === 'false'"
+    )
+    assert viewer.problems() == []

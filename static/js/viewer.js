@@ -185,7 +185,25 @@
       const playing = items.filter(function (item) { return urlOf(item) === video.currentSrc; })[0];
       if (playing) mark(playing);
     });
+    setUpFullScreen(player, video, box.querySelector("[data-fullscreen]"));
     box.hidden = false;
+  }
+
+  // The frame goes full screen, the quality menu with it. Where a page's element cannot (an
+  // iPhone), the browser's own button stays.
+  function setUpFullScreen(player, video, button) {
+    if (!button || !document.fullscreenEnabled || !player.requestFullscreen) return;
+    if (video.controlsList) video.controlsList.add("nofullscreen");
+    function toggle() {
+      if (document.fullscreenElement === player) document.exitFullscreen();
+      else player.requestFullscreen().catch(function () { /* refused: the page stays as it is */ });
+    }
+    button.addEventListener("click", toggle);
+    video.addEventListener("dblclick", toggle);
+    document.addEventListener("fullscreenchange", function () {
+      button.setAttribute("aria-pressed", String(document.fullscreenElement === player));
+    });
+    button.hidden = false;
   }
 
   document.querySelectorAll("[data-player]").forEach(setUpPlayer);
