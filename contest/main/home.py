@@ -93,7 +93,7 @@ def featured(session: Session, contest: Contest, counts_visible: bool) -> Shown 
         shown = _shown(chosen, pictures.preview(chosen.category.kind, chosen.assets))
         if shown is not None:
             return shown
-    order = (Entry.vote_count.desc(),) if counts_visible else ()
+    order = (Entry.rank_votes.desc(),) if counts_visible else ()  # the indexed copy of the counts
     query = (
         _public(contest.id)
         .join(Category, Category.id == Entry.category_id)
