@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from contest import create_app
 from contest.audit.models import AuditEvent
-from contest.contests.models import CategoryKind
+from contest.contests.models import CategoryKind, VoteCountDisplay
 from contest.contests.services import seed_demo
 from contest.entries import editing
 from contest.entries.models import Entry, EntryStatus
@@ -234,6 +234,18 @@ def test_my_entries_shows_the_title_in_the_entrants_language(db, entrant_client,
         session["lang"] = "vi"
     vietnamese = text_of(entrant_client.get("/entries/mine"))
     assert f"<h2>{TITLE_VI}</h2>" in vietnamese and TITLE_EN not in vietnamese
+
+
+def test_the_ranking_shows_the_titles_in_the_visitors_language(db, client, contest, both, vietnamese_only):
+    contest.vote_counts = VoteCountDisplay.live
+    both.vote_count, vietnamese_only.vote_count = 5, 3
+    db.commit()
+    english = text_of(client.get("/ranking", headers=EN))
+    assert f'<a href="/e/{both.code}">{TITLE_EN}</a>' in english and TITLE_VI not in english
+    assert f'<a href="/e/{vietnamese_only.code}" lang="vi">Ruộng bậc thang Kỳ Sơn</a>' in english
+    vietnamese = text_of(client.get("/ranking", headers=VI))
+    assert f'<a href="/e/{both.code}">{TITLE_VI}</a>' in vietnamese and TITLE_EN not in vietnamese
+    assert f'<a href="/e/{vietnamese_only.code}">Ruộng bậc thang Kỳ Sơn</a>' in vietnamese
 
 
 def test_in_language_prefers_the_pages_then_vietnamese():
