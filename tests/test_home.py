@@ -208,6 +208,10 @@ def test_the_organizers_choice_is_featured_until_it_leaves_the_gallery(
     assert chosen_url in tag and "srcset=" in tag and " 1600w" in tag and " 400w" in tag
     assert "original" not in tag and "/private/" not in tag
     assert f'href="/e/{chosen.code}">Biển Cửa Lò</a>' in page  # the credit
+    # A shared link to the home page shows it too, at an address that outlives signed URLs.
+    assert (
+        f'<meta property="og:image" content="{app.config["PUBLIC_BASE_URL"]}/e/{chosen.code}/og.jpg">' in page
+    )
 
     chosen.status = EntryStatus.rejected  # taken down: the page chooses again
     db.commit()

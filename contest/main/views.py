@@ -13,6 +13,7 @@ from contest.entries.models import Entry
 from contest.extensions import db
 from contest.gallery.cache import cached_response, caches, fragment_ttl_s, page_key, store_and_respond, ttl_s
 from contest.gallery.public_contest import current_gallery_contest
+from contest.gallery.share import absolute_url
 from contest.main import home as home_data
 from contest.main.forms import FeatureForm
 from contest.main.phase import reading_date, time_left
@@ -39,7 +40,15 @@ def home():
         return store_and_respond(key, render_template("main/home.html", page=None, language_next="/"))
     page = home_data.home_page(db.session, contest, now_utc())
     body = render_template(
-        "main/home.html", page=page, language_next="/", reading_date=reading_date, time_left=time_left
+        "main/home.html",
+        page=page,
+        language_next="/",
+        reading_date=reading_date,
+        time_left=time_left,
+        home_url=absolute_url("main.home"),
+        share_image=absolute_url("gallery.og_image", code=page.featured.entry.code)
+        if page.featured
+        else None,
     )
     return store_and_respond(key, body, max_ttl_s=page.lives_s)
 
