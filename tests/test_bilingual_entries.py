@@ -403,3 +403,24 @@ def test_an_english_visitor_on_a_phone_sees_the_english_title(site, browser_page
     assert title_vi not in page.content()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert browser_page.problems() == []
+
+
+@pytest.mark.browser
+def test_the_date_fields_words_follow_the_chosen_category(site, browser_page):
+    url = site[0]
+    page = browser_page.page
+    page.goto(f"{url}/account/login", wait_until="load")
+    page.fill("input[name=email]", "entrant@demo.happynghean.vn")
+    page.fill("input[name=password]", "demo-entrant-2025")
+    page.locator("form [type=submit]").last.click()
+    page.wait_for_load_state("load")
+    page.goto(f"{url}/entries/new", wait_until="load")
+    label = page.locator("label[for=taken_on]")  # the demo entrant reads the site in Vietnamese
+    assert label.inner_text() == "Ngày chụp"
+    page.locator("input[name=category][data-kind=video]").check()
+    assert label.inner_text() == "Ngày quay"
+    assert page.locator("[data-date-words] .help").inner_text() == "Ngày quay video."
+    page.locator("input[name=category][data-kind=photo]").check()
+    assert label.inner_text() == "Ngày chụp"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert browser_page.problems() == []
