@@ -26,7 +26,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from flask import Response, current_app, request, session
@@ -41,6 +41,7 @@ from contest.auth.policy import is_anonymous
 PAGE_CACHE_BYTES = 96 * 2**20
 FRAGMENT_CACHE_BYTES = 16 * 2**20
 DATA_CACHE_BYTES = 32 * 2**20
+COUNT_ITEMS = 100_000
 # At most a quarter of a signed media URL's life (MEDIA_URL_EXPIRES_S): a kept card's links
 # still work long after it is served.
 FRAGMENT_CACHE_S = 300
@@ -116,6 +117,11 @@ class GalleryCaches:
     fragments: TTLCache  # gallery cards rendered in one language
     pages: TTLCache  # whole pages for anonymous visitors
     shared_pages: SharedPages | None = None  # the same pages, for every process (PAGE_CACHE_URL)
+    # Each entry's vote count as the public pages show it (contest.gallery.listing.vote_counts):
+    # one item per entry, kept apart so that a large gallery's counts never push the rest out.
+    counts: TTLCache = field(
+        default_factory=lambda: TTLCache(max_items=COUNT_ITEMS, max_bytes=COUNT_ITEMS * 64)
+    )
 
     @classmethod
     def create(cls, shared_url: str = "") -> GalleryCaches:
@@ -127,7 +133,7 @@ class GalleryCaches:
         )
 
     def clear(self) -> None:
-        for cache in (self.data, self.fragments, self.pages):
+        for cache in (self.data, self.fragments, self.pages, self.counts):
             cache.clear()
 
 

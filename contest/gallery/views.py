@@ -133,7 +133,7 @@ def _with_counts(key: tuple | None, page: CachedPage) -> CachedPage:
 def _counts_html(ids: tuple[int, ...]) -> list[bytes]:
     """The cards' counts ("12 votes") in the order of ``ids``, each number rendered once per
     language and kept."""
-    found = listing.vote_counts(caches().data, ttl_s(), db.session, ids)
+    found = listing.vote_counts(caches().counts, ttl_s(), db.session, ids)
     fragments, locale, html = caches().fragments, str(get_locale()), {None: b""}  # None: taken down
     for count in set(found.values()):
         key = ("card_votes", count, locale)

@@ -103,7 +103,7 @@ def _shown_count(entry: Entry) -> int:
     newer nor older than the gallery's cards (contest.gallery.listing.vote_counts)."""
     if not is_anonymous():
         return entry.vote_count
-    shown = listing.vote_counts(caches().data, ttl_s(), db.session, (entry.id,))
+    shown = listing.vote_counts(caches().counts, ttl_s(), db.session, (entry.id,))
     return shown.get(entry.id, entry.vote_count)
 
 
@@ -282,7 +282,7 @@ def count(code: str):
     the gallery's copy of it, as every anonymous page shows (shared caches keep this answer)."""
     contest = current_contest(db.session)
     entry = _public_entry(contest, code)
-    shown = listing.vote_counts(caches().data, ttl_s(), db.session, (entry.id,)).get(entry.id)
+    shown = listing.vote_counts(caches().counts, ttl_s(), db.session, (entry.id,)).get(entry.id)
     response = jsonify(count=shown if contest.vote_counts_visible() else None)
     response.headers["Cache-Control"] = "public, max-age=10"
     return response
