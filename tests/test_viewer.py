@@ -29,6 +29,7 @@ from worker import demo_gallery
 
 SIZES = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1280, "height": 800}}
 DIALOG = ".pswp[role=dialog]"
+LOADED_PHOTOSWIPE = "() => performance.getEntriesByType('resource').some(r => r.name.includes('photoswipe'))"
 FOCUS_IN_DIALOG = "() => !!document.activeElement.closest('.pswp')"
 _RUN_AXE_ON = """async (selector) => {
   const result = await axe.run({include: [[selector]]}, {resultTypes: ["violations"]});
@@ -108,6 +109,7 @@ def test_a_click_opens_the_zoom_fitted_and_escape_returns_the_focus(site, viewer
     page = open_entry(viewer, url, codes["photo"])
     link = page.locator("a[data-zoom]")
     assert link.get_attribute("aria-haspopup") == "dialog"
+    assert not page.evaluate(LOADED_PHOTOSWIPE)  # the first view stays light: loaded when wanted
 
     link.click()
     dialog = page.locator(DIALOG)

@@ -30,6 +30,10 @@
     return loading;
   }
 
+  function preload() {
+    loadPhotoSwipe().catch(function () { /* tried again on the click */ });
+  }
+
   function slideOf(link) {
     const img = link.querySelector("img");
     let width = Number(link.dataset.zoomWidth);
@@ -118,6 +122,10 @@
       if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
       event.preventDefault();
       open(link);
+    });
+    // A hand on the way to the picture starts the download (nothing before: a phone's first view).
+    ["pointerenter", "touchstart", "focus"].forEach(function (type) {
+      link.addEventListener(type, preload, { once: true, passive: true });
     });
     link.addEventListener("keydown", function (event) {
       if (event.key !== " ") return; // Enter clicks a link already
