@@ -153,7 +153,7 @@ def test_submitting_a_real_photo_stores_it_and_queues_processing(
         response = client.post("/entries/new", data=data, content_type="multipart/form-data", headers=EN)
 
     assert response.status_code == 302
-    assert response.headers["Location"].endswith("/entries/mine")
+    assert response.headers["Location"].endswith("/entries/mine?sent=HNA25-0001")  # what happens next
     db.expire_all()
     entry = db.scalars(select(Entry)).one()
     assert (entry.code, entry.status, entry.author_id) == ("HNA25-0001", EntryStatus.submitted, entrant.id)

@@ -100,9 +100,9 @@ def test_a_three_photo_series_goes_from_the_form_to_renditions(app, db, contest,
     response = post_series(entrant_client, contest, photos)
 
     assert response.status_code == 302
-    assert response.headers["Location"].endswith("/entries/mine")
     db.expire_all()
     entry = db.scalars(select(Entry)).one()
+    assert response.headers["Location"].endswith(f"/entries/mine?sent={entry.code}")
     assert (entry.category_id, entry.status) == (series_category(contest).id, EntryStatus.submitted)
     originals = entry.originals()
     assert [o.position for o in originals] == [0, 1, 2]

@@ -348,7 +348,7 @@ class RejectForm(_ActionForm):
         _l("Reason for rejecting"),
         filters=[_strip],
         validators=_required_reason(_l("Please say why the entry is rejected.")),
-        description=_l("Kept in the audit log."),
+        description=_l("Its author reads it on “My entries”; kept in the audit log."),
     )
     submit = SubmitField(_l("Reject"))
 

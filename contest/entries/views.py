@@ -13,11 +13,13 @@ from flask_login import current_user, login_required
 
 from contest.auth.policy import verified_entrant_required
 from contest.contests.models import Contest, current_contest
-from contest.entries import editing, services
+from contest.entries import editing, next_steps, services
 from contest.entries.failures import MediaRejected
 from contest.entries.forms import EditEntryForm, NewEntryForm, WithdrawForm
 from contest.entries.models import Entry
 from contest.extensions import db
+from contest.gallery.entry_page import is_public
+from contest.gallery.share import sharing
 from contest.storage import StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -61,7 +63,7 @@ def new():
                 ),
                 "success",
             )
-            return redirect(url_for("entries.mine"))
+            return redirect(url_for("entries.mine", sent=entry.code))
     status = status or (400 if form.is_submitted() else 200)
     return render_template(
         "entries/new.html", contest=contest, form=form, blocked=blocked, refusal=refusal
@@ -110,6 +112,10 @@ def _submit(form: NewEntryForm, contest: Contest) -> Entry:
 @bp.get("/mine")
 @login_required
 def mine():
+    """The author's entries, each with its status, what happens next and, once public, its shares.
+
+    ``?sent=<code>`` (where a submission lands): the steps that follow, with the contest's dates.
+    """
     cards = services.my_entries(db.session, current_user)
     pending = [
         {
@@ -120,7 +126,19 @@ def mine():
         for c in cards
         if c.is_pending
     ]
-    return render_template("entries/mine.html", cards=cards, pending=pending, poll_ms=POLL_INTERVAL_MS)
+    entries = [c.entry for c in cards]
+    public = {e.id: sharing(e, "") for e in entries if is_public(e)}  # no description: no share tags here
+    sent = next((e for e in entries if e.code == request.args.get("sent")), None)
+    return render_template(
+        "entries/mine.html",
+        cards=cards,
+        pending=pending,
+        poll_ms=POLL_INTERVAL_MS,
+        steps=next_steps.next_steps(db.session, entries),
+        shares=public,
+        sent=sent,
+        after_submit=next_steps.after_submit(sent.contest) if sent else [],
+    )
 
 
 @bp.get("/<code>/status.json")

@@ -23,6 +23,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from contest.db import now_utc
+from contest.entries import next_steps
 from contest.entries.services import STATUS_LABELS
 from contest.extensions import db
 from contest.gallery import entry_page, listing, pictures, random_order, search, sets
@@ -285,8 +286,16 @@ def _render_entry(entry, public: bool) -> str:
         vote_box=vote_box(entry.contest, entry),
         prizes=public_awards(db.session, entry.contest_id).get(entry.id, []),
         preview_status=None if public else str(STATUS_LABELS[entry.status]),
+        preview_note=None if public else _author_note(entry),
         language_next=request.path,
     )
+
+
+def _author_note(entry):
+    """What happens next to a non-public entry, for its author's preview (organizers: None)."""
+    if current_user.id != entry.author_id:
+        return None
+    return next_steps.next_steps(db.session, [entry])[entry.id]
 
 
 def _until_the_vote_box_changes(contest) -> float | None:
@@ -314,17 +323,14 @@ def _positions(entry) -> list[int]:
 
 @bp.get("/e/<code>/qr.svg")
 def qr_code(code: str):
-    """The QR code of the entry's short link, for its page's share panel (public entries, and
-    the author's and organizers' previews)."""
+    """The QR code of the entry's short link, for its page's share panel: public entries only
+    (a preview shares nothing, not even to its author)."""
     found = entry_page.entry_by_code(db.session, code)
-    if found is None:
-        abort(404)
-    public = entry_page.is_public(found)
-    if not public and not entry_page.may_preview(current_user, found):
+    if found is None or not entry_page.is_public(found):
         abort(404)
     response = current_app.response_class(qr_svg(entry_url(found)), mimetype="image/svg+xml")
     # It depends on the entry's code and the site's address only: kept a day by anyone.
-    response.headers["Cache-Control"] = f"public, max-age={QR_MAX_AGE_S}" if public else "private"
+    response.headers["Cache-Control"] = f"public, max-age={QR_MAX_AGE_S}"
     response.add_etag()
     return response.make_conditional(request)
 

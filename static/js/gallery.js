@@ -1,6 +1,6 @@
-// The entry page: the photo series' prev/next and the share buttons (the zoom: viewer.js).
+// The entry page: the photo series' prev/next (the zoom: viewer.js; sharing: share.js).
 // Without JavaScript every part still works: the image links to its 1600 px JPEG, the
-// series' arrows are anchors, the link to share is in a visible field.
+// series' arrows are anchors.
 (function () {
   "use strict";
 
@@ -37,66 +37,4 @@
       if (event.key === "ArrowLeft") { event.preventDefault(); go(current() - 1); }
     });
   });
-
-  // --- sharing ----------------------------------------------------------------------------------
-  const message = document.querySelector("[data-share-message]");
-  const field = document.querySelector("[data-share-url]");
-
-  function say(key) {
-    if (message) message.textContent = message.dataset[key] || "";
-  }
-
-  function copyLink(url) {
-    if (navigator.clipboard && window.isSecureContext) {
-      return navigator.clipboard.writeText(url).then(function () { return true; }, function () { return legacyCopy(); });
-    }
-    return Promise.resolve(legacyCopy());
-  }
-
-  function legacyCopy() {
-    if (!field) return false;
-    field.focus();
-    field.select();
-    try { return document.execCommand("copy"); } catch (error) { return false; }
-  }
-
-  const copyButton = document.querySelector("[data-copy-link]");
-  if (copyButton && field) {
-    copyButton.hidden = false;
-    copyButton.addEventListener("click", function () {
-      copyLink(field.value).then(function (ok) { say(ok ? "copied" : "copyFailed"); if (!ok) field.select(); });
-    });
-  }
-
-  // Zalo has no share URL: a phone's share sheet lists Zalo; with the site's Zalo Official
-  // Account id, Zalo's own button is loaded on the first tap; otherwise the link is copied.
-  const zalo = document.querySelector("[data-share-zalo]");
-  if (zalo) {
-    zalo.addEventListener("click", function () {
-      const url = zalo.dataset.url;
-      if (navigator.share) {
-        navigator.share({ title: zalo.dataset.title, url: url }).catch(function () { /* cancelled */ });
-      } else if (zalo.dataset.oaid && zalo.dataset.sdk) {
-        loadZaloButton(zalo, url);
-      } else {
-        copyLink(url).then(function (ok) { say(ok ? "zaloCopied" : "copyFailed"); });
-      }
-    });
-  }
-
-  function loadZaloButton(button, url) {
-    const holder = document.createElement("span");
-    holder.className = "zalo-share-button";
-    holder.dataset.href = url;
-    holder.dataset.oaid = button.dataset.oaid;
-    holder.dataset.layout = "1";
-    holder.dataset.color = "blue";
-    holder.dataset.customize = "false";
-    button.replaceWith(holder);
-    const script = document.createElement("script");
-    script.src = button.dataset.sdk;
-    script.async = true;
-    document.body.appendChild(script);
-    say("zaloReady");
-  }
 })();
