@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from contest import create_app
 from contest.admin.moderation import reject
+from contest.contests.models import VoteCountDisplay
 from contest.contests.services import seed_demo
 from contest.db import now_utc
 from contest.entries.models import Entry, EntryStatus
@@ -147,6 +148,15 @@ def test_only_a_public_entry_shows_votes_and_share_buttons(client, db, contest, 
     _, hidden = card(response, waiting.code)
     assert "data-share" not in hidden and "facebook.com" not in hidden and "votes" not in hidden
     assert "js/share.js" in response.get_data(as_text=True)
+
+
+def test_the_vote_count_is_hidden_while_the_contest_hides_counts(client, db, contest, author):
+    public = make_entry(db, contest, author, vote_count=7)
+    contest.vote_counts = VoteCountDisplay.after_close
+    db.commit()
+    log_in(client, author)
+    _, shown = card(client.get("/entries/mine", headers=EN), public.code)
+    assert "7 votes" not in shown and "data-share" in shown
 
 
 def test_no_share_script_without_a_public_entry(client, db, contest, author):
