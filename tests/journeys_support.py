@@ -162,12 +162,12 @@ def screen_box(page, selector: str) -> dict:
     )
 
 
-def read_as_people_do(moment, lang: str) -> list[str]:
-    """A date in Vietnam time as people read it: "2 tháng 2, 2027"; "2 February 2027" or "February 2, 2027"."""
+def read_as_people_do(moment, lang: str) -> str:
+    """A date in Vietnam time as people read it: "2 tháng 2, 2027", "2 February 2027"."""
     day = vn_today(moment)
-    if lang == "vi":
-        return [format_date(day, "long", locale="vi")]
-    return [format_date(day, "long", locale="en_GB"), format_date(day, "long", locale="en_US")]
+    return (
+        format_date(day, "long", locale="vi") if lang == "vi" else format_date(day, "d MMMM y", locale="en")
+    )
 
 
 # --- the site's state, as the journeys need it -------------------------------------------------

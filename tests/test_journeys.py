@@ -341,30 +341,59 @@ def test_english_title_journey(site, journey, size, lang):
 
 
 # --- the home page through the contest's phases ---------------------------------------------
-# phase: the contest's dates in days from now (submissions, votes, results), the phase's words
-# (vi, en), and the next date the countdown counts to (None: no countdown once results are out).
+# phase: the contest's dates in days from now (submissions, votes, results); what the page calls
+# the phase (vi, en); which of the dates the countdown counts to (None: nothing left to count);
+# where its call to action leads.
 PHASES = {
-    "submitting": (((-10, 12), (13, 40), 50), ("gửi", "submi"), 0),
-    "voting": (((-40, -10), (-5, 12), 50), ("bình chọn", "vot"), 1),
-    "judging": (((-60, -40), (-30, -10), 12), ("chấm", "judg"), 2),
-    "results": (((-90, -60), (-50, -30), -2), ("kết quả", "result"), None),
+    "submitting": (
+        ((-10, 12), (13, 40), 50),
+        ("Đang nhận tác phẩm", "Submissions are open"),
+        0,
+        "/entries/new",
+    ),
+    "voting": (((-40, -10), (-5, 12), 50), ("Bình chọn công khai", "Public vote"), 1, "/gallery"),
+    "judging": (
+        ((-60, -40), (-30, -10), 12),
+        ("Ban Giám khảo đang chấm", "The jury is judging"),
+        2,
+        "/gallery",
+    ),
+    "results": (
+        ((-90, -60), (-50, -30), -2),
+        ("Đã công bố kết quả", "The results are out"),
+        None,
+        "/results",
+    ),
 }
 
 
 @pytest.mark.parametrize(("size", "lang"), [("phone", "vi"), ("laptop", "en")])
 @pytest.mark.parametrize("phase", list(PHASES))
 def test_home_phase_journey(site, journey, phase, size, lang):
+    """The phase, the time left and the next date as people read them, and the phase's one call
+    to action, all on the first screen; the call to action leads to a page that works."""
     app, _url = site
-    days, words, counted = PHASES[phase]
+    page = journey.page
+    days, names, counted, action = PHASES[phase]
     with contest_in_phase(app, *days, published=phase == "results") as dates:
         journey.go("/", f"home {phase}")
-        text = journey.page.inner_text("main")
-        word = words[0] if lang == "vi" else words[1]
-        assert word in text.lower(), f"{phase}: {word!r} not on the home page"
-        if counted is not None:
-            left = r"còn 1[23] ngày" if lang == "vi" else r"1[23] days left"
-            assert re.search(left, text), f"{phase}: no countdown on the home page"
-            written = read_as_people_do(dates[counted], lang)
-            assert any(date in text for date in written), f"{phase}: none of {written} on the home page"
-        if phase == "results":
-            journey.go("/results", "results")
+        shown = page.locator(f".home-phase-{phase}")
+        assert shown.inner_text().strip() == names[lang == "en"]
+        first_screen = [".home-phase", "[data-home-cta]"]
+        if counted is None:
+            assert page.locator("[data-countdown]").count() == 0
+        else:
+            countdown = page.inner_text("[data-countdown]")
+            assert countdown.startswith("còn 12 ngày" if lang == "vi" else "12 days left"), countdown
+            assert read_as_people_do(dates[counted], lang) in countdown, countdown
+            first_screen.append("[data-countdown]")
+        for selector in first_screen:
+            box = screen_box(page, selector)
+            assert box["top"] >= 0 and box["bottom"] <= box["screen"], (
+                f"{selector} below the first screen: {box}"
+            )
+        assert page.locator("[data-home-cta]").count() == 1
+        with page.expect_navigation(wait_until="load"):
+            page.locator("[data-home-cta]").click()
+        assert urlparse(page.url).path in (action, "/account/login"), page.url
+        journey.check(f"call to action {phase}")
