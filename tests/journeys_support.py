@@ -20,10 +20,13 @@ from sqlalchemy import delete, select
 from contest.admin import moderation
 from contest.auth.models import Role, User
 from contest.config import ROOT
-from contest.contests.models import Contest
+from contest.contests.models import CategoryKind, Contest
 from contest.db import now_utc
 from contest.entries.models import Entry, EntryStatus
 from contest.extensions import db
+from contest.jury.members import add_judge
+from contest.jury.models import RoundKind
+from contest.jury.rounds import CriterionSpec, RoundSpec, create_round, open_round
 from contest.processing.models import JobState, ProcessingJob
 from contest.results.prizes import Award, PrizeKind, PrizeSlot, Publication, PublicationState
 from contest.timeutil import vn_today
@@ -273,6 +276,33 @@ def entry_codes(app) -> dict[str, str]:
             select(Entry).where(Entry.status == EntryStatus.approved).order_by(Entry.id)
         )
         return {entry.category.kind.value: entry.code for entry in reversed(entries.all())}
+
+
+def open_jury_round(app, judge_email: str) -> int:
+    """A score round of the photo category, open, with ``judge_email`` on the jury; its id."""
+    with app.app_context():
+        contest = _contest()
+        judge = db.session.scalar(select(User).where(User.email == judge_email))
+        organizer = db.session.scalar(select(User).where(User.role == Role.organizer))
+        add_judge(db.session, contest.id, judge, actor_id=organizer.id)
+        photo = next(c for c in contest.categories if c.kind is CategoryKind.photo)
+        now = now_utc()
+        spec = RoundSpec(
+            name_vi="Vòng sơ khảo",
+            name_en="Preliminary round",
+            kind=RoundKind.score,
+            opens_at=now - timedelta(days=1),
+            closes_at=now + timedelta(days=7),
+            categories=(photo,),
+            quorum=1,
+            criteria=(
+                CriterionSpec("Nội dung", "Content", weight=1, scale_min=0, scale_max=10, scale_step=1),
+            ),
+        )
+        round_ = create_round(db.session, contest, spec, actor_id=organizer.id)
+        open_round(db.session, round_, actor_id=organizer.id, seed=7)
+        db.session.commit()
+        return round_.id
 
 
 def verified_user(app, email: str, lang: str) -> None:

@@ -28,6 +28,7 @@ from tests.journeys_support import (
     approve,
     contest_in_phase,
     entry_codes,
+    open_jury_round,
     pending_entry,
     read_as_people_do,
     run_pending_jobs,
@@ -253,9 +254,22 @@ def test_organizer_journey(site, journey, size, lang):
 
 
 @pytest.mark.parametrize(("size", "lang"), [("phone", "vi"), ("laptop", "en")])
-def test_judge_journey(site, journey, size, lang):
+def test_judge_journey(site, jury_round, journey, size, lang):
+    """A judge finds the open round and scores its first entry, on the panel's pages."""
+    page = journey.page
     journey.log_in(*JUDGE)
     journey.go(f"/language/{lang}?next=/jury/", "jury")
+    with page.expect_navigation(wait_until="load"):
+        page.locator(f"main a[href*='/jury/rounds/{jury_round}/']").first.click()
+    journey.check("round")
+    journey.go(f"/jury/rounds/{jury_round}/next", "entry to judge")
+    assert "/entries/" in page.url
+
+
+@pytest.fixture(scope="module")
+def jury_round(site):
+    app, _url = site
+    return open_jury_round(app, JUDGE[0])
 
 
 # --- the voter -------------------------------------------------------------------------------
