@@ -118,7 +118,10 @@ class Journey:
         assert self.page.evaluate("document.documentElement.lang") == self.lang, f"{where}: page language"
 
     def screenshot(self, step: str) -> Path:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        if not self.shots:  # this journey's screenshots of an earlier run go
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            for old in ARTIFACTS.glob(f"{self.name}-{self.size}-{self.lang}-*.png"):
+                old.unlink()
         slug = re.sub(r"[^a-z0-9]+", "-", step.lower()).strip("-")
         path = ARTIFACTS / f"{self.name}-{self.size}-{self.lang}-{len(self.shots) + 1:02d}-{slug}.png"
         self.page.screenshot(path=str(path))

@@ -106,6 +106,38 @@ def test_visitor_journey(site, journey, size, lang):
 
     journey.go(f"/e/{codes['video']}", "video")
     journey.go("/rules", "rules")
+    journey.go("/ranking", "ranking")
+    journey.go("/results", "results not out yet", status=404)
+    journey.go("/account/login", "log in")
+    with page.expect_navigation(wait_until="load"):
+        page.locator("main a[href$='/account/forgot-password']").click()
+    journey.check("forgotten password")
+
+
+def test_the_checks_see_a_defect(site, chromium):
+    """Each check of a page can fail: a page made wider than the screen, a picture with no text
+    for a screen reader, a script error."""
+    _app, url = site
+    context = chromium.new_context(viewport=SIZES["phone"], locale=LOCALES["en"])
+    journey = Journey(watched_page(context), url, "defects", "phone", "en")
+    try:
+        journey.go("/rules", "rules")
+        add = "html => document.querySelector('main').insertAdjacentHTML('beforeend', html)"
+        journey.page.evaluate(add, "<div id='wide'>wide</div>")
+        journey.page.evaluate("document.getElementById('wide').style.width = '600px'")
+        with pytest.raises(AssertionError, match="wider than the screen"):
+            journey.check("too wide")
+        journey.page.evaluate("document.getElementById('wide').remove()")
+        journey.page.evaluate(add, "<img src='/static/none.png'>")
+        with pytest.raises(AssertionError, match="image-alt"):
+            journey.check("no alt")
+        journey.page.evaluate("document.querySelector('main img').alt = ''")
+        journey.page.evaluate("setTimeout(() => { throw new Error('broken'); })")
+        journey.page.wait_for_timeout(100)
+        with pytest.raises(AssertionError, match="broken"):
+            journey.check("script error")
+    finally:
+        context.close()
 
 
 def open_and_close_zoom(journey: Journey, *, by_keyboard: bool) -> None:
@@ -389,6 +421,7 @@ def test_home_phase_journey(site, journey, phase, size, lang):
     app, _url = site
     page = journey.page
     days, names, counted, action = PHASES[phase]
+    journey.name = f"home_{phase}"
     with contest_in_phase(app, *days, published=phase == "results") as dates:
         journey.go("/", f"home {phase}")
         shown = page.locator(f".home-phase-{phase}")
