@@ -18,7 +18,6 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
-from contest.admin import vote_review
 from contest.audit.models import AuditEvent
 from contest.auth.models import User
 from contest.contests.models import Contest
@@ -26,6 +25,7 @@ from contest.db import now_utc
 from contest.entries.models import Entry, EntryStatus
 from contest.results.audience import category_awards
 from contest.voting import clusters
+from contest.voting import review as vote_review
 from contest.voting.clusters.entry_burst import entry_bursts
 from contest.voting.clusters.kinds import ClusterKind, cluster_id
 from contest.voting.clusters.lookalike_names import email_stem, lookalike_names, name_skeleton
@@ -180,8 +180,10 @@ def test_the_ring_is_found_and_ordinary_voters_are_not(db, campaign):
     found = clusters.detect(db, campaign.contest.id)
 
     by_kind = {c.kind: c for c in found}
-    assert set(by_kind) == {ClusterKind.network_burst, ClusterKind.lookalike_names}
-    assert len(found) == 2
+    # The ring's accounts are young, registered within the hour and vote for nothing else:
+    # the young cohort rule (issue 18) finds it too.
+    assert set(by_kind) == {ClusterKind.network_burst, ClusterKind.lookalike_names, ClusterKind.young_cohort}
+    assert len(found) == 3
     for cluster in found:
         assert cluster.entry_id == campaign.target.id
         assert cluster.vote_ids == ids(campaign.ring_votes)
@@ -193,6 +195,10 @@ def test_the_ring_is_found_and_ordinary_voters_are_not(db, campaign):
     assert not background & {vote_id for c in found for vote_id in c.vote_ids}
     assert by_kind[ClusterKind.network_burst].details["minutes"] == 22
     assert by_kind[ClusterKind.lookalike_names].details["created_within_minutes"] == 55
+    assert by_kind[ClusterKind.young_cohort].details["minutes"] == 22
+    assert by_kind[ClusterKind.young_cohort].details["networks"] == 1
+    [case] = clusters.detect_cases(db, campaign.contest.id)
+    assert case.vote_ids == case.default_vote_ids == ids(campaign.ring_votes)
 
 
 def test_cluster_ids_are_stable_and_name_the_votes(db, campaign):

@@ -1,7 +1,7 @@
-"""The three kinds of suspicious cluster, the thresholds that define them, and what a cluster is.
+"""The rules that find suspicious votes, their thresholds, and what one rule's finding is.
 
-Three patterns that fake-account rings leave in the votes table (valid votes of one
-contest only; a voided vote leaves every cluster):
+Four patterns that fake-account rings leave in the votes table (valid votes of one
+contest only; a voided vote leaves every finding):
 
 * ``network_burst``: at least 5 votes for one entry from one network (``net_hash``)
   within 30 minutes, by accounts younger than 7 days;
@@ -10,11 +10,13 @@ contest only; a voided vote leaves every cluster):
   (``since_view_ms`` missing or under 2 s); the cluster holds those suspicious votes;
 * ``lookalike_names``: at least 4 voters of one entry whose names reduce to the same
   skeleton ("Nguyễn Văn An 01", "nguyen van an2") or whose e-mail local parts differ only
-  by digits, with accounts created within 60 minutes of each other.
+  by digits, with accounts created within 60 minutes of each other;
+* ``young_cohort``: at least 8 votes for one entry within 30 minutes, from any networks, by
+  accounts younger than 7 days, created within 24 hours of each other, that voted for
+  nothing else in the contest (a ring spread over many networks).
 
-A cluster is a list of votes, named by a stable id (a hash of its kind and vote ids): the
-page an organizer reviews and the votes voided are the same, and a cluster that gained or
-lost votes since gets a new id.
+A finding (``Cluster``) is the list of votes one rule met, named by a stable id (a hash of
+its kind and vote ids). Findings that concern one ring are one case (cases.py).
 """
 
 from __future__ import annotations
@@ -43,18 +45,29 @@ LOOKALIKE_CREATED_WITHIN = timedelta(minutes=60)
 # Shorter skeletons or e-mail stems match too many unrelated people.
 LOOKALIKE_MIN_KEY_LENGTH = 4
 
+COHORT_MIN_VOTES = 8
+COHORT_WINDOW = timedelta(minutes=30)
+COHORT_MAX_ACCOUNT_AGE_S = 7 * 24 * 3600
+COHORT_CREATED_WITHIN = timedelta(hours=24)
+
 
 class ClusterKind(enum.StrEnum):
     network_burst = "network_burst"
     entry_burst = "entry_burst"
     lookalike_names = "lookalike_names"
+    young_cohort = "young_cohort"
 
 
 CLUSTER_LABELS = {
     ClusterKind.network_burst: _l("Young accounts from one network"),
     ClusterKind.entry_burst: _l("Burst of votes"),
     ClusterKind.lookalike_names: _l("Look-alike accounts"),
+    ClusterKind.young_cohort: _l("Young accounts registered together"),
 }
+
+# The rules that mark a ring's votes, voided by default. A burst alone marks nobody: real
+# visitors following a shared link vote hastily too; the organizer selects such votes.
+VOIDING_KINDS = frozenset({ClusterKind.network_burst, ClusterKind.lookalike_names, ClusterKind.young_cohort})
 
 
 @dataclass(frozen=True)
@@ -100,6 +113,16 @@ class Cluster:
                 suspicious=len(self.vote_ids),
                 votes=d["votes_in_burst"],
                 days=ENTRY_BURST_MAX_ACCOUNT_AGE_S // 86400,
+            )
+        if self.kind is ClusterKind.young_cohort:
+            return ngettext(
+                "%(votes)d votes within %(num)d minute, from %(networks)d networks, by accounts younger than %(days)d days, created within %(hours)d hours of each other, that voted for nothing else.",
+                "%(votes)d votes within %(num)d minutes, from %(networks)d networks, by accounts younger than %(days)d days, created within %(hours)d hours of each other, that voted for nothing else.",
+                d["minutes"],
+                votes=len(self.vote_ids),
+                networks=d["networks"],
+                days=COHORT_MAX_ACCOUNT_AGE_S // 86400,
+                hours=d["created_within_hours"],
             )
         return ngettext(
             "%(voters)d accounts with look-alike names or e-mail addresses, created within %(num)d minute.",
