@@ -382,6 +382,36 @@ def test_deleting_needs_the_password_and_the_tick(client, db, entrant):
     assert entrant.active and entrant.deleted_at is None and entrant.email == "entrant@example.com"
 
 
+def test_an_entrant_whose_entry_is_given_a_prize_is_sent_to_the_organizers(client, db, contest, entrant):
+    """Withdrawing a prize-winning entry would change results that may be frozen or published."""
+    from contest.results.prizes import Award, PrizeKind, PrizeSlot
+
+    entry = make_entry(db, contest, entrant)
+    slot = PrizeSlot(
+        contest_id=contest.id, category_id=entry.category_id, kind=PrizeKind.jury, name_vi="G", name_en="P"
+    )
+    db.add(slot)
+    db.flush()
+    db.add(
+        Award(
+            slot_id=slot.id,
+            kind=slot.kind,
+            category_id=entry.category_id,
+            place=1,
+            entry_id=entry.id,
+            proposed_entry_id=entry.id,
+            assigned_by_id=entrant.id,
+        )
+    )
+    db.commit()
+    log_in(client, entrant, lang="vi")
+    refused = client.post("/account/delete", data={"delete-password": PASSWORD, "delete-understood": "y"})
+    assert refused.status_code == 400
+    assert "Một tác phẩm của bạn được trao giải" in refused.text
+    db.expire_all()
+    assert entrant.deleted_at is None and entry.status is EntryStatus.approved
+
+
 def test_an_entrant_still_cannot_withdraw_a_rejected_entry(client, db, contest, entrant):
     """Only deleting the account withdraws a rejected entry: it keeps its place under the limits."""
     rejected = make_entry(db, contest, entrant, status=EntryStatus.rejected)

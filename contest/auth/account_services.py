@@ -25,6 +25,7 @@ from contest.db import now_utc
 from contest.entries.models import Entry, EntryStatus
 from contest.entries.services import withdraw_entry
 from contest.mail.models import OutboundEmail
+from contest.results.prizes import Award
 
 # The tombstone's address: unique per account, at a domain that can receive nothing
 # (RFC 2606), and without letters before the "@" that the look-alike review could match.
@@ -48,6 +49,8 @@ def delete_account(session: Session, user: User, password: str) -> int:
     entries were withdrawn. Raises WrongPassword (a borrowed open session cannot delete)."""
     if not user.check_password(password):
         raise WrongPassword()
+    if holds_prize(session, user):
+        raise HoldsPrize()
     withdrawn = _withdraw_entries(session, user)
     session.execute(delete(OutboundEmail).where(OutboundEmail.recipient == user.email))
     _erase(user)
@@ -62,6 +65,17 @@ def delete_account(session: Session, user: User, password: str) -> int:
     )
     session.flush()
     return withdrawn
+
+
+class HoldsPrize(Exception):
+    """An entry of the account is given or proposed a prize: withdrawing it would change results
+    the organizers may have frozen or published, so the organizers handle it."""
+
+
+def holds_prize(session: Session, user: User) -> bool:
+    theirs = select(Entry.id).where(Entry.author_id == user.id)
+    awarded = select(Award.id).where(Award.entry_id.in_(theirs) | Award.proposed_entry_id.in_(theirs))
+    return session.scalar(awarded.limit(1)) is not None
 
 
 def _withdraw_entries(session: Session, user: User) -> int:

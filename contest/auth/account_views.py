@@ -174,6 +174,12 @@ def delete():
             account_services.delete_account(db.session, _me(), form.password.data)
         except services.WrongPassword:
             form.password.errors.append(_("This is not your current password."))
+        except account_services.HoldsPrize:
+            form.password.errors.append(
+                _(
+                    "An entry of yours is given a prize: please write to the organizers to delete your account."
+                )
+            )
         else:
             db.session.commit()
             logout_user()
