@@ -91,8 +91,7 @@ def test_visitor_journey(site, journey, size, lang):
     assert page.locator("main h1").first.is_visible()
     assert journey.small_targets("header") == [], "header tap targets under 44 px"
 
-    journey.go("/gallery", "gallery")
-    assert journey.small_targets("header") == [], "header tap targets under 44 px"
+    follow_menu(journey, "/gallery", "gallery")
     if size == "phone":
         photo = screen_box(page, ".gallery-card img")
         assert photo["height"] > 0 and photo["bottom"] <= photo["screen"], (
@@ -138,6 +137,21 @@ def test_the_checks_see_a_defect(site, chromium):
             journey.check("script error")
     finally:
         context.close()
+
+
+def follow_menu(journey: Journey, path: str, step: str) -> None:
+    """Open the menu where it folds (a phone), check its tap targets, and follow its link to ``path``."""
+    page = journey.page
+    button = page.locator("header summary.menu-button")
+    if button.is_visible():
+        button.click()
+        page.locator("header nav").wait_for(state="visible")
+        journey.screenshot("menu")
+    assert journey.small_targets("header") == [], "header and menu tap targets under 44 px"
+    with page.expect_navigation(wait_until="load"):
+        page.locator(f"header nav a[href$='{path}']").first.click()
+    assert urlparse(page.url).path == path
+    journey.check(step)
 
 
 def open_and_close_zoom(journey: Journey, *, by_keyboard: bool) -> None:
@@ -329,6 +343,7 @@ def test_voter_journey(site, journey, size, lang):
     after_reload = page.inner_text(".vote-box")
     assert page.locator(".vote-button").count() == 0
     assert said(after_click) & said(after_reload), (after_click, after_reload)
+    follow_menu(journey, "/votes/mine", "my votes")
 
 
 def said(box_text: str) -> set[str]:
