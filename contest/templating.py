@@ -27,6 +27,6 @@ def init_app(app: Flask) -> None:
         format_date=format_date,
         format_datetime=format_datetime,
         format_decimal=format_decimal,
+        localized=localized,  # a name in the page's language, marked with its own (lang_attr)
     )
     app.jinja_env.filters["filesize"] = filesize
-        localized=localized,  # a name in the page's language, marked with its own (lang_attr)
