@@ -7,6 +7,7 @@
    PostgreSQL, as ratios to the trivial endpoint; the gallery and the audience tally with
    100,000 entries and 2,000,000 votes.
 - bench.export_zip: the winners' ZIP of 1 GB, S3 to S3: the worker's memory growth and speed.
+- bench.rings: the vote review's cases on generated populations of honest voters and rings.
 - bench.jury: the jury's deal of 20,000 entries to 30 judges (quorum 3) on PostgreSQL.
 - bench.tally (run by bench.jury, on its round): the whole tally of that round with five
    criteria scored: the sheet read, normalisation and the jury's reliability (tally_s_large).
@@ -31,6 +32,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bench import rings
 from bench.export_zip import REPORT as EXPORT_ZIP_REPORT
 from bench.export_zip import measure as measure_export_zip
 from bench.jury import REPORT as JURY_REPORT
@@ -188,6 +190,7 @@ def main() -> None:
         measure_web,
         measure_jury,
         measure_export_zip,
+        _in_tmp(rings.measure),
     ):
         found = part()
         print("\n".join(_lines(found)), flush=True)  # kept in the log even if a later part fails
@@ -206,6 +209,7 @@ def main() -> None:
         f"{WEB_REPORT}\n"
         f"{JURY_REPORT}\n"
         f"{EXPORT_ZIP_REPORT}\n"
+        f"{rings.REPORT}\n"
         "```\n" + "\n".join(lines) + "\n```\n"
     )
     print(f"report written to {report}")

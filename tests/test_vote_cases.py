@@ -10,9 +10,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from contest.voting import clusters
 from contest.voting.clusters.kinds import VOIDING_KINDS, ClusterKind
+from contest.voting.models import Vote
 from tests import vote_population
 from tests.support import create_user
 
@@ -100,3 +102,18 @@ def test_a_young_cohort_needs_accounts_registered_together_voting_for_nothing_el
     [cohort] = found
     assert cohort.details["networks"] == 8
     assert cohort.details["minutes"] <= 20
+
+
+def test_a_real_share_wave_is_voided_by_no_rule(db, contest):
+    """30 votes within 10 minutes after a share, 40 % by visitors who registered on arrival."""
+    author = create_user(db, "author@example.com")
+    plan = vote_population.Plan(entries=2)
+    for seed in range(3):
+        rng = vote_population.random.Random(seed)
+        vote_population.share_wave(plan, rng, seed % 2, plan.now - timedelta(days=1 + seed))
+    loaded = vote_population.load(db, contest, author, plan)
+    assert len(loaded.ring_of_vote) == 90
+    votes = db.scalars(select(Vote).where(Vote.contest_id == contest.id)).all()
+    new = [v for v in votes if v.account_age_s < 3600]
+    assert len(new) >= 3 * 8  # enough young accounts for a cohort, had they been made ahead
+    assert all(case.default_vote_ids == () for case in clusters.detect_cases(db, contest.id))

@@ -10,6 +10,8 @@ a seeded random source (accounts, and ballots with their time, address and readi
 * ``burst``: a farm on a few networks voting within minutes, with real visitors' hasty votes
   (a shared link, no page view) for the same entry in the same minutes;
 * ``lookalike``: accounts with look-alike names created together, voting over two days.
+
+Honest voters include a share wave: a popular entry shared, visitors registering on arrival.
 """
 
 from __future__ import annotations
@@ -110,6 +112,22 @@ def honest(plan: Plan, rng: random.Random, count: int, *, popular: int = 3) -> l
     return made
 
 
+def share_wave(plan: Plan, rng: random.Random, entry: int, start: datetime, *, size: int = 30) -> None:
+    """A real share on Facebook: ``size`` votes for ``entry`` within 10 minutes, 40 % of them by
+    visitors who register on arrival (and vote for nothing else), the others by old accounts."""
+    for index in range(size):
+        at = start + timedelta(minutes=rng.uniform(0, 10))
+        new = rng.random() < 0.4
+        created = (
+            at - timedelta(minutes=rng.uniform(2, 6))
+            if new
+            else plan.now - timedelta(days=rng.uniform(20, 300))
+        )
+        voter = plan.account(_email(rng, index, f"w{entry}"), person(rng), created)
+        address = f"{rng.choice(CARRIERS)}.{rng.randrange(2, 250)}" if rng.random() < 0.3 else _home(rng)
+        plan.vote(voter, entry, at, address, None if rng.random() < 0.1 else rng.uniform(4, 60))
+
+
 def farm(plan: Plan, rng: random.Random, ring: str, size: int, entry: int, start: datetime, *, span_min=36):
     """``size`` accounts created in one batch, voting for ``entry`` from one carrier network."""
     network = rng.choice(CARRIERS)
@@ -188,6 +206,7 @@ def population(seed: int, *, honest_voters: int = 300, entries: int = 12) -> Pla
     plan = Plan(entries)
     honest(plan, rng, honest_voters)
     day = timedelta(days=1)
+    share_wave(plan, rng, 4, plan.now - 2.5 * day)
     farm(plan, rng, "farm", 25, 0, plan.now - 4 * day)
     farm(plan, rng, "farm2", 12, 5, plan.now - 1.5 * day, span_min=20)
     spread(plan, rng, "spread", 15, 1, plan.now - 3 * day)

@@ -13,7 +13,9 @@ contest only; a voided vote leaves every finding):
   by digits, with accounts created within 60 minutes of each other;
 * ``young_cohort``: at least 8 votes for one entry within 30 minutes, from any networks, by
   accounts younger than 7 days, created within 24 hours of each other, that voted for
-  nothing else in the contest (a ring spread over many networks).
+  nothing else in the contest (a ring spread over many networks). An account made less
+  than an hour before its vote is left out: that is how a real visitor from a shared link
+  votes, while a ring's accounts are made ahead, in a batch.
 
 A finding (``Cluster``) is the list of votes one rule met, named by a stable id (a hash of
 its kind and vote ids). Findings that concern one ring are one case (cases.py).
@@ -48,6 +50,7 @@ LOOKALIKE_MIN_KEY_LENGTH = 4
 COHORT_MIN_VOTES = 8
 COHORT_WINDOW = timedelta(minutes=30)
 COHORT_MAX_ACCOUNT_AGE_S = 7 * 24 * 3600
+COHORT_MIN_ACCOUNT_AGE_S = 3600
 COHORT_CREATED_WITHIN = timedelta(hours=24)
 
 

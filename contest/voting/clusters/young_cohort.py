@@ -1,7 +1,8 @@
 """Young cohorts: a ring spread over many networks, seen by its accounts rather than its addresses.
 
-Many young accounts, registered in the same period, voting for one entry within minutes and
-for nothing else in the contest. The thresholds are in contest.voting.clusters.kinds.
+Many young accounts, registered in the same period (ahead of their votes), voting for one
+entry within minutes and for nothing else in the contest. The thresholds are in
+contest.voting.clusters.kinds.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from contest.voting.clusters.kinds import (
     COHORT_CREATED_WITHIN,
     COHORT_MAX_ACCOUNT_AGE_S,
+    COHORT_MIN_ACCOUNT_AGE_S,
     COHORT_MIN_VOTES,
     COHORT_WINDOW,
     Cluster,
@@ -30,7 +32,7 @@ def created_at(vote: VoteRow) -> datetime:
 
 
 def young_cohorts(session: Session, contest_id: int) -> list[Cluster]:
-    young = (Vote.account_age_s < COHORT_MAX_ACCOUNT_AGE_S,)
+    young = (Vote.account_age_s < COHORT_MAX_ACCOUNT_AGE_S, Vote.account_age_s >= COHORT_MIN_ACCOUNT_AGE_S)
     ranges = dense_ranges(
         session,
         contest_id,
