@@ -10,7 +10,7 @@ import pytest
 from babel.dates import format_datetime
 from sqlalchemy import event, select
 
-from contest.admin.services import contest_settings
+from contest.contests.settings import contest_settings
 from contest.auth.models import User
 from contest.contests.models import Category, CategoryKind, Contest
 from contest.entries.models import Entry, EntryStatus

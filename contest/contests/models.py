@@ -105,6 +105,12 @@ class Contest(VotingRules, Base):
     description_en: Mapped[str] = mapped_column(Text, nullable=False, default="")
     rules_vi: Mapped[str] = mapped_column(Text, nullable=False, default="")
     rules_en: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # The home page's text; rules_* and home_text_* are Markdown (contest.contests.markdown).
+    home_text_vi: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
+    home_text_en: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
+    # Storage keys of the public logo and banner renditions (contest.contests.images).
+    logo_key: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    banner_key: Mapped[str | None] = mapped_column(String(300), nullable=True)
     # Instants in UTC; organizers enter and read them in Vietnam time.
     submission_opens_at: Mapped[datetime] = mapped_column(nullable=False)
     submission_closes_at: Mapped[datetime] = mapped_column(nullable=False)
@@ -173,6 +179,10 @@ class Contest(VotingRules, Base):
     @property
     def rules(self) -> str:
         return _localized(self, "rules")
+
+    @property
+    def home_text(self) -> str:
+        return _localized(self, "home_text")
 
     def submission_open(self, at: datetime | None = None) -> bool:
         at = at or now_utc()
@@ -266,6 +276,8 @@ class Place(Base):
     name_vi: Mapped[str] = mapped_column(String(120), nullable=False)
     name_en: Mapped[str] = mapped_column(String(120), nullable=False)
     position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # No longer offered to new entries; entries that name it keep it.
+    retired: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
 
     contest: Mapped[Contest] = relationship(back_populates="places")
 

@@ -104,7 +104,9 @@ class EntryDetailsForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.contest = contest
         self._category = category
-        self.place.choices = [(_NO_PLACE, _("Choose a place"))] + [(p.id, p.name) for p in contest.places]
+        # A retired place is no longer offered, except to the entry that already names it.
+        offered = [p for p in contest.places if not p.retired or p.id == self.place.data]
+        self.place.choices = [(_NO_PLACE, _("Choose a place"))] + [(p.id, p.name) for p in offered]
         self.taken_on.render_kw = {"max": vn_today().isoformat()}
         self.date_words()
 
