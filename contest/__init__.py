@@ -73,6 +73,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from contest.admin.views import bp as admin_bp
+    from contest.audit.views import bp as audit_bp
     from contest.auth.account_views import bp as account_bp
     from contest.auth.views import bp as auth_bp
     from contest.entries.views import bp as entries_bp
@@ -89,6 +90,7 @@ def _register_blueprints(app: Flask) -> None:
     from contest.results.views import bp as results_bp
     from contest.results.views_awards import bp as results_awards_bp
     from contest.results.views_zip import bp as results_zip_bp
+    from contest.voting.review_views import bp as vote_review_bp
     from contest.voting.views import bp as voting_bp
 
     app.register_blueprint(main_bp)
@@ -96,6 +98,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(account_bp, url_prefix="/account")
     app.register_blueprint(entries_bp, url_prefix="/entries")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(audit_bp, url_prefix="/admin")
+    app.register_blueprint(vote_review_bp, url_prefix="/admin")
     app.register_blueprint(jury_admin_bp, url_prefix="/admin/jury")
     app.register_blueprint(jury_bp, url_prefix="/jury")
     app.register_blueprint(results_zip_bp, url_prefix="/admin/results/exports/zip")

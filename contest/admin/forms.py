@@ -1,4 +1,4 @@
-"""Organizer forms: contest settings, category rules, list filters, moderation and vote review.
+"""Organizer forms: contest settings, category rules, list filters, moderation.
 
 Phase dates are typed in Vietnam time and sizes in MB; contest.admin.services converts them.
 """
@@ -13,7 +13,6 @@ from wtforms import (
     DateField,
     DateTimeLocalField,
     DecimalField,
-    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -33,12 +32,14 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
+from contest.admin.lists import ActionForm as _ActionForm
+from contest.admin.lists import ListFilterForm as _ListFilterForm
+from contest.admin.lists import required_reason as _required_reason
 from contest.admin.moderation import LISTED_STATUSES
 from contest.admin.services import FORMATS_BY_KIND
 from contest.contests.models import CategoryKind, EditsAfterApproval, VoteCountDisplay, VotePolicy
 from contest.entries.flags import FLAG_LABELS
 from contest.entries.models import EntryStatus
-from contest.voting.clusters.kinds import CLUSTER_LABELS
 
 # What a datetime-local input sends (some browsers add seconds); the first is how it is shown.
 VN_MINUTE_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
@@ -287,26 +288,6 @@ class FlagFilterForm(FlaskForm):
         ]
 
 
-def _contest_choices(contests) -> list[tuple[int, str]]:
-    return [(contest.id, contest.title) for contest in contests]
-
-
-class _ListFilterForm(FlaskForm):
-    """A read-only list filter in the query string (a GET form): which contest, which page."""
-
-    class Meta:
-        csrf = False
-
-    contest = SelectField(_l("Contest"), coerce=int)
-    page = IntegerField(
-        default=1, validators=[Optional(), NumberRange(min=1, max=100_000)], widget=HiddenInput()
-    )
-
-    def __init__(self, *args, contests=(), **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.contest.choices = _contest_choices(contests)
-
-
 # --- moderation -------------------------------------------------------------------------
 class EntryQueueForm(_ListFilterForm):
     """The moderation list: contest, status (the queue by default), category."""
@@ -326,19 +307,6 @@ class EntryQueueForm(_ListFilterForm):
         self.category.choices = [(0, _("All categories")), *((c.id, c.name) for c in categories)]
 
 
-def _required_reason(message):
-    return [
-        DataRequired(message),
-        Length(max=1000, message=_l("Please keep the reason under %(max)d characters.")),
-    ]
-
-
-class _ActionForm(FlaskForm):
-    """A POST button on an organizer list; ``next`` brings the organizer back to the same list."""
-
-    next = HiddenField()
-
-
 class ApproveForm(_ActionForm):
     submit = SubmitField(_l("Approve"))
 
@@ -351,56 +319,3 @@ class RejectForm(_ActionForm):
         description=_l("Its author reads it on “My entries”; kept in the audit log."),
     )
     submit = SubmitField(_l("Reject"))
-
-
-# --- vote review --------------------------------------------------------------------------
-class ClusterFilterForm(_ListFilterForm):
-    kind = SelectField(_l("Kind of cluster"), default="")
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.kind.choices = [
-            ("", _("All kinds")),
-            *((kind.value, label) for kind, label in CLUSTER_LABELS.items()),
-        ]
-
-
-class VoteFilterForm(_ListFilterForm):
-    entry = StringField(_l("Entry code"), filters=[_upper], validators=[Optional(), Length(max=24)])
-    voter = StringField(
-        _l("Voter's e-mail address"), filters=[_strip], validators=[Optional(), Length(max=254)]
-    )
-    state = SelectField(_l("Votes"), default="all")
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.state.choices = [("all", _("All votes")), ("valid", _("Counted")), ("voided", _("Voided"))]
-
-
-class VoidForm(_ActionForm):
-    reason = StringField(
-        _l("Reason for voiding"),
-        filters=[_strip],
-        validators=_required_reason(_l("Please say why the votes are voided.")),
-        description=_l("Kept in the audit log."),
-    )
-    submit = SubmitField(_l("Void"))
-
-
-class RestoreForm(_ActionForm):
-    reason = StringField(
-        _l("Reason for restoring"),
-        filters=[_strip],
-        validators=_required_reason(_l("Please say why the vote counts again.")),
-        description=_l("Kept in the audit log."),
-    )
-    submit = SubmitField(_l("Restore"))
-
-
-class AuditFilterForm(_ListFilterForm):
-    action = SelectField(_l("Action"), default="")
-
-    def __init__(self, *args, actions=(), **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.contest.choices = [(0, _("All contests")), *self.contest.choices]
-        self.action.choices = [("", _("All actions")), *((action, label) for action, label in actions)]

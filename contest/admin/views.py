@@ -1,13 +1,12 @@
 """Organizer pages: the contests at a glance, contest settings, category rules, moderation.
 
-The review of votes (clusters, votes, audit log) is on this blueprint too, in vote_views.
+The review of votes is in contest.voting.review_views, the audit log in contest.audit.views.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from contest.admin import moderation, services
@@ -19,25 +18,14 @@ from contest.admin.forms import (
     FlagFilterForm,
     RejectForm,
 )
+from contest.admin.lists import STATUS_LABELS, back_to, chosen_contest, current_list_url
 from contest.auth.policy import organizer_required
 from contest.contests.models import Category, Contest
 from contest.entries import flags as entry_flags
 from contest.entries.models import Entry, EntryStatus, FlagKind
 from contest.extensions import db
-from contest.urls import safe_next
 
 bp = Blueprint("admin", __name__)
-
-STATUS_LABELS = {
-    EntryStatus.draft: _l("Draft"),
-    EntryStatus.submitted: _l("Submitted"),
-    EntryStatus.processing: _l("Processing"),
-    EntryStatus.pending_review: _l("Awaiting review"),
-    EntryStatus.approved: _l("Approved"),
-    EntryStatus.rejected: _l("Rejected"),
-    EntryStatus.withdrawn: _l("Withdrawn"),
-    EntryStatus.failed: _l("Failed"),
-}
 
 
 @bp.get("/")
@@ -112,25 +100,6 @@ _FLAG_PAGE = {
 }
 
 
-# --- shared by the organizers' lists ------------------------------------------------------
-def chosen_contest(form, contests: list[Contest]) -> Contest | None:
-    """The contest a list filter names; the newest one unless the query string chooses."""
-    if "contest" not in request.args and contests:
-        form.contest.data = contests[0].id
-    return next((c for c in contests if c.id == form.contest.data), None)
-
-
-def back_to(target: str | None, endpoint: str) -> str:
-    """Where an action returns: the list the organizer came from, if it is on this site."""
-    if target and safe_next(target) == target:
-        return target
-    return url_for(endpoint)
-
-
-def current_list_url() -> str:
-    return request.full_path if request.query_string else request.path
-
-
 # --- moderation ---------------------------------------------------------------------------
 @bp.get("/entries")
 @organizer_required
@@ -203,6 +172,3 @@ def _refused(entry: Entry) -> str:
 
 
 _ENTRY_PAGE = {"status_labels": STATUS_LABELS, "thumb_url": entry_flags.thumb_url}
-
-# The vote review's routes, on this blueprint (imported last: they use ``bp``).
-from contest.admin import vote_views  # noqa: E402, F401

@@ -1,6 +1,6 @@
-"""Organizer pages for the public vote: suspicious clusters, votes by entry or voter, audit log.
+"""Organizer pages for the public vote: suspicious clusters, votes by entry or voter.
 
-Routes of the admin blueprint (``/admin/...``), organizers only. Voiding and restoring
+Under ``/admin/votes``, organizers only. Voiding and restoring
 need a reason; a refused form is shown again with its message and nothing changes.
 """
 
@@ -8,27 +8,24 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_timedelta, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from contest.admin import services, vote_review
-from contest.admin.forms import (
-    AuditFilterForm,
-    ClusterFilterForm,
-    RestoreForm,
-    VoidForm,
-    VoteFilterForm,
-)
-from contest.admin.views import STATUS_LABELS, back_to, bp, chosen_contest, current_list_url
+from contest.admin import services
+from contest.admin.lists import STATUS_LABELS, back_to, chosen_contest, current_list_url
 from contest.auth.policy import organizer_required
 from contest.contests.models import Contest
 from contest.entries import flags as entry_flags
 from contest.extensions import db
 from contest.voting import clusters as detection
+from contest.voting import review as vote_review
 from contest.voting.clusters.kinds import CLUSTER_LABELS, Cluster, ClusterKind
 from contest.voting.models import Vote
+from contest.voting.review_forms import ClusterFilterForm, RestoreForm, VoidForm, VoteFilterForm
+
+bp = Blueprint("vote_review", __name__)
 
 CLUSTERS_PER_PAGE = 50
 
@@ -114,14 +111,14 @@ def void_vote_cluster(cluster_id: str):
             ),
             "error",
         )
-        return redirect(url_for("admin.vote_clusters", contest=contest.id))
+        return redirect(url_for("vote_review.vote_clusters", contest=contest.id))
     form = VoidForm()
     if not form.validate_on_submit():
         return _cluster_page(contest, cluster, form), 400
     voided = vote_review.void_cluster(db.session, cluster, current_user, form.reason.data)
     db.session.commit()
     flash(ngettext("%(num)d vote was voided.", "%(num)d votes were voided.", voided), "success")
-    return redirect(url_for("admin.vote_clusters", contest=contest.id))
+    return redirect(url_for("vote_review.vote_clusters", contest=contest.id))
 
 
 def _cluster_page(contest: Contest, cluster: Cluster, form: VoidForm):
@@ -187,31 +184,9 @@ def _vote_action(vote_id: int, form_class, act, action: str):
                 else _("Nothing changed: the vote already counts."),
                 "error",
             )
-        return redirect(back_to(form.next.data, "admin.votes"))
+        return redirect(back_to(form.next.data, "vote_review.votes"))
     status = 400 if form.is_submitted() else 200
-    cancel = back_to(form.next.data, "admin.votes")
+    cancel = back_to(form.next.data, "vote_review.votes")
     return render_template(
         "admin/vote_action.html", vote=vote, form=form, action=action, cancel=cancel, **_VOTE_PAGE
     ), status
-
-
-# --- audit log ----------------------------------------------------------------------------
-@bp.get("/audit")
-@organizer_required
-def audit():
-    """Who did what and why, newest first; filtered by contest and action."""
-    contests = services.all_contests(db.session)
-    form = AuditFilterForm(request.args, contests=contests, actions=vote_review.audit_actions(db.session))
-    if "contest" not in request.args:
-        form.contest.data = 0
-    page = {"form": form, "result": None, "subjects": {}, "action_labels": vote_review.ACTION_LABELS}
-    if request.args and not form.validate():
-        return render_template("admin/audit.html", **page), 400
-    result = vote_review.audit_page(
-        db.session,
-        contest_id=form.contest.data or None,
-        action=form.action.data or "",
-        page=form.page.data or 1,
-    )
-    page.update(result=result, subjects=vote_review.subjects(db.session, result.events))
-    return render_template("admin/audit.html", **page)
