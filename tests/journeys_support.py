@@ -9,30 +9,16 @@ Screenshots go to .artifacts/journeys/<journey>-<size>-<lang>-<n>-<step>.png, ke
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlparse
 
 from babel.dates import format_date
-from sqlalchemy import delete, select
 
-from contest.admin import moderation
-from contest.auth.models import Role, User
 from contest.config import ROOT
-from contest.contests.models import CategoryKind, Contest
-from contest.db import now_utc
-from contest.entries.models import Entry, EntryStatus
-from contest.extensions import db
-from contest.jury.members import add_judge
-from contest.jury.models import RoundKind
-from contest.jury.rounds import CriterionSpec, RoundSpec, create_round, open_round
-from contest.processing.models import JobState, ProcessingJob
-from contest.results.prizes import Award, PrizeKind, PrizeSlot, Publication, PublicationState
 from contest.timeutil import vn_today
 from tests.browser import BrowserPage
-from tests.support import create_user
-from worker.tasks import run_media_job
+from tests.support import PASSWORD, wallpaper
 
 AXE_SOURCE = (Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js").read_text()
 ARTIFACTS = ROOT / ".artifacts" / "journeys"
@@ -176,138 +162,88 @@ def read_as_people_do(moment, lang: str) -> str:
     )
 
 
-# --- the site's state, as the journeys need it -------------------------------------------------
-def _contest():
-    return db.session.scalar(select(Contest))
+# --- steps of the journeys -------------------------------------------------------------------
+def follow_menu(journey: Journey, path: str, step: str) -> None:
+    """Open the menu where it folds (a phone), check its tap targets, and follow its link to ``path``."""
+    page = journey.page
+    button = page.locator("header summary.menu-button")
+    if button.is_visible():
+        button.click()
+        page.locator("header nav").wait_for(state="visible")
+        journey.screenshot("menu")
+    assert journey.small_targets("header") == [], "header and menu tap targets under 44 px"
+    with page.expect_navigation(wait_until="load"):
+        page.locator(f"header nav a[href$='{path}']").first.click()
+    assert urlparse(page.url).path == path
+    journey.check(step)
 
 
-@contextmanager
-def contest_in_phase(app, submissions, votes, results_in: int, *, published: bool):
-    """The contest's dates moved to days from now (Vietnam time), its results published if asked;
-    yields the next dates (submissions close, votes close, results); all put back afterwards."""
-    now = now_utc() + timedelta(hours=1)
-    fields = (
-        "submission_opens_at",
-        "submission_closes_at",
-        "voting_opens_at",
-        "voting_closes_at",
-        "results_at",
+def open_and_close_zoom(journey: Journey, *, by_keyboard: bool) -> None:
+    """Zoom opens as a dialog with the picture fitted to the screen, and closes back to its opener."""
+    page = journey.page
+    opener = page.locator("[data-zoom]").first
+    if by_keyboard:
+        tab_to(page, "[data-zoom]")
+        page.keyboard.press("Enter")
+    else:
+        opener.click()
+    dialog = page.locator("[role=dialog]:visible, dialog[open]").first
+    dialog.wait_for(state="visible")
+    picture = dialog.locator("img:visible").first
+    picture.wait_for(state="visible")
+    page.wait_for_timeout(400)  # the opening animation
+    box = picture.bounding_box()
+    screen = SIZES[journey.size]
+    assert box["width"] <= screen["width"] + 1 and box["height"] <= screen["height"] + 1, box
+    assert page.evaluate(
+        "document.activeElement && !!document.activeElement.closest('[role=dialog], dialog')"
     )
-    moved = [now + timedelta(days=d) for d in (*submissions, *votes, results_in)]
-    with app.app_context():
-        contest = _contest()
-        saved = [getattr(contest, name) for name in fields]
-        for name, value in zip(fields, moved, strict=True):
-            setattr(contest, name, value)
-        if published:
-            _publish(contest, now - timedelta(days=2))
-        db.session.commit()
-    try:
-        yield moved[1], moved[3], moved[4]
-    finally:
-        with app.app_context():
-            contest = _contest()
-            for name, value in zip(fields, saved, strict=True):
-                setattr(contest, name, value)
-            db.session.execute(delete(Award))
-            db.session.execute(delete(Publication))
-            db.session.commit()
+    journey.check("zoom")
+    page.keyboard.press("Escape")
+    dialog.wait_for(state="hidden")
+    assert page.evaluate("document.activeElement.matches('[data-zoom]')"), "focus back on the picture"
 
 
-def _publish(contest, at) -> None:
-    """The first jury prize of the photo category given to its first entry, and published."""
-    slot = db.session.scalars(
-        select(PrizeSlot).where(PrizeSlot.contest_id == contest.id, PrizeSlot.kind == PrizeKind.jury)
-    ).first()
-    entry = db.session.scalars(
-        select(Entry).where(Entry.category_id == slot.category_id, Entry.status == EntryStatus.approved)
-    ).first()
-    organizer = db.session.scalar(select(User).where(User.role == Role.organizer))
-    award = Award(slot_id=slot.id, kind=slot.kind, category_id=slot.category_id, place=1, entry_id=entry.id)
-    award.assigned_by_id, award.reason = organizer.id, "The journeys' winner"
-    db.session.add(award)
-    state = PublicationState.published
-    db.session.add(Publication(contest_id=contest.id, state=state, frozen_at=at, published_at=at))
+def tab_to(page, selector: str, presses: int = 60) -> None:
+    """Press Tab until ``selector`` has the focus, as a keyboard user would."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement && document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"{selector} never got the focus after {presses} presses of Tab")
 
 
-def run_pending_jobs(app) -> None:
-    """What the worker does with the queued media jobs (the tests dispatch none)."""
-    with app.app_context():
-        pending = db.session.scalars(
-            select(ProcessingJob.id).where(ProcessingJob.state == JobState.queued)
-        ).all()
-        db.session.rollback()
-        for job_id in pending:
-            run_media_job(job_id)
+def confirm_email(journey: Journey, email: str) -> None:
+    """Follow the link of the confirmation e-mail from the development mailbox."""
+    page = journey.page
+    journey.go("/dev/mailbox/", "mailbox")
+    mail = page.locator("article, li, tr, section").filter(has_text=email).first
+    link = mail.locator("a[href*='/account/verify/']").first.get_attribute("href")
+    journey.go(urlparse(link).path, "e-mail confirmed")
+    journey.fill_login(email, PASSWORD)
+    journey.check("logged in")
 
 
-def approve(app, code: str) -> None:
-    with app.app_context():
-        entry = db.session.scalar(select(Entry).where(Entry.code == code))
-        organizer = db.session.scalar(select(User).where(User.role == Role.organizer))
-        moderation.approve(db.session, entry, organizer)
-        db.session.commit()
+def submit_photo(journey: Journey) -> None:
+    """A real 5120x2880 photograph through the new-entry form."""
+    page = journey.page
+    journey.go("/entries/new", "new entry")
+    page.locator("input[name=category][data-kind=photo]").check()
+    page.set_input_files("input[name=photo]", str(wallpaper("Volna")))
+    page.fill("input[name=title]", "Bình minh trên sông Lam")
+    page.select_option("select[name=place]", index=1)
+    page.fill("input[name=taken_on]", "2024-05-01")
+    for name in ("accept_own_work", "accept_promo_use", "accept_not_awarded"):
+        page.check(f"input[name={name}]")
+    with page.expect_navigation(wait_until="load"):
+        page.locator("#new-entry [type=submit]").last.click()
+    journey.check("submitted")
+    assert page.url.rstrip("/").split("/")[-1] != "new", "the form came back"
 
 
-def pending_entry(app, title: str) -> str:
-    """An entry waiting for review, with the files of an approved one."""
-    with app.app_context():
-        contest = _contest()
-        model = db.session.scalar(
-            select(Entry).where(Entry.status == EntryStatus.approved).order_by(Entry.id)
-        )
-        entry = Entry(
-            code=contest.next_entry_code(db.session),
-            contest_id=contest.id,
-            category_id=model.category_id,
-            author_id=model.author_id,
-            place_id=model.place_id,
-            title=title,
-            taken_on=model.taken_on,
-            status=EntryStatus.pending_review,
-            submitted_at=now_utc(),
-        )
-        db.session.add(entry)
-        db.session.commit()
-        return entry.code
-
-
-def entry_codes(app) -> dict[str, str]:
-    """The code of the first approved entry of each category kind."""
-    with app.app_context():
-        entries = db.session.scalars(
-            select(Entry).where(Entry.status == EntryStatus.approved).order_by(Entry.id)
-        )
-        return {entry.category.kind.value: entry.code for entry in reversed(entries.all())}
-
-
-def open_jury_round(app, judge_email: str) -> int:
-    """A score round of the photo category, open, with ``judge_email`` on the jury; its id."""
-    with app.app_context():
-        contest = _contest()
-        judge = db.session.scalar(select(User).where(User.email == judge_email))
-        organizer = db.session.scalar(select(User).where(User.role == Role.organizer))
-        add_judge(db.session, contest.id, judge, actor_id=organizer.id)
-        photo = next(c for c in contest.categories if c.kind is CategoryKind.photo)
-        now = now_utc()
-        spec = RoundSpec(
-            name_vi="Vòng sơ khảo",
-            name_en="Preliminary round",
-            kind=RoundKind.score,
-            opens_at=now - timedelta(days=1),
-            closes_at=now + timedelta(days=7),
-            categories=(photo,),
-            quorum=1,
-            criteria=(
-                CriterionSpec("Nội dung", "Content", weight=1, scale_min=0, scale_max=10, scale_step=1),
-            ),
-        )
-        round_ = create_round(db.session, contest, spec, actor_id=organizer.id)
-        open_round(db.session, round_, actor_id=organizer.id, seed=7)
-        db.session.commit()
-        return round_.id
-
-
-def verified_user(app, email: str, lang: str) -> None:
-    with app.app_context():
-        create_user(db.session, email, locale=lang)
+def open_from_my_entries(journey: Journey, code: str, step: str) -> None:
+    page = journey.page
+    with page.expect_navigation(wait_until="load"):
+        page.locator(f"main a[href$='/e/{code}']").first.click()
+    assert urlparse(page.url).path == f"/e/{code}"
+    journey.check(step)

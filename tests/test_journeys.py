@@ -21,22 +21,31 @@ from contest.contests.services import seed_demo
 from contest.entries.models import Entry, EntryStatus
 from contest.extensions import db
 from tests.browser import live_server, watched_page
+from tests.journeys_state import (
+    approve,
+    contest_in_phase,
+    entry_codes,
+    newest_entry_code,
+    open_jury_round,
+    pending_entry,
+    run_pending_jobs,
+    verified_user,
+)
 from tests.journeys_support import (
     LOCALES,
     SIZES,
     Journey,
-    approve,
-    contest_in_phase,
-    entry_codes,
-    open_jury_round,
-    pending_entry,
+    confirm_email,
+    follow_menu,
+    open_and_close_zoom,
+    open_from_my_entries,
     read_as_people_do,
-    run_pending_jobs,
     screen_box,
-    verified_user,
+    submit_photo,
+    tab_to,
     visible_focus,
 )
-from tests.support import PASSWORD, make_test_config, migrate, wallpaper
+from tests.support import PASSWORD, make_test_config, migrate
 from worker import demo_gallery
 
 pytestmark = pytest.mark.browser
@@ -139,56 +148,6 @@ def test_the_checks_see_a_defect(site, chromium):
         context.close()
 
 
-def follow_menu(journey: Journey, path: str, step: str) -> None:
-    """Open the menu where it folds (a phone), check its tap targets, and follow its link to ``path``."""
-    page = journey.page
-    button = page.locator("header summary.menu-button")
-    if button.is_visible():
-        button.click()
-        page.locator("header nav").wait_for(state="visible")
-        journey.screenshot("menu")
-    assert journey.small_targets("header") == [], "header and menu tap targets under 44 px"
-    with page.expect_navigation(wait_until="load"):
-        page.locator(f"header nav a[href$='{path}']").first.click()
-    assert urlparse(page.url).path == path
-    journey.check(step)
-
-
-def open_and_close_zoom(journey: Journey, *, by_keyboard: bool) -> None:
-    """Zoom opens as a dialog with the picture fitted to the screen, and closes back to its opener."""
-    page = journey.page
-    opener = page.locator("[data-zoom]").first
-    if by_keyboard:
-        tab_to(page, "[data-zoom]")
-        page.keyboard.press("Enter")
-    else:
-        opener.click()
-    dialog = page.locator("[role=dialog]:visible, dialog[open]").first
-    dialog.wait_for(state="visible")
-    picture = dialog.locator("img:visible").first
-    picture.wait_for(state="visible")
-    page.wait_for_timeout(400)  # the opening animation
-    box = picture.bounding_box()
-    screen = SIZES[journey.size]
-    assert box["width"] <= screen["width"] + 1 and box["height"] <= screen["height"] + 1, box
-    assert page.evaluate(
-        "document.activeElement && !!document.activeElement.closest('[role=dialog], dialog')"
-    )
-    journey.check("zoom")
-    page.keyboard.press("Escape")
-    dialog.wait_for(state="hidden")
-    assert page.evaluate("document.activeElement.matches('[data-zoom]')"), "focus back on the picture"
-
-
-def tab_to(page, selector: str, presses: int = 60) -> None:
-    """Press Tab until ``selector`` has the focus, as a keyboard user would."""
-    for _ in range(presses):
-        page.keyboard.press("Tab")
-        if page.evaluate("s => document.activeElement && document.activeElement.matches(s)", selector):
-            return
-    pytest.fail(f"{selector} never got the focus after {presses} presses of Tab")
-
-
 # --- the new entrant -------------------------------------------------------------------------
 @pytest.mark.parametrize(("size", "lang"), COMBOS)
 def test_entrant_journey(site, journey, size, lang):
@@ -207,7 +166,8 @@ def test_entrant_journey(site, journey, size, lang):
     journey.check("registered")
 
     confirm_email(journey, email)
-    code = submit_photo(journey, app)
+    submit_photo(journey)
+    code = newest_entry_code(app)
     run_pending_jobs(app)
 
     journey.go("/entries/mine", "my entries")
@@ -218,44 +178,6 @@ def test_entrant_journey(site, journey, size, lang):
     journey.go("/entries/mine", "my entries approved")
     open_from_my_entries(journey, code, "public entry")
     assert page.locator("[data-share-url]").count() == 1, "the public page offers its link"
-
-
-def confirm_email(journey: Journey, email: str) -> None:
-    """Follow the link of the confirmation e-mail from the development mailbox."""
-    page = journey.page
-    journey.go("/dev/mailbox/", "mailbox")
-    mail = page.locator("article, li, tr, section").filter(has_text=email).first
-    link = mail.locator("a[href*='/account/verify/']").first.get_attribute("href")
-    journey.go(urlparse(link).path, "e-mail confirmed")
-    journey.fill_login(email, PASSWORD)
-    journey.check("logged in")
-
-
-def submit_photo(journey: Journey, app) -> str:
-    """A real 5120x2880 photograph through the new-entry form; the new entry's code."""
-    page = journey.page
-    journey.go("/entries/new", "new entry")
-    page.locator("input[name=category][data-kind=photo]").check()
-    page.set_input_files("input[name=photo]", str(wallpaper("Volna")))
-    page.fill("input[name=title]", "Bình minh trên sông Lam")
-    page.select_option("select[name=place]", index=1)
-    page.fill("input[name=taken_on]", "2024-05-01")
-    for name in ("accept_own_work", "accept_promo_use", "accept_not_awarded"):
-        page.check(f"input[name={name}]")
-    with page.expect_navigation(wait_until="load"):
-        page.locator("#new-entry [type=submit]").last.click()
-    journey.check("submitted")
-    assert page.url.rstrip("/").split("/")[-1] != "new", "the form came back"
-    with app.app_context():
-        return db.session.scalars(select(Entry.code).order_by(Entry.id.desc())).first()
-
-
-def open_from_my_entries(journey: Journey, code: str, step: str) -> None:
-    page = journey.page
-    with page.expect_navigation(wait_until="load"):
-        page.locator(f"main a[href$='/e/{code}']").first.click()
-    assert urlparse(page.url).path == f"/e/{code}"
-    journey.check(step)
 
 
 # --- the organizer ---------------------------------------------------------------------------
