@@ -124,6 +124,8 @@ added in the database equal the 200 answers in gunicorn's access log, and the co
 by the application's votes) equal the valid votes. audience_tally_s_large_first: the tally's
 first run on the large set, audience_tally_s_large the median of {TALLY_ROUNDS};
 large_tally_consistent: the application's tally agrees with its counters and its ranking.
+figures_s_large: every figure of the organizers' dashboard (/admin/figures) computed once on the
+large set, the first computation, no cache (target < 1 s).
 """
 
 

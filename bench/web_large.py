@@ -17,6 +17,8 @@ votes it took during the run, and its tally):
 - ``large_tally_consistent``: each category's placed entries have, in the tally (which
   counts the votes), the votes of their counter, and the first placed has the most votes of
   the category's public ranking (``live_ranking``, which reads the counters);
+- ``figures_s_large``: every figure of the organizers' dashboard computed once, first time
+  (bench.figures_large);
 - ``large_rank_votes_stale``: entries whose "most voted" copy differs from their counter
   at the end (those voted for since the last refresh: a few, not the 100,000 left at 0).
 """
@@ -31,6 +33,7 @@ from pathlib import Path
 
 import psycopg
 
+from bench.figures_large import figures_s
 from bench.web_data import Shape, counts_consistent
 from bench.web_media import check_media_urls
 from bench.web_site import (
@@ -69,6 +72,7 @@ def large_phase(tmp: Path) -> dict:
         answered = answered_votes(server.access_log)["200"]
         in_db = votes_since(url, loaded.contest_id, started)
         times, tally_agrees = audience_tally(env)
+        figures |= figures_s(bench_app(env))
     return figures | {
         "large_entries": count_rows(url, "entries"),
         "large_votes": count_rows(url, "votes"),

@@ -78,6 +78,7 @@ def _register_blueprints(app: Flask) -> None:
     from contest.auth.views import bp as auth_bp
     from contest.entries.views import bp as entries_bp
     from contest.errors import register_error_handlers
+    from contest.figures.views import bp as figures_bp
     from contest.gallery.views import bp as gallery_bp
     from contest.jury.admin_views import bp as jury_admin_bp
     from contest.jury.panel import bp as jury_bp
@@ -110,6 +111,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(voting_bp)
     app.register_blueprint(audience_bp)
     app.register_blueprint(results_exports_bp, url_prefix="/admin/results")
+    app.register_blueprint(figures_bp)
     app.register_blueprint(gallery_bp)
     app.register_blueprint(results_awards_bp, url_prefix="/admin/results")
     app.register_blueprint(results_public_bp)

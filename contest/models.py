@@ -5,6 +5,7 @@ from contest.auth.models import Role, User
 from contest.contests.models import Category, CategoryKind, Contest, Place
 from contest.db import Base
 from contest.entries.models import AssetKind, Entry, EntryFlag, EntryStatus, FlagKind, MediaAsset
+from contest.figures.models import PageVisit
 from contest.jury.models import Assignment, Conflict, Criterion, JuryMember, Round, RoundEntry, Score
 from contest.mail.models import OutboundEmail
 from contest.processing.models import JobKind, JobState, ProcessingJob
@@ -36,6 +37,7 @@ __all__ = [
     "MediaAsset",
     "MonthlyVoteCount",
     "OutboundEmail",
+    "PageVisit",
     "Place",
     "PrizeSlot",
     "ProcessingJob",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -162,6 +162,7 @@ def test_every_enum_value_is_accepted_by_the_migrated_database(db, contest):
         "results_publications": publication,
         "round_tally_settings": round_tally,
         "results_settings": results_choice,
+        "page_visits": _page_visit(db, entry),
     }
     contest.votes_per_day = 3  # the daily quota policy needs its number
     checked = 0
@@ -176,6 +177,16 @@ def test_every_enum_value_is_accepted_by_the_migrated_database(db, contest):
                 db.flush()  # the database's CHECK constraint sees every value
                 checked += 1
     assert checked >= 35
+
+
+def _page_visit(db, entry):
+    """A visit counter of an entry's page (contest.figures.models)."""
+    from contest.figures.models import PageVisit, VisitKind, VisitSource
+
+    visit = PageVisit(entry_id=entry.id, day=date(2025, 6, 1), kind=VisitKind.visit, source=VisitSource.direct)
+    db.add(visit)
+    db.flush()
+    return visit
 
 
 def _prize_rows(db, contest, author, entry):

@@ -1219,9 +1219,10 @@ def test_share_links_and_qr_code(client, db, contest, author, storage, app):
 
     facebook = tags(response, "a", **{"class": "button share-facebook"})[0]["href"]
     assert facebook.startswith("https://www.facebook.com/sharer/sharer.php?")
-    assert parse_qs(urlsplit(facebook).query) == {"u": [canonical]}
+    # The shared links name their channel (?src=), which the figures count visits by.
+    assert parse_qs(urlsplit(facebook).query) == {"u": [canonical + "?src=facebook"]}
     zalo = tags(response, "button", **{"data-share-zalo": ""})[0]
-    assert zalo["data-url"] == canonical
+    assert zalo["data-url"] == canonical + "?src=zalo"
     assert tags(response, "input", id="share-url")[0]["value"] == canonical
     assert tags(response, "button", **{"data-copy-link": ""})
     qr = tags(response, "img", **{"class": "qr-code"})[0]

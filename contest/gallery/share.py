@@ -34,6 +34,7 @@ class ShareImage:
 class Sharing:
     url: str
     facebook_url: str
+    zalo_url: str
     zalo_oa_id: str
     zalo_sdk: str
     qr_url: str  # the QR code of ``url`` (an SVG image)
@@ -86,7 +87,10 @@ def sharing(entry: Entry, fallback_description: str) -> Sharing:
     )
     return Sharing(
         url=url,
-        facebook_url=f"{FACEBOOK_SHARER}?{urlencode({'u': url})}",
+        # ?src= tells the figures where a visit came from (contest.figures.visits); the
+        # entry page ignores its query string, so its cached copy serves these links too.
+        facebook_url=f"{FACEBOOK_SHARER}?{urlencode({'u': url + '?src=facebook'})}",
+        zalo_url=url + "?src=zalo",
         zalo_oa_id=current_app.config.get("ZALO_OA_ID", ""),
         zalo_sdk=ZALO_SDK,
         qr_url=url_for("gallery.qr_code", code=entry.code),
