@@ -157,7 +157,7 @@ def test_retry_backoff_doubles_up_to_ten_minutes(db, make_job, entry):
     assert entry.status is EntryStatus.processing  # the entrant sees "retrying", not a failure
 
 
-def test_complete_and_fail_move_the_entry(db, make_job, entry):
+def test_complete_and_fail_move_the_entry(db, make_job, entry, app_ctx):  # the entrant is e-mailed
     job = services.claim_job(db, make_job(JobState.queued).id)
     services.complete(db, job)
     db.commit()
@@ -172,7 +172,7 @@ def test_complete_and_fail_move_the_entry(db, make_job, entry):
     assert entry.status is EntryStatus.withdrawn  # a withdrawn entry is never touched again
 
 
-def test_fail_records_the_reason_for_the_entrant(db, make_job, entry):
+def test_fail_records_the_reason_for_the_entrant(db, make_job, entry, app_ctx):  # the entrant is e-mailed
     job = services.claim_job(db, make_job(JobState.queued).id)
     services.fail(db, job, "too_small_pixels", width=2560, height=1600, min=3000)
     db.commit()

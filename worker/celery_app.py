@@ -50,3 +50,8 @@ celery.conf.beat_schedule["publish-results"] = {
     "task": "worker.publish_results",
     "schedule": float(settings.get("RESULTS_PUBLISH_INTERVAL_S", 30)),
 }
+# E-mails of a state (a jury round open or closing soon, results published) within this many seconds.
+celery.conf.beat_schedule["send-notices"] = {
+    "task": "worker.send_notices",
+    "schedule": float(settings.get("NOTICES_INTERVAL_S", 60)),
+}

@@ -16,11 +16,13 @@ from sqlalchemy.orm import Session
 from contest.db import now_utc
 from contest.entries.models import Entry, EntryStatus, MediaAsset
 from contest.extensions import db
+from contest.jury.mails import tell_rounds
 from contest.mail.services import deliver_email
 from contest.media import publication
 from contest.processing import services
 from contest.processing.models import JobKind, JobState, ProcessingJob
 from contest.results.export_jobs import sweep_exports
+from contest.results.mails import tell_results_published
 from contest.storage import StorageUnavailable, delete_with_copy, get_storage
 from worker.celery_app import celery, settings
 from worker.jobs.base import MediaAttempt
@@ -138,6 +140,17 @@ def deliver_mail(self, email_id: int) -> None:
     except OSError as exc:  # smtplib.SMTPException is an OSError
         db.session.commit()  # deliver_email recorded the attempt and its error on the row
         raise self.retry(countdown=services.retry_delay_s(self.request.retries + 1), exc=exc) from exc
+
+
+@celery.task(name="worker.send_notices")
+def send_notices() -> None:
+    """The e-mails of states rather than requests: jury rounds open or closing soon, results published."""
+    now = now_utc()
+    judges = tell_rounds(db.session, now)
+    entrants = tell_results_published(db.session, now)
+    db.session.commit()  # the messages are sent once this commit lands
+    if judges or entrants:
+        log.info("notices: %s to judges about their rounds, %s to entrants about results", judges, entrants)
 
 
 # --- exports ---------------------------------------------------------------------------

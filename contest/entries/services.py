@@ -29,6 +29,7 @@ from contest.contests.models import Category, CategoryKind, Contest
 from contest.db import now_utc
 from contest.entries.editing import edits_closed
 from contest.entries.failures import MediaRejected, failure_message
+from contest.entries.mails import tell_received
 from contest.entries.models import TRANSITIONS, AssetKind, Entry, EntryStatus, MediaAsset
 from contest.entries.validation import check_photo, series_count_problem
 from contest.entries.video import check_video
@@ -241,6 +242,7 @@ def submit_entry(
         entry.transition(EntryStatus.submitted)
         entry.submitted_at = entry.declarations_accepted_at = now_utc()
         create_job(session, entry, JOB_KINDS[category.kind])
+        tell_received(session, entry)
     except BaseException:
         discard_objects(keys)
         raise

@@ -16,11 +16,12 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
-from flask import current_app
+from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from contest.auth.models import User
 from contest.db import now_utc
 from contest.mail.models import OutboundEmail
 from contest.processing.dispatch import send_after_commit
@@ -29,19 +30,66 @@ log = logging.getLogger("contest.mail")
 
 DELIVER_TASK = "worker.deliver_mail"
 SMTP_TIMEOUT_S = 20
+MAIL_LOCALES = ("vi", "en")
 
 
 class EmailTemplateError(RuntimeError):
     """An e-mail template does not define its subject."""
 
 
-def queue_email(session: Session, recipient: str, subject: str, body_text: str) -> OutboundEmail:
-    """Add a message to the outbox; the worker is asked to send it after the commit."""
-    email = OutboundEmail(recipient=recipient, subject=subject, body_text=body_text)
+def queue_email(session: Session, recipient: str, subject: str, body_text: str, **record) -> OutboundEmail:
+    """Add a message to the outbox; the worker is asked to send it after the commit.
+
+    ``record``: what the row keeps about the message (kind, user_id, locale, event_key).
+    """
+    email = OutboundEmail(recipient=recipient, subject=subject, body_text=body_text, **record)
     session.add(email)
     session.flush()
     send_after_commit(session, DELIVER_TASK, email.id)
     return email
+
+
+def tell_user(
+    session: Session, user: User, template_name: str, *, event_key: str, **context
+) -> OutboundEmail | None:
+    """Queue ``mail/<template_name>.txt`` to ``user`` in their language, once per ``event_key``.
+
+    None when that event was already told, or the account cannot receive mail (disabled or
+    deleted). The template receives ``name`` (the user's name) besides ``context``.
+    """
+    if not user.active or user.deleted_at is not None or already_told(session, event_key):
+        return None
+    locale = mail_locale(user)
+    subject, body = render_email(template_name, locale, name=user.full_name, **context)
+    return queue_email(
+        session,
+        user.email,
+        subject,
+        body,
+        kind=template_name,
+        user_id=user.id,
+        locale=locale,
+        event_key=event_key,
+    )
+
+
+def already_told(session: Session, event_key: str) -> bool:
+    return session.scalar(select(OutboundEmail.id).where(OutboundEmail.event_key == event_key)) is not None
+
+
+def mail_locale(user: User) -> str:
+    """The language of the user's e-mails: their account's, Vietnamese if it is not one we write."""
+    return user.locale if user.locale in MAIL_LOCALES else "vi"
+
+
+def mail_link(endpoint: str, **values) -> str:
+    """An absolute link for an e-mail on the site's configured address (PUBLIC_BASE_URL), also
+    from the worker, which has no request (a forged Host header must not choose it either)."""
+    base = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
+    if has_request_context():
+        return base + url_for(endpoint, **values) if base else url_for(endpoint, _external=True, **values)
+    with current_app.test_request_context("/", base_url=base or "http://localhost"):
+        return url_for(endpoint, _external=True, **values)
 
 
 def render_email(template_name: str, locale: str, **context) -> tuple[str, str]:

@@ -11,6 +11,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from contest.db import now_utc
+from contest.entries.mails import tell_processed
 from contest.entries.models import Entry, EntryStatus
 from contest.mail.services import unsent_emails
 from contest.processing.dispatch import send_after_commit
@@ -90,10 +91,11 @@ def heartbeat(session: Session, job: ProcessingJob, now: datetime | None = None)
 
 
 def complete(session: Session, job: ProcessingJob, now: datetime | None = None) -> None:
-    """The job did its work: the entry waits for the organizers' review."""
+    """The job did its work: the entry waits for the organizers' review (its author is told)."""
     if job.entry.status is EntryStatus.processing:
         job.entry.transition(EntryStatus.pending_review)
     _finish(session, job, JobState.succeeded, now)
+    tell_processed(session, job.entry, job.id)
 
 
 def abandon(session: Session, job: ProcessingJob, reason: str, now: datetime | None = None) -> None:
@@ -111,11 +113,12 @@ def fail(
     now: datetime | None = None,
     **params,
 ) -> None:
-    """The file cannot be processed: the entrant reads ``code`` with ``params``."""
+    """The file cannot be processed: the entrant reads ``code`` with ``params`` (and is e-mailed)."""
     if job.entry.status is not EntryStatus.withdrawn:
         job.entry.fail(code, **params)
     job.last_error = error or code
     _finish(session, job, JobState.failed, now)
+    tell_processed(session, job.entry, job.id)
 
 
 def schedule_retry(session: Session, job: ProcessingJob, error: str, now: datetime | None = None) -> int:
