@@ -7,7 +7,8 @@ same photo moves few of the 64 bits; a different photo moves about half of them.
 decoder does most of the reduction (draft mode decodes at 1/8 scale), so the cost is a
 fraction of the renditions'.
 
-The EXIF hints never include the GPS coordinates: only whether they were present.
+The EXIF hints never include the GPS coordinates: only whether they were present, and
+whether they lie in Nghệ An (gps_check).
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from itertools import pairwise
 from pathlib import Path
 
 from PIL import Image, ImageOps
+
+from contest.geo.positions import exif_position
+from contest.geo.province import GpsCheck, check_position
 
 HASH_WIDTH, HASH_HEIGHT = 9, 8  # 8 comparisons on each of 8 rows: 64 bits
 # Ask the decoder for this much: JPEG then decodes at its smallest scale (1/8) for any
@@ -72,6 +76,16 @@ def exif_hints(exif: Image.Exif) -> dict:
         "software": _text(exif.get(_SOFTWARE)),
         "gps_present": bool(exif.get_ifd(_GPS_IFD)),
     }
+
+
+def gps_check(exif: Image.Exif) -> GpsCheck:
+    """Whether the photo's EXIF GPS position lies in Nghệ An (absent when it has none)."""
+    try:
+        gps = exif.get_ifd(_GPS_IFD)
+    except (OSError, ValueError, TypeError, KeyError):  # a damaged GPS directory: no position
+        return GpsCheck.absent
+    position = exif_position(gps) if gps else None
+    return check_position(*position) if position else GpsCheck.absent
 
 
 def _grey(image: Image.Image) -> Image.Image:

@@ -38,7 +38,7 @@ from PIL import Image
 from contest.entries.photo_files import PhotoRules, check_jpeg_data, read_photo_header
 from contest.entries.rejection import MediaRejected
 from worker.blind import make_jury_copy
-from worker.inspect import difference_hash, exif_hints
+from worker.inspect import difference_hash, exif_hints, gps_check
 from worker.photo import render
 from worker.renditions import Rendition, file_sha256
 
@@ -67,7 +67,8 @@ def render_original_files(
             "height": info.height,
             # For the organizers' duplicate and eligibility flags, from the same single decode.
             "phash": difference_hash(rendered.display),
-            "details": {"exif": exif_hints(rendered.exif)},
+            # Whether its GPS position lies in Nghe An: the verdict leaves this child, not the position.
+            "details": {"exif": exif_hints(rendered.exif), "gps": gps_check(rendered.exif).value},
         },
     }
 

@@ -1,8 +1,9 @@
-"""Hints for the organizers: duplicates across the contest and EXIF eligibility hints.
+"""Hints for the organizers: duplicates across the contest, EXIF and GPS eligibility hints.
 
 A flag never rejects an entry nor changes its status; it only asks an organizer to look.
 ``record_flags`` runs when an entry's media is processed (worker.jobs.base.MediaAttempt.finish),
-from what the worker recorded on the originals: ``sha256``, ``phash`` and ``details["exif"]``.
+from what the worker recorded on the originals: ``sha256``, ``phash``, ``details["exif"]`` and
+``details["gps"]`` (contest.entries.gps, which also sets the entry's ``gps_check`` then).
 
 Duplicates are flagged once per pair, on the newer entry (higher id), pointing to the
 older one: the later upload is the one to question, and the pair is shown together on the
@@ -25,6 +26,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from contest.entries.gps import gps_flags, record_gps_check
 from contest.entries.models import AssetKind, Entry, EntryFlag, EntryStatus, FlagKind, MediaAsset
 from contest.media.publication import rendition_url
 
@@ -63,6 +65,7 @@ FLAG_LABELS = {
     FlagKind.near_duplicate: _l("Looks like another entry's photo"),
     FlagKind.taken_outside_window: _l("Taken outside the contest's dates"),
     FlagKind.edited_with_software: _l("Edited with software"),
+    FlagKind.gps_outside_province: _l("GPS outside Nghệ An"),
 }
 
 
@@ -90,7 +93,9 @@ def record_flags(session: Session, entry: Entry) -> list[EntryFlag]:
         )
     )
     originals = entry.originals()
-    flags = _unique([*duplicate_flags(session, entry, originals), *exif_flags(entry, originals)])
+    record_gps_check(entry, originals)
+    flags = [*duplicate_flags(session, entry, originals), *exif_flags(entry, originals)]
+    flags = _unique([*flags, *gps_flags(entry, originals)])
     session.add_all(flags)
     session.flush()
     return flags

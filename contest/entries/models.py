@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from contest.db import Base, now_utc, str_enum
 from contest.entries.kinds import AssetKind  # defined there, without SQLAlchemy
 from contest.entries.texts import LocalText, in_language
+from contest.geo.province import GpsCheck
 
 
 class EntryStatus(enum.StrEnum):
@@ -80,6 +81,7 @@ class FlagKind(enum.StrEnum):
     near_duplicate = "near_duplicate"
     taken_outside_window = "taken_outside_window"
     edited_with_software = "edited_with_software"
+    gps_outside_province = "gps_outside_province"  # contest.entries.gps
 
 
 def new_shuffle_key() -> int:
@@ -137,6 +139,9 @@ class Entry(Base):
     media_published: Mapped[bool] = mapped_column(
         Boolean, nullable=False, default=False, server_default=false()
     )
+    # Whether the GPS positions in its files lie in Nghệ An, as the worker found them (the
+    # positions themselves are never kept): None until its media is processed.
+    gps_check: Mapped[GpsCheck | None] = mapped_column(str_enum(GpsCheck, "gps_check"), nullable=True)
 
     contest = relationship("Contest", foreign_keys=[contest_id])  # not the contest it is featured by
     category = relationship("Category")

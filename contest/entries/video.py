@@ -29,6 +29,8 @@ from contest.entries import mp4
 from contest.entries.failures import MediaRejected
 from contest.entries.limits import ChildLimits, LimitHit, run_limited
 from contest.entries.validation import check_size, sniff_format
+from contest.geo.positions import video_position
+from contest.geo.province import GpsCheck, check_position
 
 FFPROBE = "ffprobe"
 VIDEO_FORMATS = {"mp4": "video/mp4", "mov": "video/quicktime"}
@@ -72,6 +74,8 @@ class VideoInfo:
     # Which video and audio track to use, counted among the tracks of their type ("v:0", "a:1").
     video_index: int = 0
     audio_index: int = 0
+    # Whether the GPS position in its tags lies in Nghe An; the position itself is not kept.
+    gps: GpsCheck = GpsCheck.absent
 
 
 class ProbeFailed(Exception):
@@ -212,7 +216,15 @@ def video_info(probe: dict, found: str, num_bytes: int) -> VideoInfo:
         coded_height=coded_h,
         video_index=pictures.index(video),
         audio_index=usable[0] if usable else 0,
+        gps=gps_check(probe),
     )
+
+
+def gps_check(probe: dict) -> GpsCheck:
+    """The verdict on the GPS position in the container's tags (absent when it has none)."""
+    tags = probe["format"].get("tags")
+    position = video_position(tags) if isinstance(tags, dict) else None
+    return check_position(*position) if position else GpsCheck.absent
 
 
 def _check_limits(info: VideoInfo, category: Category) -> None:

@@ -91,6 +91,7 @@ def original_facts(info: VideoInfo, sha256: str) -> OriginalFacts:
             "fps": info.avg_fps,
             "rotation": info.rotation,
             "bit_rate": info.bit_rate,
+            "gps": info.gps.value,  # the verdict only (contest.entries.gps)
         },
     )
 
