@@ -1,17 +1,15 @@
 """Which entries of a round go on to the next one, and the preview of the counts.
 
-The minimal tally lives here, in one place: for a score round, an entry's score is the mean
-over its judges of each judge's weighted total (sum of weight x value over the sum of the
-weights: a figure on the criteria's scale), counting only the judges who scored every
-criterion; for a yes/no round, its number of "yes". Recused assignments and disqualified
-entries do not count. (The full results, with ties and prizes, build on these in
-contest.results.)
+A score round's entries are read by the figure its tally gives them (contest.results: the
+mean of the judges' weighted totals on the criteria's scale, normalised or trimmed when the
+organizers chose so for that round), so the next round takes what the tally page ranks; a
+yes/no round's by their number of "yes". Recused assignments and disqualified entries do not
+count.
 """
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -21,13 +19,12 @@ from contest.jury.errors import JuryRefused
 from contest.jury.models import (
     Assignment,
     AssignmentState,
-    Criterion,
     Round,
     RoundEntry,
     RoundKind,
-    Score,
     SourceRule,
 )
+from contest.results.readout import round_figures
 
 # What kind of round each rule reads.
 SOURCE_KINDS = {
@@ -65,21 +62,10 @@ def _counted(round_id: int):
 
 
 def entry_scores(session: Session, round_: Round) -> dict[int, float]:
-    """Entry id -> mean of its judges' weighted totals (score rounds)."""
-    weights = sum(c.weight for c in round_.criteria)
-    value = Criterion.weight * (Criterion.scale_min + Score.steps * Criterion.scale_step)
-    per_judge = (
-        select(Assignment.entry_id, func.sum(value), func.count())
-        .join(Score, Score.assignment_id == Assignment.id)
-        .join(Criterion, Criterion.id == Score.criterion_id)
-        .where(Assignment.id.in_(_counted(round_.id)))
-        .group_by(Assignment.id, Assignment.entry_id)
-    )
-    totals: dict[int, list[float]] = defaultdict(list)
-    for entry_id, weighted, scored in session.execute(per_judge):
-        if scored == len(round_.criteria):
-            totals[entry_id].append(weighted / weights)
-    return {entry_id: sum(values) / len(values) for entry_id, values in totals.items()}
+    """Entry id -> its figure in a score round, as the round's tally makes it (the mean of the
+    judges' weighted totals, normalised or trimmed when the organizers chose so): one rule,
+    the results' (contest.results.readout.round_figures)."""
+    return round_figures(session, round_.id)
 
 
 def entry_yes_counts(session: Session, round_: Round) -> dict[int, int]:

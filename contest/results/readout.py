@@ -18,7 +18,7 @@ from contest.jury.models import JuryMember, Round, RoundEntry
 from contest.jury.readout import finished_rows
 from contest.results.models import RoundTallySettings
 from contest.results.sheet import Mark, Sheet, SheetCriterion, TallySettings
-from contest.results.tally import Tally
+from contest.results.tally import Tally, tally
 
 
 def pseudonym(index: int) -> str:
@@ -57,6 +57,16 @@ def round_sheet(session: Session, round_id: int) -> tuple[Sheet, dict[str, int]]
         settings=tally_settings(session, round_id),
     )
     return sheet, {name: judge_id for judge_id, name in names.items()}
+
+
+def round_figures(session: Session, round_id: int) -> dict[int, float]:
+    """Entry id -> the round's figure as its tally makes it (with the round's normalisation and
+    trimming): what the next round's selection reads, so that it passes the entries the tally
+    page ranks. Entries without a finished judgement are absent."""
+    sheet, _judges = round_sheet(session, round_id)
+    by_code = {row.entry: row.figure for row in tally(sheet).rows if row.figure is not None}
+    ids = session.execute(select(Entry.code, Entry.id).where(Entry.code.in_(list(by_code))))
+    return {entry_id: by_code[code] for code, entry_id in ids}
 
 
 def _marks(kind: str, rows: list[tuple], names: dict[int, str]):
