@@ -76,6 +76,8 @@ def _register_blueprints(app: Flask) -> None:
     from contest.audit.views import bp as audit_bp
     from contest.auth.account_views import bp as account_bp
     from contest.auth.views import bp as auth_bp
+    from contest.entries.moderation_views import bp as moderation_bp
+    from contest.entries.reason_views import bp as rejection_reasons_bp
     from contest.entries.views import bp as entries_bp
     from contest.errors import register_error_handlers
     from contest.figures.views import bp as figures_bp
@@ -99,6 +101,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(account_bp, url_prefix="/account")
     app.register_blueprint(entries_bp, url_prefix="/entries")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(moderation_bp, url_prefix="/admin")
+    app.register_blueprint(rejection_reasons_bp, url_prefix="/admin/rejection-reasons")
     app.register_blueprint(audit_bp, url_prefix="/admin")
     app.register_blueprint(vote_review_bp, url_prefix="/admin")
     app.register_blueprint(jury_admin_bp, url_prefix="/admin/jury")

@@ -5,6 +5,7 @@ from contest.auth.models import Role, User
 from contest.contests.models import Category, CategoryKind, Contest, Place
 from contest.db import Base
 from contest.entries.models import AssetKind, Entry, EntryFlag, EntryStatus, FlagKind, MediaAsset
+from contest.entries.reasons import RejectionReason
 from contest.figures.models import PageVisit
 from contest.jury.models import Assignment, Conflict, Criterion, JuryMember, Round, RoundEntry, Score
 from contest.mail.models import OutboundEmail
@@ -43,6 +44,7 @@ __all__ = [
     "ProcessingJob",
     "Publication",
     "PublishedRanking",
+    "RejectionReason",
     "ResultsSettings",
     "Role",
     "Round",

@@ -8,10 +8,10 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from contest.admin.services import contest_settings
 from contest.audit.models import AuditEvent
 from contest.auth.models import User
 from contest.contests.models import Contest, EditsAfterApproval
+from contest.contests.settings import contest_settings
 from contest.db import now_utc
 from contest.entries.models import AssetKind, Entry, EntryFlag, EntryStatus, FlagKind, MediaAsset
 from tests.support import create_user, log_in
@@ -64,7 +64,12 @@ def test_the_queue_lists_entries_awaiting_review_oldest_first(
     make_entry(db, contest, entrant, 5, EntryStatus.processing)
     older.assets.append(
         MediaAsset(
-            kind=AssetKind.thumb_jpeg, storage_key="public/thumbs/older.jpg", mime_type="image/jpeg", bytes=10
+            kind=AssetKind.display_jpeg,
+            storage_key="public/display/older.jpg",
+            mime_type="image/jpeg",
+            bytes=10,
+            width=1600,
+            height=1200,
         )
     )
     db.add_all(
@@ -81,13 +86,13 @@ def test_the_queue_lists_entries_awaiting_review_oldest_first(
     assert "Awaiting review (3)" in html
     assert "Approved (1)" in html
     assert "Rejected (0)" in html
-    # The author, the thumbnail (its private copy, signed: the entry is not approved), and the
-    # flags with a link to them.
+    # The author, the full-size picture (its private copy, signed: the entry is not approved),
+    # and the flags.
     assert "Nguyễn Văn An &lt;entrant@example.com&gt;" in html
-    assert re.search(
-        r'<img src="/media/private/thumbs/older\.jpg\?e=\d+&amp;s=[0-9a-f]{64}" alt="Work 2"', html
-    )
-    assert f'href="/admin/flags?contest={contest.id}#flags-{older.code}">2 flags</a>' in html
+    assert re.search(r'<img src="/media/private/display/older\.jpg\?e=\d+&amp;s=[0-9a-f]{64}"', html)
+    assert "/media/public/" not in html
+    assert "<strong>Taken outside the contest's dates</strong>" in html
+    assert "<strong>Edited with software</strong>" in html
 
     by_category = client.get(f"/admin/entries?contest={contest.id}&category={photo.id}", headers=EN).text
     assert codes_listed(by_category) == [older.code, newer.code]

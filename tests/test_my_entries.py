@@ -18,11 +18,11 @@ import pytest
 from sqlalchemy import select
 
 from contest import create_app
-from contest.admin.moderation import reject
 from contest.contests.models import VoteCountDisplay
 from contest.contests.services import seed_demo
 from contest.db import now_utc
 from contest.entries.models import Entry, EntryStatus
+from contest.entries.moderation import reject
 from contest.extensions import db as db_ext
 from tests.browser import live_server
 from tests.support import PASSWORD, create_user, log_in, make_entry, make_test_config, migrate, wallpaper

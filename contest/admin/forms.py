@@ -32,14 +32,9 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
-from contest.admin.lists import ActionForm as _ActionForm
-from contest.admin.lists import ListFilterForm as _ListFilterForm
-from contest.admin.lists import required_reason as _required_reason
-from contest.admin.moderation import LISTED_STATUSES
 from contest.admin.services import FORMATS_BY_KIND
 from contest.contests.models import CategoryKind, EditsAfterApproval, VoteCountDisplay, VotePolicy
 from contest.entries.flags import FLAG_LABELS
-from contest.entries.models import EntryStatus
 
 # What a datetime-local input sends (some browsers add seconds); the first is how it is shown.
 VN_MINUTE_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
@@ -286,36 +281,3 @@ class FlagFilterForm(FlaskForm):
             ("", _("All kinds")),
             *((kind.value, label) for kind, label in FLAG_LABELS.items()),
         ]
-
-
-# --- moderation -------------------------------------------------------------------------
-class EntryQueueForm(_ListFilterForm):
-    """The moderation list: contest, status (the queue by default), category."""
-
-    status = SelectField(_l("Status"), default=EntryStatus.pending_review.value)
-    category = SelectField(_l("Category"), coerce=int, default=0)
-
-    def __init__(self, *args, status_labels=None, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.status.choices = [
-            (status.value, (status_labels or {}).get(status, status.value)) for status in LISTED_STATUSES
-        ]
-        self.category.choices = [(0, _("All categories"))]
-
-    def offer_categories(self, categories) -> None:
-        """The chosen contest's categories (set before validating)."""
-        self.category.choices = [(0, _("All categories")), *((c.id, c.name) for c in categories)]
-
-
-class ApproveForm(_ActionForm):
-    submit = SubmitField(_l("Approve"))
-
-
-class RejectForm(_ActionForm):
-    reason = StringField(
-        _l("Reason for rejecting"),
-        filters=[_strip],
-        validators=_required_reason(_l("Please say why the entry is rejected.")),
-        description=_l("Its author reads it on “My entries”; kept in the audit log."),
-    )
-    submit = SubmitField(_l("Reject"))

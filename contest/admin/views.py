@@ -9,20 +9,17 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from contest.admin import moderation, services
+from contest.admin import services
 from contest.admin.forms import (
     CATEGORY_FORMS,
-    ApproveForm,
     ContestForm,
-    EntryQueueForm,
     FlagFilterForm,
-    RejectForm,
 )
-from contest.admin.lists import STATUS_LABELS, back_to, chosen_contest, current_list_url
+from contest.admin.lists import STATUS_LABELS
 from contest.auth.policy import organizer_required
 from contest.contests.models import Category, Contest
 from contest.entries import flags as entry_flags
-from contest.entries.models import Entry, EntryStatus, FlagKind
+from contest.entries.models import FlagKind
 from contest.extensions import db
 
 bp = Blueprint("admin", __name__)
@@ -98,77 +95,3 @@ _FLAG_PAGE = {
     "exif_of": entry_flags.exif_of,
     "as_date": entry_flags.as_date,
 }
-
-
-# --- moderation ---------------------------------------------------------------------------
-@bp.get("/entries")
-@organizer_required
-def entries():
-    """Entries to approve or reject: the queue (awaiting review) by default, oldest first."""
-    contests = services.all_contests(db.session)
-    form = EntryQueueForm(request.args, contests=contests, status_labels=STATUS_LABELS)
-    contest = chosen_contest(form, contests)
-    if contest is not None:
-        form.offer_categories(contest.categories)
-    page = {"form": form, "contest": contest, "result": None, "counts": {}, **_ENTRY_PAGE}
-    if contest is None or (request.args and not form.validate()):
-        return render_template("admin/entries.html", **page), 400 if request.args else 200
-    status, category_id = EntryStatus(form.status.data), form.category.data or None
-    page["result"] = moderation.queue(db.session, contest.id, status, category_id, form.page.data or 1)
-    page["counts"] = moderation.status_counts(db.session, contest.id, category_id)
-    # One empty reject form: each row renders its reason field under its own id.
-    page["reject_form"] = RejectForm(formdata=None)
-    return render_template("admin/entries.html", back=current_list_url(), **page)
-
-
-@bp.post("/entries/<int:entry_id>/approve")
-@organizer_required
-def approve_entry(entry_id: int):
-    entry = db.session.get(Entry, entry_id, with_for_update=True) or abort(404)
-    form = ApproveForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        moderation.approve(db.session, entry, current_user)
-    except moderation.DecisionRefused:
-        db.session.rollback()
-        flash(_refused(entry), "error")
-    else:
-        db.session.commit()
-        flash(_("%(code)s is approved: it appears in the public gallery.", code=entry.code), "success")
-    return redirect(back_to(form.next.data, "admin.entries"))
-
-
-@bp.route("/entries/<int:entry_id>/reject", methods=["GET", "POST"])
-@organizer_required
-def reject_entry(entry_id: int):
-    """Reject with a reason (the list posts here; this page shows a refused form again)."""
-    lock = request.method == "POST"
-    entry = db.session.get(Entry, entry_id, with_for_update=lock) or abort(404)
-    form = RejectForm(next=request.args.get("next", ""))
-    if form.validate_on_submit():
-        try:
-            moderation.reject(db.session, entry, current_user, form.reason.data)
-        except moderation.DecisionRefused:
-            db.session.rollback()
-            flash(_refused(entry), "error")
-        else:
-            db.session.commit()
-            flash(_("%(code)s is rejected.", code=entry.code), "success")
-        return redirect(back_to(form.next.data, "admin.entries"))
-    status = 400 if form.is_submitted() else 200
-    cancel = back_to(form.next.data, "admin.entries")
-    return render_template(
-        "admin/reject_entry.html", entry=entry, form=form, cancel=cancel, **_ENTRY_PAGE
-    ), status
-
-
-def _refused(entry: Entry) -> str:
-    return _(
-        "%(code)s was not changed: its status is “%(status)s” now.",
-        code=entry.code,
-        status=STATUS_LABELS[entry.status],
-    )
-
-
-_ENTRY_PAGE = {"status_labels": STATUS_LABELS, "thumb_url": entry_flags.thumb_url}

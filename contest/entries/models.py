@@ -53,7 +53,8 @@ TRANSITIONS: dict[EntryStatus, frozenset[EntryStatus]] = {
         {EntryStatus.rejected, EntryStatus.withdrawn, EntryStatus.pending_review}
     ),
     # Withdrawn: only when its author deletes the account (contest.entries.services.may_withdraw).
-    EntryStatus.rejected: frozenset({EntryStatus.approved, EntryStatus.withdrawn}),
+    # Back to review: an organizer reopens it, or its author fixes it (contest.entries.editing).
+    EntryStatus.rejected: frozenset({EntryStatus.approved, EntryStatus.withdrawn, EntryStatus.pending_review}),
     EntryStatus.failed: frozenset({EntryStatus.withdrawn}),
     EntryStatus.withdrawn: frozenset(),
 }

@@ -71,7 +71,7 @@ def feature_entry(entry_id: int):
         db.session.commit()
         flash(_feature_message(form.feature.data == "1", entry.code), "success")
     back = form.next.data
-    return redirect(back if back and safe_next(back) == back else url_for("admin.entries"))
+    return redirect(back if back and safe_next(back) == back else url_for("moderation.queue"))
 
 
 def _feature_message(featured: bool, code: str) -> str:
