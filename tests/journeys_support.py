@@ -213,13 +213,18 @@ def tab_to(page, selector: str, presses: int = 60) -> None:
     raise AssertionError(f"{selector} never got the focus after {presses} presses of Tab")
 
 
-def confirm_email(journey: Journey, email: str) -> None:
-    """Follow the link of the confirmation e-mail from the development mailbox."""
+def follow_mail(journey: Journey, email: str, link_path: str, step: str) -> None:
+    """Follow the link under ``link_path`` of the newest e-mail to ``email`` in the development mailbox."""
     page = journey.page
     journey.go("/dev/mailbox/", "mailbox")
     mail = page.locator("article, li, tr, section").filter(has_text=email).first
-    link = mail.locator("a[href*='/account/verify/']").first.get_attribute("href")
-    journey.go(urlparse(link).path, "e-mail confirmed")
+    link = mail.locator(f"a[href*='{link_path}']").first.get_attribute("href")
+    journey.go(urlparse(link).path, step)
+
+
+def confirm_email(journey: Journey, email: str) -> None:
+    """Follow the link of the confirmation e-mail, then log in."""
+    follow_mail(journey, email, "/account/verify/", "e-mail confirmed")
     journey.fill_login(email, PASSWORD)
     journey.check("logged in")
 

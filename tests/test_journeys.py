@@ -36,6 +36,7 @@ from tests.journeys_support import (
     SIZES,
     Journey,
     confirm_email,
+    follow_mail,
     follow_menu,
     open_and_close_zoom,
     open_from_my_entries,
@@ -178,6 +179,35 @@ def test_entrant_journey(site, journey, size, lang):
     journey.go("/entries/mine", "my entries approved")
     open_from_my_entries(journey, code, "public entry")
     assert page.locator("[data-share-url]").count() == 1, "the public page offers its link"
+
+
+@pytest.mark.parametrize(("size", "lang"), [("phone", "vi"), ("laptop", "en")])
+def test_returning_entrant_journey(site, journey, size, lang):
+    """A wrong password, then a new one chosen through the e-mailed link, then logged in."""
+    app, _url = site
+    page = journey.page
+    email = f"returning-{size}-{lang}@example.com"
+    verified_user(app, email, lang)
+    journey.log_in(email, "not my password")
+    journey.check("wrong password")
+    assert page.locator("main [role=alert], main .error, main .flash-error").count() >= 1
+    with page.expect_navigation(wait_until="load"):
+        page.locator("main a[href$='/account/forgot-password']").click()
+    journey.check("forgotten password")
+    page.fill("input[name=email]", email)
+    with page.expect_navigation(wait_until="load"):
+        page.locator("main form [type=submit]").last.click()
+    journey.check("link sent")
+    follow_mail(journey, email, "/account/reset/", "new password")
+    page.fill("input[name=password]", "a brand new passphrase")
+    page.fill("input[name=password_confirm]", "a brand new passphrase")
+    with page.expect_navigation(wait_until="load"):
+        page.locator("main form [type=submit]").last.click()
+    journey.check("password changed")
+    if urlparse(page.url).path == "/account/login":
+        journey.fill_login(email, "a brand new passphrase")
+    journey.go("/entries/mine", "my entries")
+    assert urlparse(page.url).path == "/entries/mine", "logged in with the new password"
 
 
 # --- the organizer ---------------------------------------------------------------------------
