@@ -347,10 +347,14 @@ def test_counts_per_contest(db, contest):
     author = create_user(db, "gps-counts@example.com")
     for verdicts in (["inside"], ["inside", "absent"], ["outside"], ["absent"], ["absent", "absent"]):
         _entry_with_gps(db, contest, author, *verdicts)
-    _entry_with_gps(db, contest, author, "outside", status=EntryStatus.withdrawn)  # not counted
+    _entry_with_gps(db, contest, author, "outside", status=EntryStatus.withdrawn)  # received all the same
     create_entry_with_original(db, contest, author, storage_key=new_key("originals/t", ".jpg"), size=1)
+    draft = create_entry_with_original(
+        db, contest, author, storage_key=new_key("originals/t", ".jpg"), size=1
+    )
+    draft.status, draft.submitted_at = EntryStatus.draft, None  # never received: not counted
     db.commit()
     counts = gps_counts(db, contest.id)
-    assert counts == GpsCounts(inside=2, outside=1, absent=2, unchecked=1)
-    assert counts.total == 6
+    assert counts == GpsCounts(inside=2, outside=2, absent=2, unchecked=1)
+    assert counts.total == 7
     assert gps_counts(db, contest.id + 1000) == GpsCounts()

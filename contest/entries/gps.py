@@ -16,11 +16,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from contest.entries.models import Entry, EntryFlag, EntryStatus, FlagKind, MediaAsset
+from contest.entries.models import Entry, EntryFlag, FlagKind, MediaAsset
 from contest.geo.province import GpsCheck, combined
-
-# Entries that never reach the organizers are not counted.
-NOT_COUNTED = (EntryStatus.draft, EntryStatus.withdrawn)
 
 
 def original_check(original: MediaAsset) -> GpsCheck | None:
@@ -63,10 +60,10 @@ class GpsCounts:
 
 
 def gps_counts(session: Session, contest_id: int) -> GpsCounts:
-    """The contest's entries (drafts and withdrawn ones aside) by GPS verdict: one grouped query."""
+    """The entries the contest received (submitted once, as contest.figures counts them) by verdict."""
     rows = session.execute(
         select(Entry.gps_check, func.count())
-        .where(Entry.contest_id == contest_id, Entry.status.not_in(NOT_COUNTED))
+        .where(Entry.contest_id == contest_id, Entry.submitted_at.is_not(None))
         .group_by(Entry.gps_check)
     )
     counts = {(check.value if check else "unchecked"): number for check, number in rows}
