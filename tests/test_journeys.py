@@ -87,7 +87,11 @@ def journey(chromium, site, request, size, lang):
     name = request.node.originalname.removeprefix("test_").removesuffix("_journey")
     watched = watched_page(context)
     watched.page.set_default_timeout(10_000)
-    yield Journey(watched, url, name, size, lang)
+    journey = Journey(watched, url, name, size, lang)
+    yield journey
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        print(f"the page at the failure: {journey.screenshot('failure')}")
     context.close()
 
 
