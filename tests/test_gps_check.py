@@ -168,6 +168,24 @@ def test_a_photos_exif_position_gives_its_verdict(tmp_path, position, verdict):
         assert gps_check(image.getexif()) is verdict
 
 
+def test_an_iphone_mov_position_key_is_read_by_the_real_probe(tmp_path):
+    """iPhones write an ISO 6709 string under a QuickTime metadata key, not the ©xyz atom."""
+    from contest.entries.video import ffprobe
+    from contest.entries.video import gps_check as video_gps_check
+
+    path = tmp_path / "IMG_0001.MOV"
+    key = "com.apple.quicktime.location.ISO6709"
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=10:duration=1",
+         "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-movflags", "use_metadata_tags",
+         "-metadata", f"{key}=+18.6796+105.6813+010.000/", "-f", "mov", str(path)],
+        check=True, timeout=120,
+    )  # fmt: skip
+    probe = ffprobe(path, quick=True)
+    assert probe["format"]["tags"][key].startswith("+18.6796")
+    assert video_gps_check(probe) is GpsCheck.inside
+
+
 # --- the worker's real pipeline ---------------------------------------------------------------
 def _open_category(db, contest, kind: CategoryKind) -> Category:
     """The contest's category of ``kind``, its size minimums lifted for small test files."""
@@ -331,6 +349,11 @@ def test_the_flags_page_shows_gps_outside_beside_the_other_hints(client, db, con
     outside = _entry_with_gps(db, contest, author, "inside", "outside")
     inside = _entry_with_gps(db, contest, author, "inside")
     assert outside.gps_check is GpsCheck.outside and inside.gps_check is GpsCheck.inside
+    gps_flag = db.scalars(select(EntryFlag).where(EntryFlag.entry_id == outside.id)).one()
+    assert (gps_flag.kind, gps_flag.position) == (
+        FlagKind.gps_outside_province,
+        1,
+    )  # the series' second photo
     with client.session_transaction() as session:
         session["_user_id"], session["_fresh"] = login_id(client.application, organizer), True
         session["lang"] = "en"
