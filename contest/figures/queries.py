@@ -59,15 +59,20 @@ def entries_per_day(session: Session, contest_id: int) -> list[tuple[date, int, 
 
 def entrants_by_country(session: Session, contest_id: int) -> list[tuple[str, int, int]]:
     """(country code, entrants, entries), the most entrants first."""
-    entrants = func.count(func.distinct(Entry.author_id))
-    stmt = (
-        select(User.country, entrants, func.count(Entry.id))
-        .join(User, User.id == Entry.author_id)
+    authors = (
+        select(Entry.author_id, func.count().label("entries"))
         .where(_received(contest_id))
+        .group_by(Entry.author_id)
+        .subquery()
+    )
+    entrants = func.count()
+    stmt = (
+        select(User.country, entrants, func.sum(authors.c.entries))
+        .join(authors, authors.c.author_id == User.id)
         .group_by(User.country)
         .order_by(entrants.desc(), User.country)
     )
-    return [tuple(row) for row in session.execute(stmt)]
+    return [(country, n, int(entries)) for country, n, entries in session.execute(stmt)]
 
 
 def entries_by_place(session: Session, contest_id: int) -> list[tuple[Place, int]]:
