@@ -12,6 +12,7 @@ def _load_commands() -> None:
     # Each feature adds its own commands to the group.
     from contest.auth import cli as _auth_cli  # noqa: F401
     from contest.contests import cli as _contests_cli  # noqa: F401
+    from contest.entries import gps_cli as _gps_cli  # noqa: F401
     from contest.media import cli as _media_cli  # noqa: F401
     from contest.processing import cli as _processing_cli  # noqa: F401
     from contest.results import cli as _results_cli  # noqa: F401

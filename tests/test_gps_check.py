@@ -381,3 +381,40 @@ def test_counts_per_contest(db, contest):
     assert counts == GpsCounts(inside=2, outside=2, absent=2, unchecked=1)
     assert counts.total == 7
     assert gps_counts(db, contest.id + 1000) == GpsCounts()
+
+
+# --- entries processed before the check -------------------------------------------------------
+def test_recheck_gps_gives_entries_processed_before_the_check_their_verdict(
+    app, db, contest, storage, tmp_path
+):
+    author = create_user(db, "gps-before@example.com")
+    photos = run_jobs(
+        app, db, contest, storage, author,
+        [make_photo(tmp_path / "hanoi.jpg", HANOI), make_photo(tmp_path / "none.jpg", None, "#e9c46a")],
+        CategoryKind.photo,
+    )  # fmt: skip
+    [video] = run_jobs(
+        app, db, contest, storage, author, [make_video(tmp_path / "v.mp4", VINH)], CategoryKind.video
+    )
+    for entry in (*photos, video):  # as the worker left them before it checked positions
+        original = entry.asset(AssetKind.original)
+        original.details = {key: value for key, value in original.details.items() if key != "gps"}
+        entry.gps_check = None
+    db.execute(EntryFlag.__table__.delete())
+    lost = create_entry_with_original(db, contest, author, storage_key=new_key("originals/t", ".jpg"), size=1)
+    lost.status = EntryStatus.pending_review  # its original is not in storage: skipped, left unchecked
+    db.commit()
+
+    result = app.test_cli_runner().invoke(args=["contest", "recheck-gps", "--contest-id", str(contest.id)])
+    assert result.exit_code == 0, result.output
+    assert "entries checked: 3; entries whose files could not be read: 1" in result.output
+    db.expire_all()
+    assert [db.get(Entry, e.id).gps_check for e in (*photos, video)] == [
+        GpsCheck.outside,
+        GpsCheck.absent,
+        GpsCheck.inside,
+    ]
+    assert set(db.scalars(select(EntryFlag.entry_id))) == {photos[0].id}
+    assert db.get(Entry, lost.id).gps_check is None
+    again = app.test_cli_runner().invoke(args=["contest", "recheck-gps"])
+    assert "entries checked: 0;" in again.output  # those with a verdict are left alone

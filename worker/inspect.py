@@ -20,7 +20,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
-from contest.geo.positions import exif_position
+from contest.geo.positions import photo_position
 from contest.geo.province import GpsCheck, check_position
 
 HASH_WIDTH, HASH_HEIGHT = 9, 8  # 8 comparisons on each of 8 rows: 64 bits
@@ -80,12 +80,7 @@ def exif_hints(exif: Image.Exif) -> dict:
 
 def gps_check(exif: Image.Exif) -> GpsCheck:
     """Whether the photo's EXIF GPS position lies in Nghệ An (absent when it has none)."""
-    try:
-        gps = exif.get_ifd(_GPS_IFD)
-    except (OSError, ValueError, TypeError, KeyError):  # a damaged GPS directory: no position
-        return GpsCheck.absent
-    position = exif_position(gps) if gps else None
-    return check_position(*position) if position else GpsCheck.absent
+    return check_position(*(photo_position(exif) or (None, None)))
 
 
 def _grey(image: Image.Image) -> Image.Image:

@@ -20,6 +20,18 @@ VIDEO_TAGS = ("com.apple.quicktime.location.iso6709", "location", "location-eng"
 _ISO6709 = re.compile(r"\s*([+-])(\d+)(\.\d+)?([+-])(\d+)(\.\d+)?")
 
 
+_GPS_IFD = 0x8825
+
+
+def photo_position(exif) -> Position | None:
+    """The position in a photo's EXIF (Pillow's Image.Exif: anything with get_ifd), None when none."""
+    try:
+        gps = exif.get_ifd(_GPS_IFD)
+    except (OSError, ValueError, TypeError, KeyError):  # a damaged GPS directory: no position
+        return None
+    return exif_position(gps) if gps else None
+
+
 def exif_position(gps: Mapping) -> Position | None:
     """The position of an EXIF GPS directory (tag number -> value), None when incomplete."""
     try:
