@@ -323,3 +323,34 @@ def test_each_event_is_told_once_however_often_it_is_noticed(app, db, contest, s
     assert len(deliver_outbox(app)) == outbox_count(db)
     assert deliver_outbox(app) == []  # delivered once
     assert len(smtp.messages) == outbox_count(db)
+
+
+# --- the e-mails that existed before: their record names the kind, the user and the language ---
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_account_emails_are_recorded_and_arrive_in_the_users_language(app, db, smtp, lang):
+    from contest.auth.services import send_judge_invitation, send_verification_email
+
+    entrant = create_user(db, "mai@example.com", verified=False, locale=lang)
+    judge = create_user(db, "giam.khao@example.com", role=Role.judge, birth_year=None, locale=lang)
+    with app.test_request_context():
+        send_verification_email(db, entrant)
+        send_judge_invitation(db, judge)
+        db.commit()
+    deliver_outbox(app)
+
+    rows = db.scalars(select(OutboundEmail).order_by(OutboundEmail.id)).all()
+    assert [(r.kind, r.user_id, r.locale) for r in rows] == [
+        ("verify_email", entrant.id, lang),
+        ("judge_invitation", judge.id, lang),
+    ]
+    subjects = {
+        "vi": [
+            "Xác nhận địa chỉ email cho tài khoản Nghệ An Hạnh phúc",
+            "Mời bạn tham gia Ban giám khảo cuộc thi Happy Nghe An",
+        ],
+        "en": [
+            "Confirm your e-mail address for Happy Nghe An",
+            "You are invited to the jury of Happy Nghe An",
+        ],
+    }
+    assert [m["Subject"] for m in smtp.messages] == subjects[lang]

@@ -22,7 +22,7 @@ from contest.auth.tokens import (
     read_email_change_token,
 )
 from contest.db import now_utc
-from contest.mail.services import queue_email, render_email
+from contest.mail.services import queue_email, record_for, render_email
 
 
 class EmailTaken(Exception):
@@ -48,7 +48,7 @@ def request_email_change(session: Session, user: User, new_email: str, password:
     link = external_url("account.confirm_email_change", token=email_change_token(user, new_email))
     hours = current_app.config["EMAIL_TOKEN_MAX_AGE_S"] // 3600
     subject, body = render_email("change_email", user.locale, link=link, hours=hours, email=new_email)
-    queue_email(session, new_email, subject, body)
+    queue_email(session, new_email, subject, body, **record_for(user, "change_email"))
     return True
 
 
@@ -72,7 +72,7 @@ def confirm_email_change(session: Session, token: str) -> User:
 
 def _tell_old_address(session: Session, user: User, old_email: str) -> None:
     subject, body = render_email("email_changed", user.locale, new_email=masked(user.email))
-    queue_email(session, old_email, subject, body)
+    queue_email(session, old_email, subject, body, **record_for(user, "email_changed"))
 
 
 def masked(address: str) -> str:

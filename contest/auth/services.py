@@ -31,7 +31,7 @@ from contest.auth.tokens import (
 )
 from contest.db import now_utc
 from contest.mail.models import OutboundEmail
-from contest.mail.services import queue_email, render_email
+from contest.mail.services import queue_email, record_for, render_email
 from contest.ratelimit import within
 
 MIN_PASSWORD_LENGTH = 10
@@ -111,7 +111,7 @@ def send_verification_email(session: Session, user: User) -> OutboundEmail:
     link = external_url("auth.verify_email", token=email_verification_token(user))
     hours = current_app.config["EMAIL_TOKEN_MAX_AGE_S"] // 3600
     subject, body = render_email("verify_email", user.locale, link=link, hours=hours)
-    return queue_email(session, user.email, subject, body)
+    return queue_email(session, user.email, subject, body, **record_for(user, "verify_email"))
 
 
 def send_signup_attempt_email(session: Session, user: User) -> OutboundEmail | None:
@@ -128,7 +128,7 @@ def send_signup_attempt_email(session: Session, user: User) -> OutboundEmail | N
         login_link=external_url("auth.login"),
         reset_link=external_url("auth.forgot_password"),
     )
-    return queue_email(session, user.email, subject, body)
+    return queue_email(session, user.email, subject, body, **record_for(user, "signup_attempt"))
 
 
 def confirm_email(session: Session, token: str) -> tuple[User, bool]:
@@ -188,7 +188,7 @@ def request_password_reset(session: Session, email: str) -> OutboundEmail | None
     link = external_url("auth.reset_password", token=password_reset_token(user))
     minutes = current_app.config["PASSWORD_RESET_MAX_AGE_S"] // 60
     subject, body = render_email("reset_password", user.locale, link=link, minutes=minutes)
-    return queue_email(session, user.email, subject, body)
+    return queue_email(session, user.email, subject, body, **record_for(user, "reset_password"))
 
 
 def user_for_reset_token(session: Session, token: str, *, invitation: bool = False) -> User:
@@ -262,7 +262,7 @@ def send_judge_invitation(session: Session, user: User) -> OutboundEmail:
     link = external_url("auth.accept_invitation", token=judge_invitation_token(user))
     days = current_app.config["JUDGE_INVITATION_MAX_AGE_S"] // (24 * 3600)
     subject, body = render_email("judge_invitation", user.locale, link=link, days=days)
-    return queue_email(session, user.email, subject, body)
+    return queue_email(session, user.email, subject, body, **record_for(user, "judge_invitation"))
 
 
 # --- staff accounts (CLI) ---------------------------------------------------------------

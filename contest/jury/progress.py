@@ -22,7 +22,7 @@ from contest.entries.models import Entry
 from contest.jury.dealing import active_judges
 from contest.jury.models import Assignment, AssignmentState, Round, RoundEntry
 from contest.jury.scores import finished
-from contest.mail.services import queue_email, render_email
+from contest.mail.services import queue_email, record_for, render_email
 
 ENTRIES_PER_PAGE = 50
 
@@ -163,4 +163,4 @@ def _queue_reminder(session: Session, round_: Round, p: JudgeProgress) -> None:
         closes_at=round_.closes_at,
         link=external_url("jury.round_page", round_id=round_.id),
     )
-    queue_email(session, p.judge.email, subject, body)
+    queue_email(session, p.judge.email, subject, body, **record_for(p.judge, "jury_reminder"))

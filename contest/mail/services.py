@@ -73,6 +73,11 @@ def tell_user(
     )
 
 
+def record_for(user: User, kind: str, locale: str | None = None) -> dict:
+    """What the outbox row records of a message to ``user`` (queue_email's ``record``)."""
+    return {"kind": kind, "user_id": user.id, "locale": locale or user.locale}
+
+
 def already_told(session: Session, event_key: str) -> bool:
     return session.scalar(select(OutboundEmail.id).where(OutboundEmail.event_key == event_key)) is not None
 

@@ -24,7 +24,7 @@ from contest.contests.models import Contest
 from contest.db import now_utc
 from contest.entries.models import Entry, EntryStatus
 from contest.jury.models import Round, RoundStatus
-from contest.mail.services import queue_email, render_email
+from contest.mail.services import queue_email, record_for, render_email
 from contest.results.prizes import (
     Award,
     InvalidPublicationTransition,
@@ -252,7 +252,7 @@ def _mail_winner(session: Session, contest: Contest, award: Award, link: str) ->
         author=entry.author.full_name,
         link=link,
     )
-    queue_email(session, entry.author.email, subject, body)
+    queue_email(session, entry.author.email, subject, body, **record_for(entry.author, "winner", locale))
 
 
 def _results_link() -> str:
