@@ -1,17 +1,23 @@
-"""The audit log as the organizers read it: events filtered and paged, with readable labels."""
+"""The audit log as the organizers read it: events filtered (who, what, when, which object) and paged."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Select, false, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from contest.audit.models import AuditEvent
+from contest.auth.models import User
 from contest.entries.models import Entry
+from contest.timeutil import vn_day_start
+from contest.voting.models import Vote
 
 EVENTS_PER_PAGE = 50
+SYSTEM = "system"  # the "who" of events recorded by a command, with no account behind them
 
 ACTION_LABELS = {
     "entry.approved": _l("Entry approved"),
@@ -24,7 +30,20 @@ ACTION_LABELS = {
 }
 
 
-# --- audit log --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which events to show; every field left empty lets every event through."""
+
+    contest_id: int | None = None
+    actor: str = ""  # an account id, or SYSTEM
+    action: str = ""
+    since: date | None = None  # Vietnam dates, both days included
+    until: date | None = None
+    subject_type: str = ""
+    subject_id: int | None = None
+    entry_code: str = ""
+
+
 @dataclass(frozen=True)
 class AuditPage:
     events: list[AuditEvent]
@@ -32,28 +51,60 @@ class AuditPage:
     has_next: bool
 
 
-def audit_page(
-    session: Session,
-    *,
-    contest_id: int | None = None,
-    action: str = "",
-    page: int = 1,
-    per_page: int = EVENTS_PER_PAGE,
-) -> AuditPage:
-    """Audit events, newest first."""
-    query = select(AuditEvent).options(selectinload(AuditEvent.actor))
-    if contest_id:
-        query = query.where(AuditEvent.contest_id == contest_id)
-    if action:
-        query = query.where(AuditEvent.action == action)
-    events = list(
-        session.scalars(
-            query.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
-            .offset((page - 1) * per_page)
-            .limit(per_page + 1)
-        )
+def filtered(session: Session, chosen: AuditFilter) -> Select:
+    """The events the filter lets through, newest first."""
+    query = select(AuditEvent)
+    if chosen.contest_id:
+        query = query.where(AuditEvent.contest_id == chosen.contest_id)
+    if chosen.actor == SYSTEM:
+        query = query.where(AuditEvent.actor_id.is_(None))
+    elif chosen.actor:
+        query = query.where(AuditEvent.actor_id == int(chosen.actor))
+    if chosen.action:
+        query = query.where(AuditEvent.action == chosen.action)
+    if chosen.since:
+        query = query.where(AuditEvent.created_at >= vn_day_start(chosen.since))
+    if chosen.until:
+        query = query.where(AuditEvent.created_at < vn_day_start(chosen.until + timedelta(days=1)))
+    if chosen.subject_type:
+        query = query.where(AuditEvent.subject_type == chosen.subject_type)
+    if chosen.subject_id is not None:
+        query = query.where(AuditEvent.subject_id == chosen.subject_id)
+    if chosen.entry_code:
+        query = query.where(_about_entry(session, chosen))
+    return query.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+
+
+def _about_entry(session: Session, chosen: AuditFilter):
+    """Events on the entry with this code, or on a vote for it."""
+    entries = select(Entry.id).where(Entry.code == chosen.entry_code)
+    if chosen.contest_id:
+        entries = entries.where(Entry.contest_id == chosen.contest_id)
+    entry_ids = list(session.scalars(entries))
+    if not entry_ids:
+        return false()
+    votes = select(Vote.id).where(Vote.entry_id.in_(entry_ids))
+    return or_(
+        (AuditEvent.subject_type == "entry") & AuditEvent.subject_id.in_(entry_ids),
+        (AuditEvent.subject_type == "vote") & AuditEvent.subject_id.in_(votes),
     )
+
+
+def audit_page(
+    session: Session, chosen: AuditFilter, *, page: int = 1, per_page: int = EVENTS_PER_PAGE
+) -> AuditPage:
+    query = filtered(session, chosen).options(selectinload(AuditEvent.actor))
+    events = list(session.scalars(query.offset((page - 1) * per_page).limit(per_page + 1)))
     return AuditPage(events[:per_page], page, len(events) > per_page)
+
+
+def every_event(session: Session, chosen: AuditFilter, batch: int = 500) -> Iterator[list[AuditEvent]]:
+    """All the events the filter lets through, a batch at a time (for the CSV file)."""
+    query = filtered(session, chosen).options(selectinload(AuditEvent.actor))
+    offset = 0
+    while events := list(session.scalars(query.offset(offset).limit(batch))):
+        yield events
+        offset += batch
 
 
 def audit_actions(session: Session) -> list[tuple[str, str]]:
@@ -61,6 +112,16 @@ def audit_actions(session: Session) -> list[tuple[str, str]]:
     seen = set(session.scalars(select(AuditEvent.action).distinct()))
     known = [(action, str(label)) for action, label in ACTION_LABELS.items()]
     return known + [(action, action) for action in sorted(seen - ACTION_LABELS.keys())]
+
+
+def subject_types(session: Session) -> list[str]:
+    return sorted(session.scalars(select(AuditEvent.subject_type).distinct()))
+
+
+def actors(session: Session) -> list[User]:
+    """The accounts that appear in the log, by name."""
+    ids = select(AuditEvent.actor_id).where(AuditEvent.actor_id.is_not(None)).distinct()
+    return list(session.scalars(select(User).where(User.id.in_(ids)).order_by(User.full_name, User.id)))
 
 
 def subjects(session: Session, events: list[AuditEvent]) -> dict[tuple[str, int], str]:

@@ -1,7 +1,7 @@
 """The results exports written as CSV (UTF-8 with a BOM, for Excel) or XLSX, row by row.
 
 A cell an entrant typed (a title, a name) may begin like a formula ("=HYPERLINK(...)", "+1",
-"@SUM"): ``formula_like`` spots it for both formats. In CSV such a cell gets an apostrophe in
+"@SUM"): ``contest.csvfile.formula_like`` spots it for both formats. In CSV such a cell gets an apostrophe in
 front; in XLSX it is written as a plain string with Excel's quote prefix, so that it shows
 as typed and never runs. XLSX uses openpyxl's write-only mode: rows go to disk as they come.
 """
@@ -17,6 +17,7 @@ from typing import IO
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
+from contest.csvfile import csv_cell, formula_like
 from contest.results.exports import Table
 
 FORMATS = ("csv", "xlsx")
@@ -24,18 +25,8 @@ MIME_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CSV_ROWS_PER_CHUNK = 500
 SHEET_TITLE_MAX = 31  # Excel's limit on a worksheet's name
-
-
-def formula_like(value: object) -> bool:
-    """A text a spreadsheet would read as a formula (numbers are numbers, never text)."""
-    return isinstance(value, str) and value.startswith(FORMULA_START)
-
-
-def csv_cell(value: object) -> object:
-    return "'" + value if formula_like(value) else value
 
 
 def csv_chunks(table: Table, rows: Iterable[tuple] | None = None) -> Iterator[str]:
