@@ -18,6 +18,7 @@ from contest.entries.models import Entry, EntryStatus
 from contest.extensions import db as db_ext
 from contest.figures import services
 from contest.figures.models import PageVisit, VisitKind, VisitSource
+from contest.geo.province import GpsCheck
 from contest.processing.models import JobKind, JobState, ProcessingJob
 from contest.voting.models import Vote
 from tests.browser import live_server
@@ -112,6 +113,11 @@ def counted(db, contest):
         "F": entry(db, contest, people["a5"], vn(2025, 5, 3, 9), kind=CategoryKind.video),
         "G": entry(db, contest, people["a5"], None, status=EntryStatus.draft),  # never submitted
     }
+    made["A"].gps_check, made["B"].gps_check, made["C"].gps_check = (
+        GpsCheck.inside,
+        GpsCheck.outside,
+        GpsCheck.absent,
+    )
     for voter in ("v1", "v2", "v3"):
         vote(db, contest, made["A"], people[voter], date(2025, 6, 1), voided=voter == "v3")
     for voter in ("v1", "v2"):
@@ -197,6 +203,12 @@ def test_processing_queue_health(app, db, contest, counted):
     found = figure(app, db, contest, "processing-queue", now=NOW)
     assert dict(found.rows) == {"Waiting": 1, "Waiting to retry": 0, "Running": 1, "Failed": 1, "Done": 2}
     assert [value for _, value in found.summary] == ["1 min 00 s", "3 min 00 s", "5 min 00 s"]
+
+
+def test_gps_inside_outside_and_absent(app, db, contest, counted):
+    found = figure(app, db, contest, "gps-check")
+    assert [row[1] for row in found.rows] == [1, 1, 1, 3]  # D, E, F not checked; G never submitted
+    assert found.summary[0][1] == "50.0%"
 
 
 def test_the_page_shows_every_figure_with_its_table(client, contest, counted, organizer):

@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from contest.contests.models import Contest
+from contest.entries import gps
 from contest.figures import queries
 from contest.figures.models import VisitKind, VisitSource
 from contest.processing.models import JobState
@@ -266,6 +267,34 @@ def _duration(seconds: float | None) -> str:
     return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {secs:02d} s"
 
 
+def gps_check(session: Session, contest: Contest) -> Figure:
+    """Entries whose files' GPS position lies inside Nghệ An, outside it, or is absent."""
+    counts = gps.gps_counts(session, contest.id)
+    rows = [
+        [str(_l("GPS inside Nghệ An")), counts.inside],
+        [str(_l("GPS outside Nghệ An")), counts.outside],
+        [str(_l("No GPS position")), counts.absent],
+        [str(_l("Not checked yet")), counts.unchecked],
+    ]
+    return Figure(
+        "gps-check",
+        str(_l("Shot in Nghệ An: the files' GPS positions")),
+        [str(_l("GPS position")), str(_l("Entries"))],
+        rows if counts.total else [],
+        {
+            "type": "bar",
+            "labels": [row[0] for row in rows],
+            "datasets": [_dataset(_l("Entries"), [row[1] for row in rows])],
+        },
+        [
+            (
+                str(_l("Share outside, of those with a position")),
+                share(counts.outside, counts.inside + counts.outside),
+            )
+        ],
+    )
+
+
 FIGURES = {
     "entries-per-day": entries_per_day,
     "entrants-by-country": entrants_by_country,
@@ -275,6 +304,7 @@ FIGURES = {
     "top-entries": top_entries,
     "visits-by-source": visits_by_source,
     "processing-queue": processing_queue,
+    "gps-check": gps_check,
 }
 
 
