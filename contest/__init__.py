@@ -75,7 +75,9 @@ def _register_blueprints(app: Flask) -> None:
     from contest.admin.views import bp as admin_bp
     from contest.audit.views import bp as audit_bp
     from contest.auth.account_views import bp as account_bp
+    from contest.auth.staff_views import bp as staff_bp
     from contest.auth.views import bp as auth_bp
+    from contest.contests.setup_views import bp as contests_bp
     from contest.entries.moderation_views import bp as moderation_bp
     from contest.entries.reason_views import bp as rejection_reasons_bp
     from contest.entries.views import bp as entries_bp
@@ -101,6 +103,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(account_bp, url_prefix="/account")
     app.register_blueprint(entries_bp, url_prefix="/entries")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(contests_bp, url_prefix="/admin")
+    app.register_blueprint(staff_bp, url_prefix="/admin/accounts")
     app.register_blueprint(moderation_bp, url_prefix="/admin")
     app.register_blueprint(rejection_reasons_bp, url_prefix="/admin/rejection-reasons")
     app.register_blueprint(audit_bp, url_prefix="/admin")
