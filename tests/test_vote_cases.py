@@ -7,16 +7,23 @@ one carrier network whose votes come as a burst mixing 4 honest hasty votes, and
 
 from __future__ import annotations
 
-from datetime import timedelta
+import re
+from datetime import UTC, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from contest import create_app
+from contest.auth.models import Role
+from contest.contests.demo import build_demo_contest
+from contest.extensions import db as db_ext
 from contest.voting import clusters
 from contest.voting.clusters.kinds import VOIDING_KINDS, ClusterKind
 from contest.voting.models import Vote
 from tests import vote_population
-from tests.support import create_user
+from tests.browser import live_server
+from tests.support import PASSWORD, create_user, log_in, make_test_config, migrate
 
 SEEDS = [18, 1809]
 
@@ -117,3 +124,210 @@ def test_a_real_share_wave_is_voided_by_no_rule(db, contest):
     new = [v for v in votes if v.account_age_s < 3600]
     assert len(new) >= 3 * 8  # enough young accounts for a cohort, had they been made ahead
     assert all(case.default_vote_ids == () for case in clusters.detect_cases(db, contest.id))
+
+
+# --- the organizers' pages ------------------------------------------------------------------
+EN = {"Accept-Language": "en"}
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def ring_votes(loaded, ring: str) -> set[int]:
+    return {v for v, name in loaded.ring_of_vote.items() if name == ring}
+
+
+@pytest.fixture
+def held_out_one(db, contest):
+    """The held-out scenario, one seed (the pages do not depend on it)."""
+    author = create_user(db, "author@example.com", full_name="Phan Tác Giả")
+    plan = vote_population.scenario(SEEDS[0])
+    return vote_population.load(db, contest, author, plan)
+
+
+def farm_case(db, contest, loaded):
+    [farm] = cases_holding(clusters.detect_cases(db, contest.id), loaded, "farm")
+    return farm
+
+
+def test_each_vote_shows_the_rules_it_met_and_only_ring_votes_are_ticked(
+    client, db, contest, held_out_one, organizer
+):
+    farm = farm_case(db, contest, held_out_one)
+    log_in(client, organizer)
+    page = client.get(f"/admin/votes/cases/{farm.id}?contest={contest.id}", headers=EN)
+    assert page.status_code == 200
+    rows = dict(re.findall(r'<tr id="vote-(\d+)" class="counted">(.*?)</tr>', page.text, re.S))
+    assert sorted(int(r) for r in rows) == sorted(farm.vote_ids)
+    honest = set(farm.vote_ids) - ring_votes(held_out_one, "farm")
+    for vote_id, row in rows.items():
+        tags = re.findall(r'<li class="rule-tag rule-(\w+)', row)
+        assert tags == [kind.value for kind in farm.rules[int(vote_id)]]
+        ticked = " checked" in row.split("</td>")[0]
+        assert ticked is (int(vote_id) not in honest)
+    for vote_id in honest:
+        assert re.findall(r'<li class="rule-tag rule-(\w+)', rows[str(vote_id)]) == ["entry_burst"]
+    assert "Burst of votes" in page.text and "Young accounts registered together" in page.text
+
+
+def test_voiding_takes_the_ring_votes_unless_more_are_selected(client, db, contest, held_out_one, organizer):
+    loaded = held_out_one
+    farm = farm_case(db, contest, loaded)
+    honest = sorted(set(farm.vote_ids) - ring_votes(loaded, "farm"))
+    log_in(client, organizer)
+    url = f"/admin/votes/cases/{farm.id}/void?contest={contest.id}"
+    response = client.post(url, data={"reason": "Farm", "votes": list(farm.default_vote_ids)}, headers=EN)
+    assert response.status_code == 302
+    listing = client.get(response.headers["Location"], headers=EN).text
+    assert "25 votes were voided." in listing
+    assert "4 votes of the case still count." in listing
+    db.expire_all()
+    voided = set(db.scalars(select(Vote.id).where(Vote.voided_at.is_not(None))))
+    assert voided == ring_votes(loaded, "farm")
+
+    # The spread ring, and one honest vote the organizer chose to add: exactly those.
+    [spread] = cases_holding(clusters.detect_cases(db, contest.id), loaded, "spread")
+    assert db.get(Vote, honest[0]).voided_at is None
+    chosen = [*spread.default_vote_ids]
+    refused = client.post(
+        f"/admin/votes/cases/{spread.id}/void?contest={contest.id}",
+        data={"reason": "Ring", "votes": [*chosen, honest[0]]},  # not a vote of this case
+        headers=EN,
+    )
+    assert refused.status_code == 400
+    db.expire_all()
+    assert set(db.scalars(select(Vote.id).where(Vote.voided_at.is_not(None)))) == voided
+    client.post(
+        f"/admin/votes/cases/{spread.id}/void?contest={contest.id}", data={"reason": "Ring", "votes": chosen}
+    )
+    db.expire_all()
+    assert set(db.scalars(select(Vote.id).where(Vote.voided_at.is_not(None)))) == voided | ring_votes(
+        loaded, "spread"
+    )
+
+
+def test_an_organizer_may_select_more_than_the_ring_votes(client, db, contest, held_out_one, organizer):
+    farm = farm_case(db, contest, held_out_one)
+    honest = sorted(set(farm.vote_ids) - ring_votes(held_out_one, "farm"))
+    log_in(client, organizer)
+    client.post(
+        f"/admin/votes/cases/{farm.id}/void?contest={contest.id}",
+        data={"reason": "Farm and its helpers", "votes": [*farm.default_vote_ids, honest[0]]},
+    )
+    db.expire_all()
+    voided = set(db.scalars(select(Vote.id).where(Vote.voided_at.is_not(None))))
+    assert voided == ring_votes(held_out_one, "farm") | {honest[0]}
+
+
+def local(moment, pattern: str) -> str:
+    return moment.replace(tzinfo=UTC).astimezone(VIETNAM).strftime(pattern)
+
+
+@pytest.mark.parametrize("lang", ["en", "vi"])
+def test_summaries_state_the_real_window_and_every_rule(client, db, contest, held_out_one, organizer, lang):
+    farm = farm_case(db, contest, held_out_one)
+    log_in(client, organizer, lang=lang)
+    html = client.get(f"/admin/votes/cases?contest={contest.id}", headers={"Accept-Language": lang}).text
+    block = re.search(
+        rf'<li class="panel vote-case" id="case-{farm.id}">(.*?)</li>\s*</ul>', html, re.S
+    ).group(1)
+    first, last = farm.first_at, farm.last_at
+    assert first.date() == last.date()
+    span = round((last - first).total_seconds() / 60)
+    if lang == "en":
+        expected = f"29 votes by 29 accounts, {local(first, '%b %-d, %Y')}, "
+        assert expected in block
+        assert f"{local(first, '%-I:%M')}" in block and f"to {local(last, '%-I:%M')}" in block
+        assert f"({span} minutes)" in block
+        for label in (
+            "Young accounts from one network",
+            "Burst of votes",
+            "Young accounts registered together",
+        ):
+            assert f"<strong>{label}</strong>" in block
+        assert "25 votes met a rule that marks a ring: voided by default." in block
+    else:
+        assert (
+            f"29 phiếu của 29 tài khoản, {local(first, '%-d')} thg {local(first, '%-m')}, {local(first, '%Y')}, từ {local(first, '%H:%M')} đến {local(last, '%H:%M')} ({span} phút)."
+            in block
+        )
+        assert block.count("<strong>") == 3
+    assert len(farm.findings) == 3
+
+
+# --- who may do what ------------------------------------------------------------------------
+ROLES = ["anonymous", "entrant", "judge", "organizer"]
+ACCESS = {
+    ("GET", "/admin/votes/cases"): (302, 403, 403, 200),
+    ("GET", "/admin/votes/cases/{case}?contest={contest}"): (302, 403, 403, 200),
+    ("POST", "/admin/votes/cases/{case}/void?contest={contest}"): (302, 403, 403, 302),
+}
+
+
+@pytest.fixture
+def small_ring(db, contest):
+    """Eight young accounts registered together, voting for one entry from eight networks."""
+    author = create_user(db, "author@example.com")
+    plan = vote_population.Plan(entries=1)
+    vote_population.spread(plan, vote_population.random.Random(3), "ring", 8, 0, plan.now - timedelta(days=1))
+    return vote_population.load(db, contest, author, plan)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("method", "route"), list(ACCESS))
+def test_access_matrix(request, client, db, contest, small_ring, method, route, role):
+    [case] = clusters.detect_cases(db, contest.id)
+    if role != "anonymous":
+        log_in(client, request.getfixturevalue(role))
+    url = route.format(case=case.id, contest=contest.id)
+    data = {"reason": "Ring", "votes": list(case.default_vote_ids)} if method == "POST" else None
+    response = client.open(url, method=method, data=data)
+    assert response.status_code == ACCESS[(method, route)][ROLES.index(role)]
+    if role == "anonymous":
+        assert response.headers["Location"].startswith("/account/login")
+    db.expire_all()
+    voided = db.scalar(select(func.count()).select_from(Vote).where(Vote.voided_at.is_not(None)))
+    assert voided == (8 if role == "organizer" and method == "POST" else 0)
+
+
+# --- in a browser ---------------------------------------------------------------------------
+@pytest.mark.browser
+def test_the_case_pages_on_a_phone(tmp_path, browser_page):
+    """390 px wide in headless Chromium: the list and a case fit, its checkboxes post with the
+    form below the table, no script error or policy violation."""
+    config = make_test_config(tmp_path, f"sqlite:///{tmp_path / 'site.sqlite'}")
+    migrate(config["DATABASE_URL"])
+    app = create_app(config)
+    with app.app_context():
+        session = db_ext.session
+        contest, _ = build_demo_contest(session)
+        create_user(session, "btc@example.com", role=Role.organizer, birth_year=None, locale="en")
+        author = create_user(session, "author@example.com")
+        loaded = vote_population.load(session, contest, author, vote_population.scenario(SEEDS[0]))
+        farm = farm_case(session, contest, loaded)
+    page = browser_page.page
+    try:
+        with live_server(app) as url:
+            page.goto(f"{url}/account/login", wait_until="load")
+            page.fill("input[name=email]", "btc@example.com")
+            page.fill("input[name=password]", PASSWORD)
+            page.locator("form [type=submit]").last.click()
+            page.wait_for_load_state("load")
+            page.goto(f"{url}/admin/votes/cases", wait_until="load")
+            assert page.locator("li.vote-case").count() == 2
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
+            page.locator(f"#case-{farm.id} h2 a").click()
+            page.wait_for_load_state("load")
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
+            assert page.locator("input[name=votes]:checked").count() == 25
+            honest = sorted(set(farm.vote_ids) - set(farm.default_vote_ids))
+            page.locator(f"#pick-{farm.default_vote_ids[0]}").uncheck()
+            page.locator(f"#pick-{honest[0]}").check()
+            page.fill("input[name=reason]", "Farm behind one carrier network")
+            page.locator("#void-case [type=submit]").click()
+            page.wait_for_load_state("load")
+            assert "25 votes were voided." in page.content()
+        assert browser_page.problems() == []
+        with app.app_context():
+            voided = set(db_ext.session.scalars(select(Vote.id).where(Vote.voided_at.is_not(None))))
+        assert voided == set(farm.default_vote_ids[1:]) | {honest[0]}
+    finally:
+        app.extensions["db"].dispose()

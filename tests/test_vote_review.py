@@ -428,27 +428,30 @@ def test_lookalike_edges(db, contest):
 
 
 # --- the organizers' pages ----------------------------------------------------------------
-def test_the_cluster_list_and_page(client, db, campaign, organizer):
+def test_the_case_list_and_page(client, db, campaign, organizer):
+    """Three rules caught the ring: one case, each rule stated, each vote with the rules it met."""
     log_in(client, organizer)
-    page = client.get("/admin/votes/clusters", headers=EN)
+    page = client.get("/admin/votes/cases", headers=EN)
     assert page.status_code == 200
     html = page.text
     assert "Young accounts from one network" in html
     assert "Look-alike accounts" in html
+    assert "Young accounts registered together" in html
     assert "12 votes within 22 minutes from one network, by accounts younger than 7 days." in html
     assert "12 accounts with look-alike names or e-mail addresses, created within 55 minutes." in html
-    assert html.count(f'<span class="entry-code">{campaign.target.code}</span>') == 2
+    assert "1 case found." in html
+    assert html.count(f'<span class="entry-code">{campaign.target.code}</span>') == 1
 
-    network = next(c for c in clusters.detect(db, campaign.contest.id) if c.kind is ClusterKind.network_burst)
-    link = f"/admin/votes/clusters/{network.id}?contest={campaign.contest.id}&kind=network_burst"
+    [case] = clusters.detect_cases(db, campaign.contest.id)
+    link = f"/admin/votes/cases/{case.id}?contest={campaign.contest.id}"
     assert link.replace("&", "&amp;") in html
-    # Under another kind, the id names nothing.
-    wrong_kind = link.replace("network_burst", "lookalike_names")
-    assert client.get(wrong_kind, headers=EN).status_code == 404
     detail = client.get(link, headers=EN)
     assert detail.status_code == 200
     rows = re.findall(r'<tr id="vote-(\d+)" class="counted">', detail.text)
-    assert sorted(int(r) for r in rows) == sorted(network.vote_ids)
+    assert sorted(int(r) for r in rows) == sorted(case.vote_ids)
+    ticked = re.findall(r'name="votes" value="(\d+)" form="void-case"[^>]*checked', detail.text)
+    assert sorted(int(v) for v in ticked) == sorted(case.vote_ids)
+    assert detail.text.count('<li class="rule-tag rule-network_burst rule-voiding">') == 12
     for user in campaign.ring:
         assert user.email in detail.text
     assert "Nguyễn Văn An (11)" in detail.text
@@ -456,12 +459,12 @@ def test_the_cluster_list_and_page(client, db, campaign, organizer):
     assert "0.8 s" in detail.text
     net_prefix = campaign.ring_votes[0].net_hash[:6]
     assert detail.text.count(f">{net_prefix}</code>") == 12
+    assert client.get(f"/admin/votes/cases/{'0' * 16}?contest={campaign.contest.id}").status_code == 404
 
-    kinds = client.get(
-        f"/admin/votes/clusters?contest={campaign.contest.id}&kind=lookalike_names", headers=EN
-    )
-    assert "Look-alike accounts" in kinds.text
-    assert "Young accounts from one network</a>" not in kinds.text
+    by_rule = client.get(f"/admin/votes/cases?contest={campaign.contest.id}&kind=lookalike_names", headers=EN)
+    assert "1 case found." in by_rule.text
+    other_rule = client.get(f"/admin/votes/cases?contest={campaign.contest.id}&kind=entry_burst", headers=EN)
+    assert "No suspicious votes." in other_rule.text
 
 
 def test_voiding_the_ring_takes_exactly_its_votes_out_of_every_count(client, db, campaign, organizer):
@@ -474,20 +477,25 @@ def test_voiding_the_ring_takes_exactly_its_votes_out_of_every_count(client, db,
     before_month = monthly_total(db, target)
     awards = category_awards(db, contest)
     assert awards[0].placed[0].entry.id == target.id  # the ring's entry leads
-    network = next(c for c in clusters.detect(db, contest.id) if c.kind is ClusterKind.network_burst)
+    [case] = clusters.detect_cases(db, contest.id)
     log_in(client, organizer)
 
-    # No reason: the form says so and nothing changes.
-    url = f"/admin/votes/clusters/{network.id}/void?contest={contest.id}"
-    refused = client.post(url, data={"reason": "  "}, headers=EN)
+    # No reason, or no vote selected: the form says so and nothing changes.
+    url = f"/admin/votes/cases/{case.id}/void?contest={contest.id}"
+    chosen = list(case.default_vote_ids)
+    refused = client.post(url, data={"reason": "  ", "votes": chosen}, headers=EN)
     assert refused.status_code == 400
     assert "Please say why the votes are voided." in refused.text
+    unselected = client.post(url, data={"reason": "Ring"}, headers=EN)
+    assert unselected.status_code == 400
+    assert "Select the votes to void." in unselected.text
     assert tally_of(db, contest) == before_tally
     assert void_events(db) == []
 
-    response = client.post(url, data={"reason": "Ring of fake accounts (one network, look-alike names)"})
+    reason = "Ring of fake accounts (one network, look-alike names)"
+    response = client.post(url, data={"reason": reason, "votes": chosen})
     assert response.status_code == 302
-    assert response.headers["Location"] == f"/admin/votes/clusters?contest={contest.id}"
+    assert response.headers["Location"] == f"/admin/votes/cases?contest={contest.id}"
 
     after_tally = tally_of(db, contest)
     assert after_tally[target.id] == before_tally[target.id] - 12
@@ -503,20 +511,18 @@ def test_voiding_the_ring_takes_exactly_its_votes_out_of_every_count(client, db,
     awards = category_awards(db, contest)
     assert awards[0].placed[0].entry.id == rival.id
     events = void_events(db)
-    assert sorted(e.subject_id for e in events) == sorted(network.vote_ids)
-    assert {(e.actor_id, e.reason, e.details["cluster"]) for e in events} == {
-        (organizer.id, "Ring of fake accounts (one network, look-alike names)", network.id)
-    }
-    # The ring leaves the list: its votes no longer count (the look-alike cluster too).
+    assert sorted(e.subject_id for e in events) == sorted(case.vote_ids)
+    assert {(e.actor_id, e.reason, e.details["cluster"]) for e in events} == {(organizer.id, reason, case.id)}
+    # The ring leaves the list: its votes no longer count.
     assert clusters.detect(db, contest.id) == []
-    listing = client.get(f"/admin/votes/clusters?contest={contest.id}", headers=EN).text
+    listing = client.get(f"/admin/votes/cases?contest={contest.id}", headers=EN).text
     assert "12 votes were voided." in listing
-    assert "No suspicious group of votes." in listing
+    assert "No suspicious votes." in listing
 
     # Voiding again is a no-op.
-    again = client.post(url, data={"reason": "Again"}, headers=EN, follow_redirects=True)
+    again = client.post(url, data={"reason": "Again", "votes": chosen}, headers=EN, follow_redirects=True)
     assert "Nothing was voided" in again.text
-    assert vote_review.void_cluster(db, network, organizer, "Again") == 0
+    assert vote_review.void_case(db, case, case.vote_ids, organizer, "Again") == 0
     db.commit()
     assert len(void_events(db)) == 12
     assert tally_of(db, contest) == after_tally
@@ -527,9 +533,12 @@ def test_restoring_brings_the_votes_back(client, db, campaign, organizer):
     contest, target = campaign.contest, campaign.target
     before = tally_of(db, contest)
     before_month = monthly_total(db, target)
-    lookalike = next(c for c in clusters.detect(db, contest.id) if c.kind is ClusterKind.lookalike_names)
+    [case] = clusters.detect_cases(db, contest.id)
     log_in(client, organizer)
-    client.post(f"/admin/votes/clusters/{lookalike.id}/void?contest={contest.id}", data={"reason": "Ring"})
+    client.post(
+        f"/admin/votes/cases/{case.id}/void?contest={contest.id}",
+        data={"reason": "Ring", "votes": list(case.default_vote_ids)},
+    )
     assert tally_of(db, contest)[target.id] == before[target.id] - 12
 
     refused = client.post(
@@ -547,10 +556,10 @@ def test_restoring_brings_the_votes_back(client, db, campaign, organizer):
     db.expire_all()
     assert target.vote_count == before[target.id]
     restored = db.scalars(select(AuditEvent).where(AuditEvent.action == "vote.restored")).all()
-    assert sorted(e.subject_id for e in restored) == sorted(lookalike.vote_ids)
+    assert sorted(e.subject_id for e in restored) == sorted(case.vote_ids)
     assert {e.reason for e in restored} == {"A real family club"}
-    # Counted again, the ring is a cluster again, under the same id.
-    assert lookalike.id in {c.id for c in clusters.detect(db, contest.id)}
+    # Counted again, the ring is a case again, under the same id.
+    assert [c.id for c in clusters.detect_cases(db, contest.id)] == [case.id]
 
 
 def test_votes_of_an_entry_or_a_voter_and_voiding_one(client, db, campaign, organizer):
@@ -618,29 +627,29 @@ def test_the_audit_log_lists_decisions_newest_first(client, db, campaign, organi
     assert client.get("/admin/audit?action=nonsense", headers=EN).status_code == 400
 
 
-def test_a_changed_cluster_cannot_be_voided_blindly(client, db, campaign, organizer):
-    """The organizer voids what they saw: a cluster that gained a vote since has a new id."""
+def test_a_changed_case_cannot_be_voided_blindly(client, db, campaign, organizer):
+    """The organizer voids what they saw: a case that gained a vote since has a new id."""
     contest = campaign.contest
-    network = next(c for c in clusters.detect(db, contest.id) if c.kind is ClusterKind.network_burst)
+    [case] = clusters.detect_cases(db, contest.id)
     late = voter(db, "nguyenvanan13@gmail.com", "Nguyen Van An 13", campaign.ring[-1].created_at)
     vote(db, contest, campaign.target, late, campaign.ring_votes[-1].created_at, "203.0.113.99")
     log_in(client, organizer)
     response = client.post(
-        f"/admin/votes/clusters/{network.id}/void?contest={contest.id}", data={"reason": "Ring"}, headers=EN
+        f"/admin/votes/cases/{case.id}/void?contest={contest.id}",
+        data={"reason": "Ring", "votes": list(case.default_vote_ids)},
+        headers=EN,
     )
     assert response.status_code == 302
     assert void_events(db) == []
-    assert (
-        client.get(f"/admin/votes/clusters/{network.id}?contest={contest.id}", headers=EN).status_code == 404
-    )
+    assert client.get(f"/admin/votes/cases/{case.id}?contest={contest.id}", headers=EN).status_code == 404
 
 
 def test_pages_render_in_vietnamese(client, db, campaign, organizer):
     log_in(client, organizer, lang=None)
-    cluster = clusters.detect(db, campaign.contest.id)[0]
+    [case] = clusters.detect_cases(db, campaign.contest.id)
     for url in (
-        "/admin/votes/clusters",
-        f"/admin/votes/clusters/{cluster.id}?contest={campaign.contest.id}",
+        "/admin/votes/cases",
+        f"/admin/votes/cases/{case.id}?contest={campaign.contest.id}",
         "/admin/votes",
         "/admin/audit",
         f"/admin/votes/{campaign.ring_votes[0].id}/void",
@@ -653,9 +662,6 @@ def test_pages_render_in_vietnamese(client, db, campaign, organizer):
 # --- who may do what --------------------------------------------------------------------
 ROLES = ["anonymous", "entrant", "judge", "organizer"]
 ACCESS = {
-    ("GET", "/admin/votes/clusters"): (302, 403, 403, 200),
-    ("GET", "/admin/votes/clusters/{cluster}?contest={contest}"): (302, 403, 403, 200),
-    ("POST", "/admin/votes/clusters/{cluster}/void?contest={contest}"): (302, 403, 403, 302),
     ("GET", "/admin/votes"): (302, 403, 403, 200),
     ("GET", "/admin/votes/{vote}/void"): (302, 403, 403, 200),
     ("POST", "/admin/votes/{vote}/void"): (302, 403, 403, 302),
@@ -678,13 +684,12 @@ def small_ring(db, contest):
 @pytest.mark.parametrize(("method", "route"), list(ACCESS))
 def test_access_matrix(request, client, db, contest, small_ring, method, route, role):
     _entry, votes = small_ring
-    [cluster] = clusters.detect(db, contest.id)
     if route.endswith("/restore"):  # restoring needs a voided vote
         votes[0].voided_at, votes[0].void_reason = now_utc(), "Test"
         db.commit()
     if role != "anonymous":
         log_in(client, request.getfixturevalue(role))
-    url = route.format(cluster=cluster.id, contest=contest.id, vote=votes[0].id)
+    url = route.format(vote=votes[0].id)
     response = client.open(url, method=method, data={"reason": "Ring"} if method == "POST" else None)
     assert response.status_code == ACCESS[(method, route)][ROLES.index(role)]
     if role == "anonymous":

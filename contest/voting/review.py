@@ -6,6 +6,7 @@ the same transaction); functions here flush, the view commits.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -14,19 +15,14 @@ from sqlalchemy.orm import Session, selectinload
 from contest.auth.emails import canonical_email
 from contest.auth.models import User
 from contest.entries.models import Entry
-from contest.voting import clusters as vote_clusters
 from contest.voting import services as voting
-from contest.voting.clusters.kinds import Cluster, ClusterKind
+from contest.voting.clusters import Case
 from contest.voting.models import Vote
 
 VOTES_PER_PAGE = 50
 
 
-# --- clusters ---------------------------------------------------------------------------
-def clusters(session: Session, contest_id: int, kind: ClusterKind | None = None) -> list[Cluster]:
-    return vote_clusters.detect(session, contest_id, [kind] if kind else None)
-
-
+# --- cases ------------------------------------------------------------------------------
 def entries_of(session: Session, entry_ids: set[int]) -> dict[int, Entry]:
     if not entry_ids:
         return {}
@@ -50,13 +46,14 @@ def votes_by_id(session: Session, vote_ids: tuple[int, ...] | list[int], *, lock
     return sorted(votes, key=lambda v: (v.created_at, v.id))
 
 
-def void_cluster(session: Session, cluster: Cluster, actor: User, reason: str) -> int:
-    """Void the cluster's votes that still count; returns how many.
+def void_case(session: Session, case: Case, vote_ids: Iterable[int], actor: User, reason: str) -> int:
+    """Void those of ``vote_ids`` that belong to ``case`` and still count; returns how many.
 
     The votes are locked first: two organizers voiding at once take each vote back once.
     """
-    votes = votes_by_id(session, cluster.vote_ids, lock=True)
-    return voting.void_votes(session, votes, actor=actor, reason=reason, cluster=cluster.id)
+    chosen = set(vote_ids) & set(case.vote_ids)
+    votes = votes_by_id(session, sorted(chosen), lock=True)
+    return voting.void_votes(session, votes, actor=actor, reason=reason, cluster=case.id)
 
 
 # --- votes by entry or voter ------------------------------------------------------------

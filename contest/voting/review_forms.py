@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField, StringField, SubmitField
-from wtforms.validators import Length, Optional
+from wtforms import SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms.validators import InputRequired, Length, Optional
 
 from contest.admin.lists import ActionForm, ListFilterForm, required_reason, strip, upper
 from contest.voting.clusters.kinds import CLUSTER_LABELS
 
 
-class ClusterFilterForm(ListFilterForm):
-    kind = SelectField(_l("Kind of cluster"), default="")
+class CaseFilterForm(ListFilterForm):
+    kind = SelectField(_l("Rule that applied"), default="")
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.kind.choices = [
-            ("", _("All kinds")),
+            ("", _("All rules")),
             *((kind.value, label) for kind, label in CLUSTER_LABELS.items()),
         ]
 
@@ -42,6 +42,18 @@ class VoidForm(ActionForm):
         description=_l("Kept in the audit log."),
     )
     submit = SubmitField(_l("Void"))
+
+
+class CaseVoidForm(VoidForm):
+    """Void the votes of a case the organizer selected (those meeting a ring's rule at first)."""
+
+    votes = SelectMultipleField(
+        _l("Votes to void"), coerce=int, validators=[InputRequired(_l("Select the votes to void."))]
+    )
+
+    def __init__(self, *args, case, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.votes.choices = [(vote_id, str(vote_id)) for vote_id in case.vote_ids]
 
 
 class RestoreForm(ActionForm):

@@ -1,4 +1,4 @@
-"""Organizer pages for the public vote: suspicious clusters, votes by entry or voter.
+"""Organizer pages for the public vote: cases of suspicious votes, votes by entry or voter.
 
 Under ``/admin/votes``, organizers only. Voiding and restoring
 need a reason; a refused form is shown again with its message and nothing changes.
@@ -21,13 +21,14 @@ from contest.entries import flags as entry_flags
 from contest.extensions import db
 from contest.voting import clusters as detection
 from contest.voting import review as vote_review
-from contest.voting.clusters.kinds import CLUSTER_LABELS, Cluster, ClusterKind
+from contest.voting.clusters import Case
+from contest.voting.clusters.kinds import CLUSTER_LABELS, VOIDING_KINDS, ClusterKind, window
 from contest.voting.models import Vote
-from contest.voting.review_forms import ClusterFilterForm, RestoreForm, VoidForm, VoteFilterForm
+from contest.voting.review_forms import CaseFilterForm, CaseVoidForm, RestoreForm, VoidForm, VoteFilterForm
 
 bp = Blueprint("vote_review", __name__)
 
-CLUSTERS_PER_PAGE = 50
+CASES_PER_PAGE = 50
 
 
 def account_age(seconds: int) -> str:
@@ -44,43 +45,39 @@ _VOTE_PAGE = {
     "account_age": account_age,
     "since_view": since_view,
     "cluster_labels": CLUSTER_LABELS,
+    "voiding_kinds": VOIDING_KINDS,
+    "window": window,
     "status_labels": STATUS_LABELS,
     "thumb_url": entry_flags.thumb_url,
 }
 
 
-# --- clusters -----------------------------------------------------------------------------
-@bp.get("/votes/clusters")
+# --- cases --------------------------------------------------------------------------------
+@bp.get("/votes/cases")
 @organizer_required
-def vote_clusters():
-    """Suspicious clusters of the contest's valid votes, the most recent first."""
+def vote_cases():
+    """One case per suspected ring among the contest's valid votes, the most recent first."""
     contests = services.all_contests(db.session)
-    form = ClusterFilterForm(request.args, contests=contests)
+    form = CaseFilterForm(request.args, contests=contests)
     contest = chosen_contest(form, contests)
-    page = {"form": form, "contest": contest, "clusters": None, **_VOTE_PAGE}
+    page = {"form": form, "contest": contest, "cases": None, **_VOTE_PAGE}
     if contest is None or (request.args and not form.validate()):
-        return render_template("admin/vote_clusters.html", **page), 400 if request.args else 200
+        return render_template("voting/review_cases.html", **page), 400 if request.args else 200
     kind = ClusterKind(form.kind.data) if form.kind.data else None
-    found = vote_review.clusters(db.session, contest.id, kind)
+    found = detection.detect_cases(db.session, contest.id, kind)
     number = form.page.data or 1
-    shown = found[(number - 1) * CLUSTERS_PER_PAGE : number * CLUSTERS_PER_PAGE]
+    shown = found[(number - 1) * CASES_PER_PAGE : number * CASES_PER_PAGE]
     page.update(
-        clusters=shown,
+        cases=shown,
         total=len(found),
         page=number,
-        has_next=len(found) > number * CLUSTERS_PER_PAGE,
-        entries=vote_review.entries_of(db.session, {c.entry_id for c in shown}),
+        has_next=len(found) > number * CASES_PER_PAGE,
+        entries=vote_review.entries_of(db.session, {e for case in shown for e in case.entry_ids}),
     )
-    return render_template("admin/vote_clusters.html", **page)
+    return render_template("voting/review_cases.html", **page)
 
 
-def _cluster_kind() -> ClusterKind | None:
-    """The kind the link names, so that only that pattern is searched again."""
-    kind = request.args.get("kind", "")
-    return ClusterKind(kind) if kind in ClusterKind.__members__ else None
-
-
-def _cluster_contest() -> Contest:
+def _case_contest() -> Contest:
     contest_id = request.args.get("contest", type=int)
     if contest_id is None:
         contests = services.all_contests(db.session)
@@ -88,46 +85,56 @@ def _cluster_contest() -> Contest:
     return db.session.get(Contest, contest_id) or abort(404)
 
 
-@bp.get("/votes/clusters/<cluster_id>")
+@bp.get("/votes/cases/<case_id>")
 @organizer_required
-def vote_cluster(cluster_id: str):
-    contest = _cluster_contest()
-    cluster = detection.find(db.session, contest.id, cluster_id, _cluster_kind())
-    if cluster is None:
-        return render_template("admin/vote_cluster.html", contest=contest, cluster=None, **_VOTE_PAGE), 404
-    return _cluster_page(contest, cluster, VoidForm(formdata=None))
+def vote_case(case_id: str):
+    contest = _case_contest()
+    case = detection.find_case(db.session, contest.id, case_id)
+    if case is None:
+        return render_template("voting/review_case.html", contest=contest, case=None, **_VOTE_PAGE), 404
+    return _case_page(
+        contest, case, CaseVoidForm(formdata=None, case=case, votes=list(case.default_vote_ids))
+    )
 
 
-@bp.post("/votes/clusters/<cluster_id>/void")
+@bp.post("/votes/cases/<case_id>/void")
 @organizer_required
-def void_vote_cluster(cluster_id: str):
-    contest = _cluster_contest()
-    cluster = detection.find(db.session, contest.id, cluster_id, _cluster_kind())
-    if cluster is None:
+def void_vote_case(case_id: str):
+    """Void the votes the organizer selected; a case changed since it was shown voids nothing."""
+    contest = _case_contest()
+    case = detection.find_case(db.session, contest.id, case_id)
+    if case is None:
         flash(
             _(
-                "Nothing was voided: this cluster changed since you opened it, or its votes "
+                "Nothing was voided: this case changed since you opened it, or its votes "
                 "are already voided. Please look at the list again."
             ),
             "error",
         )
-        return redirect(url_for("vote_review.vote_clusters", contest=contest.id))
-    form = VoidForm()
+        return redirect(url_for("vote_review.vote_cases", contest=contest.id))
+    form = CaseVoidForm(case=case)
     if not form.validate_on_submit():
-        return _cluster_page(contest, cluster, form), 400
-    voided = vote_review.void_cluster(db.session, cluster, current_user, form.reason.data)
+        return _case_page(contest, case, form), 400
+    voided = vote_review.void_case(db.session, case, form.votes.data, current_user, form.reason.data)
     db.session.commit()
     flash(ngettext("%(num)d vote was voided.", "%(num)d votes were voided.", voided), "success")
-    return redirect(url_for("vote_review.vote_clusters", contest=contest.id))
+    left = len(case.vote_ids) - len(set(form.votes.data))
+    if left:
+        flash(
+            ngettext("%(num)d vote of the case still counts.", "%(num)d votes of the case still count.", left)
+        )
+    return redirect(url_for("vote_review.vote_cases", contest=contest.id))
 
 
-def _cluster_page(contest: Contest, cluster: Cluster, form: VoidForm):
+def _case_page(contest: Contest, case: Case, form: CaseVoidForm):
+    entries = vote_review.entries_of(db.session, set(case.entry_ids))
     return render_template(
-        "admin/vote_cluster.html",
+        "voting/review_case.html",
         contest=contest,
-        cluster=cluster,
-        entry=vote_review.entries_of(db.session, {cluster.entry_id}).get(cluster.entry_id),
-        votes=vote_review.votes_by_id(db.session, cluster.vote_ids),
+        case=case,
+        entries=[entries[e] for e in case.entry_ids if e in entries],
+        votes=vote_review.votes_by_id(db.session, case.vote_ids),
+        selected=set(form.votes.data or ()),
         form=form,
         **_VOTE_PAGE,
     )

@@ -14,7 +14,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from contest.voting.clusters.kinds import VOIDING_KINDS, Cluster, ClusterKind
+from flask_babel import ngettext
+
+from contest.voting.clusters.kinds import VOIDING_KINDS, Cluster, ClusterKind, window
 
 _KIND_ORDER = {kind: index for index, kind in enumerate(ClusterKind)}
 
@@ -60,6 +62,16 @@ class Case:
     @property
     def last_at(self) -> datetime:
         return max(finding.last_at for finding in self.findings)
+
+    def summary(self) -> str:
+        """How many votes, by how many accounts, over which real window (needs a request context)."""
+        return ngettext(
+            "%(num)d vote by %(voters)d accounts, %(window)s.",
+            "%(num)d votes by %(voters)d accounts, %(window)s.",
+            len(self.rules),
+            voters=len(self.voter_ids),
+            window=window(self.first_at, self.last_at),
+        )
 
 
 def cases_of(findings: list[Cluster]) -> list[Case]:

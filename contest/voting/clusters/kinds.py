@@ -30,8 +30,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import (
+    format_date,
+    format_datetime,
+    format_time,
+    format_timedelta,
+    ngettext,
+    to_user_timezone,
+)
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 
 NETWORK_BURST_MIN_VOTES = 5
 NETWORK_BURST_WINDOW = timedelta(minutes=30)
@@ -133,6 +141,25 @@ class Cluster:
             d["created_within_minutes"],
             voters=len(self.voter_ids),
         )
+
+
+def window(first: datetime, last: datetime) -> str:
+    """The real time span of some votes, in the reader's language and time zone."""
+    span = format_timedelta(last - first, threshold=1)
+    if to_user_timezone(first).date() == to_user_timezone(last).date():
+        return _(
+            "%(day)s, %(start)s to %(end)s (%(span)s)",
+            day=format_date(first, "medium"),
+            start=format_time(first, "short"),
+            end=format_time(last, "short"),
+            span=span,
+        )
+    return _(
+        "%(start)s to %(end)s (%(span)s)",
+        start=format_datetime(first, "short"),
+        end=format_datetime(last, "short"),
+        span=span,
+    )
 
 
 def cluster_id(kind: ClusterKind | str, vote_ids: Iterable[int]) -> str:
