@@ -36,7 +36,7 @@ CARDS = {
     EntryStatus.processing: ("Processing", "state-processing", "We are preparing your file for the web"),
     EntryStatus.pending_review: ("Awaiting review", "state-pending", "The organizers review it"),
     EntryStatus.approved: ("Accepted", "state-approved", "It is in the gallery: share its page."),
-    EntryStatus.rejected: ("Not accepted", "state-rejected", "contact the organizers"),
+    EntryStatus.rejected: ("Not accepted", "state-rejected", "Fix it (new details or a new file)"),
     EntryStatus.failed: ("File refused", "state-failed", "withdraw this entry and submit the new file"),
     EntryStatus.withdrawn: ("Withdrawn", "state-withdrawn", "You withdrew it"),
 }
@@ -60,11 +60,12 @@ def author(db):
     return create_user(db, "author@example.com", full_name="Trần Thị Hoa")
 
 
-def entry_in(db, contest, author, status: EntryStatus, organizer=None) -> Entry:
+def entry_in(db, contest, author, status: EntryStatus, organizer=None, app=None) -> Entry:
     if status is EntryStatus.rejected:
         entry = make_entry(db, contest, author, status=EntryStatus.pending_review)
-        reject(db, entry, organizer, "The horizon is tilted: please see rule 4.")
-        db.commit()
+        with app.app_context():  # the decision's e-mail is built and sent after the commit
+            reject(db, entry, organizer, "The horizon is tilted: please see rule 4.")
+            db.commit()
         return entry
     fields = {"failure_code": "damaged_file"} if status is EntryStatus.failed else {}
     return make_entry(db, contest, author, status=status, **fields)
@@ -72,8 +73,10 @@ def entry_in(db, contest, author, status: EntryStatus, organizer=None) -> Entry:
 
 # --- the cards --------------------------------------------------------------------------------
 @pytest.mark.parametrize("status", list(CARDS))
-def test_each_status_has_its_words_colour_next_step_and_link(client, db, contest, author, organizer, status):
-    entry = entry_in(db, contest, author, status, organizer)
+def test_each_status_has_its_words_colour_next_step_and_link(
+    app, client, db, contest, author, organizer, status
+):
+    entry = entry_in(db, contest, author, status, organizer, app)
     log_in(client, author)
 
     response = client.get("/entries/mine", headers=EN)
@@ -88,8 +91,8 @@ def test_each_status_has_its_words_colour_next_step_and_link(client, db, contest
     assert (page_link in inner) is (status is not EntryStatus.withdrawn)  # a withdrawn entry has no page
 
 
-def test_every_status_has_a_colour_of_its_own(client, db, contest, author, organizer):
-    entries = {status: entry_in(db, contest, author, status, organizer) for status in CARDS}
+def test_every_status_has_a_colour_of_its_own(app, client, db, contest, author, organizer):
+    entries = {status: entry_in(db, contest, author, status, organizer, app) for status in CARDS}
     log_in(client, author)
     response = client.get("/entries/mine", headers=EN)
     colours = {status: card(response, e.code)[0].split()[-1] for status, e in entries.items()}
@@ -97,12 +100,14 @@ def test_every_status_has_a_colour_of_its_own(client, db, contest, author, organ
     assert len(worker_steps) == 1 and len(set(colours.values())) == len(colours) == 6
 
 
-def test_a_rejected_card_gives_the_organizers_reason(client, db, contest, author, organizer):
-    entry = entry_in(db, contest, author, EntryStatus.rejected, organizer)
+def test_a_rejected_card_gives_the_organizers_reason(app, client, db, contest, author, organizer):
+    entry = entry_in(db, contest, author, EntryStatus.rejected, organizer, app)
     log_in(client, author)
     _, inner = card(client.get("/entries/mine", headers=EN), entry.code)
     assert "The organizers\u2019 reason: The horizon is tilted: please see rule 4." in inner
-    assert "cannot be changed" in inner
+    # While submission is open its author can fix it (issue 18), and the card offers the way.
+    assert "Fix it (new details or a new file)" in inner
+    assert f'href="/entries/{entry.code}/edit"' in inner
 
 
 def test_a_failed_card_says_what_to_do_and_when_it_is_too_late(client, db, contest, author):
@@ -168,8 +173,10 @@ def test_no_share_script_without_a_public_entry(client, db, contest, author):
 
 # --- the author's preview ---------------------------------------------------------------------
 @pytest.mark.parametrize("status", [EntryStatus.pending_review, EntryStatus.rejected, EntryStatus.failed])
-def test_the_preview_says_it_is_not_public_and_shares_nothing(client, db, contest, author, organizer, status):
-    entry = entry_in(db, contest, author, status, organizer)
+def test_the_preview_says_it_is_not_public_and_shares_nothing(
+    app, client, db, contest, author, organizer, status
+):
+    entry = entry_in(db, contest, author, status, organizer, app)
     log_in(client, author)
 
     response = client.get(f"/e/{entry.code}", headers=EN)

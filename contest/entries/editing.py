@@ -1,8 +1,9 @@
-"""An entrant's change to the text of an entry: what it does to an approved entry, and its audit.
+"""An entrant's change to the text of an entry: what it does to an approved or rejected entry, and its audit.
 
 An approved entry cannot change silently: by the contest's ``edits_after_approval``, the
 change sends it back to review (out of the gallery, its renditions taken down by
-contest.media.publication, until an organizer approves it again) or is refused. Every
+contest.media.publication, until an organizer approves it again) or is refused. A rejected
+entry's author fixes it while submission is open: the change sends it back to review. Every
 change is an audit event with the old and new values of the fields that changed.
 """
 
@@ -25,6 +26,7 @@ class EditOutcome(enum.Enum):
     unchanged = "unchanged"
     saved = "saved"
     back_to_review = "back_to_review"
+    resubmitted = "resubmitted"  # a rejected entry, fixed, goes back to the organizers
 
 
 class EditsClosed(ValueError):
@@ -38,6 +40,8 @@ def edits_closed(entry: Entry) -> bool:
 
 
 def edit_sends_back_to_review(entry: Entry) -> bool:
+    if entry.status is EntryStatus.rejected:
+        return True
     return entry.status is EntryStatus.approved and (
         entry.contest.edits_after_approval is EditsAfterApproval.review
     )
@@ -87,6 +91,8 @@ def update_entry(
         details={"code": entry.code, "changes": changes, "from": before.value, "to": entry.status.value},
     )
     session.flush()
+    if before is EntryStatus.rejected:
+        return EditOutcome.resubmitted
     return EditOutcome.back_to_review if back else EditOutcome.saved
 
 

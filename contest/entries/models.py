@@ -59,9 +59,10 @@ TRANSITIONS: dict[EntryStatus, frozenset[EntryStatus]] = {
     EntryStatus.withdrawn: frozenset(),
 }
 
-# Statuses in which the entrant may still edit the text or withdraw.
+# Statuses in which the entrant may still edit the text (a rejected entry: to fix it) or withdraw.
 EDITABLE = frozenset(
     {
+        EntryStatus.rejected,
         EntryStatus.submitted,
         EntryStatus.processing,
         EntryStatus.pending_review,

@@ -19,6 +19,7 @@ from contest.audit.models import AuditEvent
 from contest.contests.models import Contest
 from contest.db import now_utc
 from contest.entries.models import Entry, EntryStatus
+from contest.entries.texts import page_language
 
 # The colour of a status on the author's pages: the worker's two steps look alike.
 STATE_CLASSES = {
@@ -59,11 +60,13 @@ def next_steps(session: Session, entries: list[Entry]) -> dict[int, NextStep]:
 
 
 def rejection_reasons(session: Session, entry_ids: list[int]) -> dict[int, str]:
-    """The reason of each entry's latest rejection, by entry id."""
+    """The reason of each entry's latest rejection, by entry id, in the page's language when the
+    organizer picked a template (its English text is in the event's details)."""
     if not entry_ids:
         return {}
+    english = page_language() == "en"
     rows = session.execute(
-        select(AuditEvent.subject_id, AuditEvent.reason)
+        select(AuditEvent.subject_id, AuditEvent.reason, AuditEvent.details)
         .where(
             AuditEvent.subject_type == "entry",
             AuditEvent.action == "entry.rejected",
@@ -72,8 +75,9 @@ def rejection_reasons(session: Session, entry_ids: list[int]) -> dict[int, str]:
         .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
     )
     reasons: dict[int, str] = {}
-    for entry_id, reason in rows:
-        reasons.setdefault(entry_id, reason)
+    for entry_id, reason, details in rows:
+        reason_en = (details or {}).get("reason_en") if english else None
+        reasons.setdefault(entry_id, reason_en or reason)
     return reasons
 
 
@@ -92,6 +96,12 @@ def _next_text(entry: Entry) -> str:
         )
     if status is EntryStatus.approved:
         return _("It is in the gallery: share its page.") + " " + _voting(entry.contest)
+    if status is EntryStatus.rejected and entry.contest.submission_open():
+        return _(
+            "It is not in the gallery. Fix it (new details or a new file) before %(closes)s: "
+            "it then goes back to the organizers for review.",
+            closes=moment(entry.contest.submission_closes_at),
+        )
     if status is EntryStatus.rejected:
         return _(
             "It is not in the gallery and cannot be changed. If you think this is a mistake, "

@@ -16,7 +16,7 @@ from contest.contests.models import Contest, current_contest
 from contest.entries import editing, next_steps, services
 from contest.entries.failures import MediaRejected
 from contest.entries.forms import EditEntryForm, NewEntryForm, WithdrawForm
-from contest.entries.models import Entry
+from contest.entries.models import Entry, EntryStatus
 from contest.extensions import db
 from contest.gallery.entry_page import is_public
 from contest.gallery.share import sharing
@@ -172,8 +172,10 @@ def edit(code: str):
         flash(_edit_message(outcome, entry.code), "success")
         return redirect(url_for("entries.mine"))
     status = 400 if form.is_submitted() else 200
-    back_to_review = editing.edit_sends_back_to_review(entry)
-    return render_template("entries/edit.html", entry=entry, form=form, back_to_review=back_to_review), status
+    back_to_review = editing.edit_sends_back_to_review(entry) and entry.status is not EntryStatus.rejected
+    return render_template(
+        "entries/edit.html", entry=entry, form=form, back_to_review=back_to_review, reason=_reason(entry)
+    ), status
 
 
 @bp.route("/<code>/withdraw", methods=["GET", "POST"])
@@ -200,9 +202,18 @@ def _edit_message(outcome: editing.EditOutcome, code: str) -> str:
             "organizers approve it again.",
             code=code,
         )
+    if outcome is editing.EditOutcome.resubmitted:
+        return _("Entry %(code)s was fixed and sent back to the organizers for review.", code=code)
     if outcome is editing.EditOutcome.unchanged:
         return _("Entry %(code)s was not changed.", code=code)
     return _("Entry %(code)s was saved.", code=code)
+
+
+def _reason(entry: Entry) -> str:
+    """Why the organizers rejected the entry, shown while its author fixes it."""
+    if entry.status is not EntryStatus.rejected:
+        return ""
+    return next_steps.rejection_reasons(db.session, [entry.id]).get(entry.id, "")
 
 
 def _own_entry(code: str) -> Entry:
