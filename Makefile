@@ -71,6 +71,7 @@ migrate: $(STAMP)
 
 seed: migrate
 	$(FLASK) contest seed-demo
+	$(BIN)/python -m worker.demo_gallery
 
 run: $(STAMP) system-deps translations seed
 	@echo "Serving http://$(HOST):$(PORT) (Ctrl-C stops the web server and the worker)"

@@ -1,4 +1,5 @@
-"""``flask contest seed-demo``: the 2025 edition, demo accounts and a demo gallery, safe to run twice."""
+"""``flask contest seed-demo`` (the 2025 edition, demo accounts) and ``python -m worker.demo_gallery``
+(its gallery): safe to run twice."""
 
 from __future__ import annotations
 
@@ -87,6 +88,11 @@ def seed(app, *args: str):
     return app.test_cli_runner().invoke(args=["contest", "seed-demo", *args])
 
 
+def seed_gallery(app):
+    """The worker's command (``python -m worker.demo_gallery``), run on the test's application."""
+    return app.test_cli_runner().invoke(demo_gallery.seed_command)
+
+
 def printed_passwords(output: str) -> dict[str, str]:
     passwords = {}
     for line in output.splitlines():
@@ -135,10 +141,21 @@ def test_seed_demo_creates_the_2025_edition_and_accounts(app, db):
     assert (entrant.country, entrant.birth_year) == ("VN", 1995)
     assert entrant.full_name.strip()
     assert "http://127.0.0.1:5000" in result.output
+    # The gallery is the worker's to make (contest/ never imports worker/): the command says how.
+    assert "python -m worker.demo_gallery" in result.output
+    assert db.scalar(select(func.count(Entry.id))) == 0
+
+
+def test_the_gallery_needs_the_demo_edition_first(app, db):
+    result = seed_gallery(app)
+    assert result.exit_code != 0
+    assert "run `flask --app wsgi contest seed-demo` first" in result.output
+    assert db.scalar(select(func.count(Entry.id))) == 0
 
 
 def test_second_run_changes_nothing(app, db, storage):
     assert seed(app).exit_code == 0
+    assert seed_gallery(app).exit_code == 0
     before = snapshot(db)
     assert {name: len(rows) for name, rows in before.items()} == {
         "contests": 1,
@@ -154,10 +171,12 @@ def test_second_run_changes_nothing(app, db, storage):
     assert len(objects) == 11 * 5 + 2 * 8 + 11 * 4 + 2 * 7
 
     again = seed(app)
+    gallery_again = seed_gallery(app)
 
     assert again.exit_code == 0, again.output
     assert "already there" in again.output
-    assert "Demo gallery: 9 entries (0 created)" in again.output
+    assert gallery_again.exit_code == 0, gallery_again.output
+    assert "Demo gallery: 9 entries (0 created)" in gallery_again.output
     assert "nothing changed" in again.output
     assert snapshot(db) == before
     assert sorted(storage.keys()) == objects
@@ -203,7 +222,9 @@ def test_refused_in_production_without_force(app, db, monkeypatch):
 def test_seed_demo_makes_a_gallery_to_browse_and_vote_in(app, db, client, storage):
     result = seed(app)
     assert result.exit_code == 0, result.output
-    assert "Demo gallery: 9 entries (9 created)" in result.output
+    gallery = seed_gallery(app)
+    assert gallery.exit_code == 0, gallery.output
+    assert "Demo gallery: 9 entries (9 created)" in gallery.output
 
     entries = db.scalars(select(Entry).order_by(Entry.id)).all()
     assert [e.title for e in entries] == [demo.title for demo in DEMO_ENTRIES]

@@ -1,4 +1,7 @@
-"""The demo gallery of ``flask --app wsgi contest seed-demo``: approved entries with real files.
+"""The demo gallery: approved entries with real files in the edition ``contest seed-demo`` made.
+
+Run ``python -m worker.demo_gallery`` after ``flask --app wsgi contest seed-demo`` (``make seed``
+runs both): the files are made by the worker's code, and contest/ never imports worker/.
 
 Development data only (contest.contests.demo.DEMO_ENTRIES says what the entries are). A photo
 is a picture drawn with Pillow (worker.demo_pictures): a landscape of Nghệ An with the place's
@@ -25,19 +28,22 @@ from datetime import date, timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
+import click
 from flask import current_app
+from flask.cli import ScriptInfo, with_appcontext
 from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contest.auth.models import User
-from contest.contests.demo import DEMO_ENTRIES, DemoEntry, DemoPicture
+from contest.contests.demo import DEMO_ENTRIES, DEMO_SLUG, DemoEntry, DemoPicture
 from contest.contests.models import Category, Contest
 from contest.db import now_utc
 from contest.entries.flags import record_flags
 from contest.entries.models import AssetKind, Entry, EntryStatus, MediaAsset
 from contest.entries.services import discard_objects
 from contest.entries.video import check_video
+from contest.extensions import db
 from contest.storage import get_storage, new_key, private_copy_key
 from worker.demo_pictures import SIZE, caption_layer, draw_picture, with_caption
 from worker.inspect import difference_hash, exif_hints
@@ -55,6 +61,24 @@ VIDEO_FPS = 25
 
 
 # --- seeding ---------------------------------------------------------------------------------
+@click.command("seed-demo-gallery")
+@with_appcontext
+def seed_command() -> None:
+    """Add the demo entries missing from the demo edition, with their files (safe to run twice)."""
+    contest = db.session.scalar(select(Contest).where(Contest.slug == DEMO_SLUG))
+    if contest is None:
+        raise click.ClickException("no demo edition: run `flask --app wsgi contest seed-demo` first")
+    gallery = seed_demo_gallery(db.session, contest)
+    db.session.commit()
+    click.echo(gallery.summary())
+
+
+def main() -> None:
+    from contest import create_app
+
+    seed_command.main(obj=ScriptInfo(create_app=create_app))
+
+
 @dataclass(frozen=True)
 class GallerySeed:
     """What the run found and made: demo entries in the contest, new ones, videos left out."""
@@ -290,3 +314,7 @@ def _exif(taken_on: date) -> bytes:
     exif[0x010F], exif[0x0110] = "Happy Nghe An", "Demo"  # Make, Model
     exif.get_ifd(0x8769)[0x9003] = f"{taken_on:%Y:%m:%d} 07:30:00"  # DateTimeOriginal
     return exif.tobytes()
+
+
+if __name__ == "__main__":
+    main()
