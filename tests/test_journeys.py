@@ -225,7 +225,7 @@ ORGANIZER_PAGES = [
     ("/admin/votes", "votes"),
     ("/admin/flags", "flags"),
     ("/admin/audit", "audit"),
-    ("/admin/votes/clusters", "vote clusters"),
+    ("/admin/votes/cases", "vote cases"),
     ("/admin/audience", "audience"),
     ("/admin/contests/1/edit", "contest settings"),
     ("/admin/categories/1/edit", "category settings"),
