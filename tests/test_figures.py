@@ -224,6 +224,15 @@ def test_the_page_shows_every_figure_with_its_table(client, contest, counted, or
     assert "40.0%" in page and "vendor/chartjs/chart.umd.min.js" in page
 
 
+def test_a_contest_with_nothing_yet(client, contest, organizer):
+    log_in(client, organizer)
+    response = client.get(f"/admin/figures?contest={contest.id}", headers=EN)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Nothing to count yet." in page
+    votes = client.get(f"/admin/figures/votes-per-day.csv?contest={contest.id}", headers=EN)
+    assert votes.get_data(as_text=True) == "\ufeffDay,Votes,Voided,Share voided\r\n"
+
+
 def test_csv_download(client, contest, counted, organizer):
     log_in(client, organizer)
     response = client.get(f"/admin/figures/entrants-by-country.csv?contest={contest.id}", headers=EN)
