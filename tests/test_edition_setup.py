@@ -279,6 +279,9 @@ def test_logo_and_banner_are_stored_as_public_renditions(client, db, contest, or
         assert logo.size == (512, 171)
     page = client.get(f"/admin/contests/{contest.id}/images", headers=EN).get_data(as_text=True)
     assert "contest-logo-preview" in page and "contest-banner-preview" in page
+    home = client.application.test_client().get("/", headers=EN).get_data(as_text=True)
+    logo_url = re.search(r'<img class="home-logo" src="([^"]+)"', home).group(1)
+    assert contest.logo_key in logo_url and 'class="home-banner"' in home
 
 
 @pytest.mark.parametrize(
