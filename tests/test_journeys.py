@@ -231,6 +231,12 @@ ORGANIZER_PAGES = [
     ("/admin/categories/1/edit", "category settings"),
     ("/admin/jury/contests/1/judges", "judges"),
     ("/admin/jury/contests/1/rounds/new", "new round"),
+    ("/admin/accounts/", "staff accounts"),
+    ("/admin/figures", "figures"),
+    ("/admin/rejection-reasons/", "rejection reasons"),
+    ("/admin/contests/1/places", "places"),
+    ("/admin/contests/1/images", "contest images"),
+    ("/admin/contests/new", "new edition"),
 ]
 
 
