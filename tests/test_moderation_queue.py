@@ -374,6 +374,11 @@ def test_the_queue_by_keyboard_on_a_phone(site, browser_page):
     page.locator("form [type=submit]").last.click()
     page.wait_for_load_state("load")
 
+    # The dashboard's entry counts fit the phone's width: nothing hidden at the table's side.
+    page.goto(f"{url}/admin/", wait_until="load")
+    fits = "[...document.querySelectorAll('.table-scroll')].every(e => e.scrollWidth <= e.clientWidth)"
+    assert page.locator("table.entry-counts").count() == 1 and page.evaluate(fits)
+
     page.goto(f"{url}/admin/entries", wait_until="load")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.keyboard.press("j")  # the first entry
