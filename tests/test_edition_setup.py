@@ -105,6 +105,22 @@ def test_first_edition_from_the_cli(app, db):
     assert count(db, User) == 0 and count(db, Entry) == 0
 
 
+def test_the_cli_copies_the_latest_edition_by_default(app, db, contest):
+    result = app.test_cli_runner().invoke(
+        args=[
+            "contest", "create-edition", "--slug", "happy-nghean-2026", "--code-prefix", "HNA26",
+            "--title-vi", "Nghệ An Hạnh phúc 2026", "--title-en", "Happy Nghe An 2026",
+            "--submission-opens", "2026-06-01", "--submission-closes", "2026-10-01",
+            "--voting-opens", "2026-09-01", "--voting-closes", "2026-10-15", "--results", "2026-11-01 19:30",
+        ]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "a copy of happy-nghean-2025; not published yet" in result.output
+    copy = by_slug(db, "happy-nghean-2026")
+    assert copy.results_at == datetime(2026, 11, 1, 12, 30, tzinfo=UTC)
+    assert [p.code for p in copy.places] == [p.code for p in contest.places]
+
+
 def test_cli_refuses_a_slug_unfit_for_storage_keys(app, db):
     result = app.test_cli_runner().invoke(
         args=[
@@ -201,9 +217,16 @@ def test_places_added_renamed_and_retired(client, db, contest, organizer, entran
     assert sorted(actions) == ["contest.place_added", "contest.place_changed"]
 
     log_in(client, entrant)
-    page = client.get("/entries/new", headers=EN).get_data(as_text=True)
-    offered = re.search(r'<select[^>]*name="place".*?</select>', page, re.S).group(0)
-    assert f'value="{new.id}"' in offered and f'value="{vinh.id}"' not in offered
+    assert f'value="{new.id}"' in offered_places(client, "/entries/new")
+    assert f'value="{vinh.id}"' not in offered_places(client, "/entries/new")
+    # An entry made before keeps its retired place when it is changed.
+    entry = make_entry(db, contest, entrant, place_code="vinh")
+    assert f'value="{vinh.id}"' in offered_places(client, f"/entries/{entry.code}/edit")
+
+
+def offered_places(client, url: str) -> str:
+    page = client.get(url, headers=EN).get_data(as_text=True)
+    return re.search(r'<select[^>]*name="place".*?</select>', page, re.S).group(0)
 
 
 # --- Markdown --------------------------------------------------------------------------------

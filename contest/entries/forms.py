@@ -75,6 +75,8 @@ DATE_HELP = {False: _l("The day the photo was taken."), True: _l("The day the vi
 class EntryDetailsForm(FlaskForm):
     """The text of an entry, shared by submitting and editing: Vietnamese, and optionally English."""
 
+    keeps_retired_place = False  # True when changing an entry: the place it names stays a choice
+
     date_labels, date_helps = DATE_LABELS, DATE_HELP
 
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)], filters=[_strip])
@@ -104,8 +106,9 @@ class EntryDetailsForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.contest = contest
         self._category = category
-        # A retired place is no longer offered, except to the entry that already names it.
-        offered = [p for p in contest.places if not p.retired or p.id == self.place.data]
+        # A retired place is no longer offered; an entry being changed may keep the one it names.
+        kept = self.place.data if self.keeps_retired_place else None
+        offered = [p for p in contest.places if not p.retired or p.id == kept]
         self.place.choices = [(_NO_PLACE, _("Choose a place"))] + [(p.id, p.name) for p in offered]
         self.taken_on.render_kw = {"max": vn_today().isoformat()}
         self.date_words()
@@ -236,8 +239,41 @@ def _accept(formats: set[str], known: dict) -> str:
 
 
 class EditEntryForm(EntryDetailsForm):
+    keeps_retired_place = True
     submit = SubmitField(_l("Save changes"))
 
 
 class WithdrawForm(FlaskForm):
     submit = SubmitField(_l("Withdraw the entry"))
+
+
+class NewFileForm(FlaskForm):
+    """A new file for a rejected entry: one photo, the photos of a series, or one video."""
+
+    photo = FileField(_l("Photo file"))
+    photos = MultipleFileField(_l("Photos of the series"))
+    video = FileField(_l("Video file"))
+    submit = SubmitField(_l("Send the new file"))
+
+    def __init__(self, category: Category, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.category = category
+        known = VIDEO_FORMATS if category.kind is CategoryKind.video else PHOTO_FORMATS
+        self.file_field().render_kw = {"accept": _accept(set(category.allowed_formats), known)}
+
+    def file_field(self) -> Field:
+        return {CategoryKind.photo: self.photo, CategoryKind.photo_series: self.photos}.get(
+            self.category.kind, self.video
+        )
+
+    def uploads(self) -> list[FileStorage]:
+        data = self.file_field().data
+        return [f for f in (data if isinstance(data, list) else [data]) if isinstance(f, FileStorage) and f]
+
+    def validate(self, extra_validators=None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        if not self.uploads():
+            self.file_field().errors.append(_("Choose the new file to upload."))
+            return False
+        return True
