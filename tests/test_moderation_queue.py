@@ -4,6 +4,7 @@ events, every route's access, and the queue by keyboard in Chromium at 390 px.""
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import timedelta
 
@@ -19,8 +20,9 @@ from contest.db import now_utc
 from contest.entries.models import AssetKind, Entry, EntryFlag, EntryStatus, FlagKind, MediaAsset
 from contest.entries.reasons import RejectionReason
 from contest.extensions import db as db_ext
+from contest.processing.models import ProcessingJob
 from tests.browser import live_server
-from tests.support import PASSWORD, create_user, log_in, make_entry, make_test_config, migrate
+from tests.support import PASSWORD, create_user, log_in, make_entry, make_test_config, migrate, wallpaper
 
 EN = {"Accept-Language": "en"}
 PENDING = EntryStatus.pending_review
@@ -298,6 +300,61 @@ def test_a_rejected_entry_cannot_be_fixed_once_submission_closes(client, db, con
     response = client.post(f"/entries/{entry.code}/edit", data=entry_form(entry, title="Khác"))
     assert response.status_code == 302 and status_of(db, entry) is EntryStatus.rejected
     assert events(db, "entry.edited") == []
+
+
+def test_an_entrant_sends_a_new_file_for_a_rejected_entry(client, db, contest, entrant, storage):
+    entry = make_entry(db, contest, entrant, status=EntryStatus.rejected)
+    storage.save("originals/old.jpg", io.BytesIO(b"old"), content_type="image/jpeg")
+    entry.assets.append(
+        MediaAsset(kind=AssetKind.original, storage_key="originals/old.jpg", mime_type="image/jpeg", bytes=3)
+    )
+    db.commit()
+    log_in(client, entrant)
+    assert client.get(f"/entries/{entry.code}/file", headers=EN).status_code == 200
+    not_a_photo = client.post(
+        f"/entries/{entry.code}/file",
+        data={"photo": (io.BytesIO(b"not a photo"), "x.jpg")},
+        content_type="multipart/form-data",
+        headers=EN,
+    )
+    assert not_a_photo.status_code == 400 and status_of(db, entry) is EntryStatus.rejected
+    assert storage.exists("originals/old.jpg")
+
+    with wallpaper("Volna").open("rb") as photo:
+        sent = client.post(
+            f"/entries/{entry.code}/file",
+            data={"photo": (photo, "new.jpg")},
+            content_type="multipart/form-data",
+            headers=EN,
+        )
+    assert sent.status_code == 302
+    db.expire_all()
+    fixed = db.get(Entry, entry.id)
+    assert fixed.status is EntryStatus.submitted  # processed again, then back in the queue
+    (original,) = fixed.assets
+    assert original.original_filename == "new.jpg" and storage.exists(original.storage_key)
+    assert not storage.exists("originals/old.jpg")
+    jobs = db.scalars(select(ProcessingJob).where(ProcessingJob.entry_id == entry.id)).all()
+    assert len(jobs) == 1
+    (event,) = events(db, "entry.file_replaced")
+    assert (event.actor_id, event.details["from"]) == (entrant.id, "rejected")
+    # An entry that is not rejected takes no new file.
+    other = make_entry(db, contest, entrant, status=PENDING)
+    assert client.get(f"/entries/{other.code}/file").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [("anonymous", 302), ("entrant", 404), ("judge", 404), ("organizer", 404), ("author", 200)],
+)
+def test_only_its_author_reaches_the_new_file_page(request, client, db, contest, role, expected):
+    author = create_user(db, "author@example.com")
+    entry = make_entry(db, contest, author, status=EntryStatus.rejected)
+    if role != "anonymous":
+        log_in(client, author if role == "author" else request.getfixturevalue(role))
+    assert client.get(f"/entries/{entry.code}/file").status_code == expected
+    assert client.post(f"/entries/{entry.code}/file").status_code == (400 if expected == 200 else expected)
+    assert status_of(db, entry) is EntryStatus.rejected
 
 
 # --- access -------------------------------------------------------------------------------------

@@ -54,7 +54,10 @@ TRANSITIONS: dict[EntryStatus, frozenset[EntryStatus]] = {
     ),
     # Withdrawn: only when its author deletes the account (contest.entries.services.may_withdraw).
     # Back to review: an organizer reopens it, or its author fixes it (contest.entries.editing).
-    EntryStatus.rejected: frozenset({EntryStatus.approved, EntryStatus.withdrawn, EntryStatus.pending_review}),
+    # Submitted: its author sends a new file (contest.entries.fixing).
+    EntryStatus.rejected: frozenset(
+        {EntryStatus.approved, EntryStatus.withdrawn, EntryStatus.pending_review, EntryStatus.submitted}
+    ),
     EntryStatus.failed: frozenset({EntryStatus.withdrawn}),
     EntryStatus.withdrawn: frozenset(),
 }

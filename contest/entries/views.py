@@ -13,9 +13,9 @@ from flask_login import current_user, login_required
 
 from contest.auth.policy import verified_entrant_required
 from contest.contests.models import Contest, current_contest
-from contest.entries import editing, next_steps, services
+from contest.entries import editing, fixing, next_steps, services
 from contest.entries.failures import MediaRejected
-from contest.entries.forms import EditEntryForm, NewEntryForm, WithdrawForm
+from contest.entries.forms import EditEntryForm, NewEntryForm, NewFileForm, WithdrawForm
 from contest.entries.models import Entry, EntryStatus
 from contest.extensions import db
 from contest.gallery.entry_page import is_public
@@ -176,6 +176,55 @@ def edit(code: str):
     return render_template(
         "entries/edit.html", entry=entry, form=form, back_to_review=back_to_review, reason=_reason(entry)
     ), status
+
+
+@bp.route("/<code>/file", methods=["GET", "POST"])
+@login_required
+def new_file(code: str):
+    """A rejected entry's author sends a new file while submission is open: it is processed again."""
+    entry = _own_entry(code)
+    if not fixing.may_send_new_file(entry):
+        flash(_("Entry %(code)s can no longer be changed.", code=entry.code), "error")
+        return redirect(url_for("entries.mine"))
+    form = NewFileForm(entry.category)
+    if form.validate_on_submit():
+        try:
+            _replace_files(form, entry)
+        except MediaRejected as exc:
+            form.file_field().errors.append(exc.message)
+        except StorageUnavailable:
+            log.warning("storage unavailable while saving a new file", exc_info=True)
+            form.file_field().errors.append(str(STORAGE_UNAVAILABLE))
+        else:
+            flash(
+                _("We received the new file of %(code)s: once processed, it goes back to review.", code=code),
+                "success",
+            )
+            return redirect(url_for("entries.mine"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("entries/new_file.html", entry=entry, form=form, reason=_reason(entry)), status
+
+
+def _replace_files(form: NewFileForm, entry: Entry) -> None:
+    """Store the new file(s) and commit, then delete the old objects; on failure nothing changes."""
+    tmp_dir = Path(current_app.config["INSTANCE_DIR"]) / "tmp"
+    try:
+        with ExitStack() as on_disk:
+            files = [
+                services.UploadedFile(on_disk.enter_context(services.upload_on_disk(u, tmp_dir)), u.filename)
+                for u in form.uploads()
+            ]
+            old_keys = fixing.replace_files(db.session, entry, current_user, files)
+        new_keys = services.stored_keys(entry)
+        try:
+            db.session.commit()
+        except Exception:
+            services.discard_objects(new_keys)
+            raise
+    except Exception:
+        db.session.rollback()
+        raise
+    services.discard_objects(old_keys)
 
 
 @bp.route("/<code>/withdraw", methods=["GET", "POST"])
