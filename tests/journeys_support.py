@@ -114,6 +114,12 @@ class Journey:
         self.shots.append(path)
         return path
 
+    def whole_page(self) -> Path:
+        """The last step's page from top to bottom, beside its first screen."""
+        path = self.shots[-1].with_name(self.shots[-1].stem + "-whole.png")
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
     def axe_violations(self) -> list[str]:
         if not self.page.evaluate("typeof window.axe === 'object'"):
             self.page.evaluate(AXE_SOURCE)

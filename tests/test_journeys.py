@@ -102,10 +102,12 @@ def test_visitor_journey(site, journey, size, lang):
     codes = entry_codes(app)
     page = journey.page
     journey.go("/", "home")
+    journey.whole_page()
     assert page.locator("main h1").first.is_visible()
     assert journey.small_targets("header") == [], "header tap targets under 44 px"
 
     follow_menu(journey, "/gallery", "gallery")
+    journey.whole_page()
     if size == "phone":
         photo = screen_box(page, ".gallery-card img")
         assert photo["height"] > 0 and photo["bottom"] <= photo["screen"], (
@@ -115,6 +117,7 @@ def test_visitor_journey(site, journey, size, lang):
     with page.expect_navigation(wait_until="load"):
         page.locator(f".gallery-card a[href$='/e/{codes['photo']}']").first.click()
     journey.check("entry")
+    journey.whole_page()
     open_and_close_zoom(journey, by_keyboard=False)
 
     journey.go(f"/e/{codes['video']}", "video")
