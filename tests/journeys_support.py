@@ -57,6 +57,19 @@ _SMALL_TARGETS = """([selector, minimum]) => {
     + Math.round(e.getBoundingClientRect().width) + "x" + Math.round(e.getBoundingClientRect().height));
 }"""
 
+_SCROLL_THROUGH = """async () => {
+  for (let y = 0; y < document.body.scrollHeight; y += window.innerHeight / 2) {
+    window.scrollTo(0, y);
+    await new Promise(done => setTimeout(done, 50));
+  }
+  const pending = [...document.images].filter(i => !i.complete);
+  await Promise.race([
+    Promise.all(pending.map(i => new Promise(done => { i.onload = i.onerror = done; }))),
+    new Promise(done => setTimeout(done, 3000)),
+  ]);
+  window.scrollTo(0, 0);
+}"""
+
 _FOCUS_RING = """() => {
   const e = document.activeElement;
   if (!e || e === document.body) return null;
@@ -117,6 +130,7 @@ class Journey:
     def whole_page(self) -> Path:
         """The last step's page from top to bottom, beside its first screen."""
         path = self.shots[-1].with_name(self.shots[-1].stem + "-whole.png")
+        self.page.evaluate(_SCROLL_THROUGH)  # lazy pictures load as a reader scrolls to them
         self.page.screenshot(path=str(path), full_page=True)
         return path
 
