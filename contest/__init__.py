@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 def create_app(config: dict | None = None) -> Flask:
     # Imported here: the worker's photo decode child imports pure modules of this package
-    # (contest.entries.photo_files, .rejection, .kinds) and must not load Flask or Werkzeug.
+    # (contest.media.photo_files, .rejection; contest.entries.kinds): they must not load Flask.
     from flask import Flask
     from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -23,10 +23,10 @@ from sqlalchemy.exc import OperationalError
 
 from contest.contests.models import Category
 from contest.entries.failures import MediaRejected
-from contest.entries.limits import ChildLimits
 from contest.entries.models import Entry, EntryStatus
 from contest.entries.validation import check_photo
 from contest.entries.video import check_video
+from contest.media.limits import ChildLimits
 from contest.processing.models import JobKind, JobState, ProcessingJob
 from contest.processing.services import create_job
 from contest.storage import StorageUnavailable, new_key

@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from contest.contests.models import CategoryKind
 from contest.entries.models import AssetKind, EntryStatus, MediaAsset
-from contest.entries.rejection import MediaRejected
+from contest.media.rejection import MediaRejected
 from contest.processing import dispatch
 from contest.processing.models import JobKind
 from contest.processing.services import create_job

@@ -18,7 +18,7 @@ from contest.config import ROOT
 from contest.contests.models import Category, CategoryKind
 from contest.entries.failures import MediaRejected
 from contest.entries.models import AssetKind
-from contest.entries.photo_files import PhotoRules
+from contest.media.photo_files import PhotoRules
 from tests.support import wallpaper
 from worker.jobs.photo import PhotoRenderFailed, RenderLimits, render_original, run_render_child
 

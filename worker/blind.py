@@ -27,8 +27,8 @@ from pathlib import Path
 from PIL import Image
 
 from contest.entries.kinds import AssetKind
-from contest.entries.photo_files import decode, open_photo
-from contest.entries.rejection import MediaRejected
+from contest.media.photo_files import decode, open_photo
+from contest.media.rejection import MediaRejected
 from worker.renditions import Rendition, file_sha256
 
 ORIENTATION = 0x0112

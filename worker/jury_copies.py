@@ -24,11 +24,11 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from contest.entries.models import AssetKind, Entry, MediaAsset
-from contest.entries.photo_files import PHOTO_FORMATS, sniff_format
-from contest.entries.rejection import MediaRejected
 from contest.entries.video import VIDEO_FORMATS, sniff_container
 from contest.extensions import db
 from contest.media.jury_copies import PROCESSED, TASK_NAME
+from contest.media.photo_files import PHOTO_FORMATS, sniff_format
+from contest.media.rejection import MediaRejected
 from contest.processing import services
 from contest.storage import (
     ObjectMissing,

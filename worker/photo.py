@@ -28,8 +28,8 @@ import PIL.WebPImagePlugin  # noqa: F401  the WebP encoder, without Image.init()
 from PIL import Image, ImageChops, ImageCms
 
 from contest.entries.kinds import AssetKind
-from contest.entries.photo_files import decode, open_photo, sniff_format
-from contest.entries.rejection import MediaRejected
+from contest.media.photo_files import decode, open_photo, sniff_format
+from contest.media.rejection import MediaRejected
 from worker.renditions import Rendition, file_sha256
 
 log = logging.getLogger(__name__)

@@ -3,7 +3,7 @@
 ``python -m worker.render_child REQUEST`` (REQUEST: a JSON object with ``source``,
 ``out_dir``, ``position``, ``max_pixels`` and the category's ``rules`` as plain data)
 reads the photo's header against the rules, checks that a JPEG's data is all there
-(contest.entries.jpeg), decodes it once, writes its four renditions and its jury copy
+(contest.media.jpeg), decodes it once, writes its four renditions and its jury copy
 (no metadata, worker.blind) into ``out_dir``, fingerprints it (difference hash, EXIF hints)
 and digests it, then prints one JSON object on stdout::
 
@@ -35,8 +35,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from contest.entries.photo_files import PhotoRules, check_jpeg_data, read_photo_header
-from contest.entries.rejection import MediaRejected
+from contest.media.photo_files import PhotoRules, check_jpeg_data, read_photo_header
+from contest.media.rejection import MediaRejected
 from worker.blind import make_jury_copy
 from worker.inspect import difference_hash, exif_hints, gps_check
 from worker.photo import render

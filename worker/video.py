@@ -35,10 +35,10 @@ from pathlib import Path
 
 import ffmpeg
 
-from contest.entries import mp4
-from contest.entries.limits import LimitHit, die_with_parent, run_limited
 from contest.entries.models import AssetKind
 from contest.entries.video import VideoInfo, ffprobe, probe_limits
+from contest.media import mp4
+from contest.media.limits import LimitHit, die_with_parent, run_limited
 from worker.renditions import Rendition, file_sha256
 
 log = logging.getLogger(__name__)

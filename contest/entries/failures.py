@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 
-from contest.entries.rejection import FAILURE_CODES, MediaRejected
+from contest.media.rejection import FAILURE_CODES, MediaRejected
 from contest.templating import filesize
 
 __all__ = ["MESSAGES", "MediaRejected", "failure_message", "series_item_message"]

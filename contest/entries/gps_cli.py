@@ -20,14 +20,14 @@ from sqlalchemy.orm import Session
 from contest.cli import contest_cli
 from contest.entries.failures import MediaRejected
 from contest.entries.flags import record_flags
-from contest.entries.limits import LimitHit
 from contest.entries.models import Entry, EntryStatus, MediaAsset
-from contest.entries.photo_files import open_photo, sniff_format
 from contest.entries.video import ProbeFailed, ffprobe
 from contest.entries.video import gps_check as video_gps_check
 from contest.extensions import db
 from contest.geo.positions import photo_position
 from contest.geo.province import GpsCheck, check_position
+from contest.media.limits import LimitHit
+from contest.media.photo_files import open_photo, sniff_format
 from contest.storage import Storage, StorageError, copy_to_tempfile, get_storage
 
 log = logging.getLogger(__name__)

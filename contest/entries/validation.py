@@ -18,10 +18,10 @@ from flask_babel import ngettext
 
 from contest.contests.models import Category
 from contest.entries.failures import MediaRejected
-from contest.entries.header_child import read_header_in_child
-from contest.entries.jpeg import is_complete as jpeg_is_complete
-from contest.entries.limits import ChildLimits
-from contest.entries.photo_files import (
+from contest.media.header_child import read_header_in_child
+from contest.media.jpeg import is_complete as jpeg_is_complete
+from contest.media.limits import ChildLimits
+from contest.media.photo_files import (
     PHOTO_FORMATS,
     PhotoInfo,
     PhotoRules,
@@ -32,7 +32,7 @@ from contest.entries.photo_files import (
     sniff_format,
 )
 
-# The pure file checks live in contest.entries.photo_files (the worker's decode child
+# The pure file checks live in contest.media.photo_files (the worker's decode child
 # imports them without Flask); their names stay importable from here.
 __all__ = [
     "PHOTO_FORMATS",
@@ -70,7 +70,7 @@ def check_photo(
 def check_photo_header(path: str | os.PathLike, category: Category, *, max_pixels: int) -> PhotoInfo:
     """Bytes, format, pixel count and long edge, read from the header: nothing is decoded.
 
-    A HEIF header is read by libheif in a child under the configured limits (contest.entries.header_child).
+    A HEIF header is read by libheif in a child under the configured limits (contest.media.header_child).
     """
     rules = PhotoRules.of(category)
     if sniff_format(path) == "heif":

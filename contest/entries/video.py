@@ -9,8 +9,8 @@ argument list holding no user-supplied string (the path is one the caller named 
 may open local files only (``-protocol_whitelist file``), must read the file as MOV/MP4
 (``-f mov``: a playlist, a concat list or an AVI named .mp4 is never parsed as one), with
 external data references off, bounded probe size and analysis time, and under the memory
-and time limits of every child that faces an upload (contest.entries.limits). A file that
-ends inside one of its boxes is refused before ffprobe runs (contest.entries.mp4).
+and time limits of every child that faces an upload (contest.media.limits). A file that
+ends inside one of its boxes is refused before ffprobe runs (contest.media.mp4).
 """
 
 from __future__ import annotations
@@ -25,12 +25,12 @@ from flask import current_app, has_app_context
 
 from contest.config import load_settings
 from contest.contests.models import Category
-from contest.entries import mp4
 from contest.entries.failures import MediaRejected
-from contest.entries.limits import ChildLimits, LimitHit, run_limited
 from contest.entries.validation import check_size, sniff_format
 from contest.geo.positions import video_position
 from contest.geo.province import GpsCheck, check_position
+from contest.media import mp4
+from contest.media.limits import ChildLimits, LimitHit, run_limited
 
 FFPROBE = "ffprobe"
 VIDEO_FORMATS = {"mp4": "video/mp4", "mov": "video/quicktime"}
@@ -87,7 +87,7 @@ def check_video(
 ) -> VideoInfo:
     """Raise MediaRejected unless the file at ``path`` is an acceptable video of ``category``.
 
-    ffprobe runs under ``limits`` (default: the configured ones, contest.entries.limits).
+    ffprobe runs under ``limits`` (default: the configured ones, contest.media.limits).
     """
     path = Path(path).resolve()
     num_bytes = path.stat().st_size

@@ -28,9 +28,9 @@ from flask import current_app
 from contest.config import ROOT
 from contest.contests.models import Category
 from contest.entries.failures import MediaRejected
-from contest.entries.limits import ChildLimits, LimitHit, ending, run_limited
 from contest.entries.models import AssetKind, MediaAsset
-from contest.entries.photo_files import PhotoRules
+from contest.media.limits import ChildLimits, LimitHit, ending, run_limited
+from contest.media.photo_files import PhotoRules
 from contest.storage import ObjectMissing, copy_to_tempfile
 from worker import render_child
 from worker.jobs.base import MediaAttempt, OriginalFacts
@@ -46,7 +46,7 @@ class PhotoRenderFailed(RuntimeError):
 
 
 class RenderLimits(ChildLimits):
-    """The decode child's limits (contest.entries.limits), or None to decode in this process."""
+    """The decode child's limits (contest.media.limits), or None to decode in this process."""
 
     @classmethod
     def from_config(cls, config: dict) -> RenderLimits | None:

@@ -1,8 +1,8 @@
 """A HEIF photo's header read in a child process, under the limits of every child facing an upload.
 
 libheif parses the whole HEIF container (boxes, item properties, grids) to state a photo's
-size: in the web request that runs as ``python -m contest.entries.header_child REQUEST``
-under contest.entries.limits, so that a hostile file costs a child, never the web process.
+size: in the web request that runs as ``python -m contest.media.header_child REQUEST``
+under contest.media.limits, so that a hostile file costs a child, never the web process.
 The child prints the PhotoInfo as JSON, or ``{"rejected": code, "params": {...}}``.
 Importable without Flask.
 """
@@ -16,9 +16,9 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from contest.entries.limits import ChildLimits, LimitHit, ending, run_limited
-from contest.entries.photo_files import PhotoInfo, PhotoRules, read_photo_header
-from contest.entries.rejection import MediaRejected
+from contest.media.limits import ChildLimits, LimitHit, ending, run_limited
+from contest.media.photo_files import PhotoInfo, PhotoRules, read_photo_header
+from contest.media.rejection import MediaRejected
 
 log = logging.getLogger(__name__)
 _ROOT = Path(__file__).resolve().parents[2]
@@ -31,7 +31,7 @@ def read_header_in_child(
     """read_photo_header in a child under ``limits``; MediaRejected("too_complex") when it overran one."""
     asked = json.dumps({"path": str(Path(path).resolve()), "max_pixels": max_pixels, "rules": asdict(rules)})
     environment = {name: os.environ[name] for name in _CHILD_ENVIRONMENT if name in os.environ}
-    command = [sys.executable, "-m", "contest.entries.header_child", asked]
+    command = [sys.executable, "-m", "contest.media.header_child", asked]
     try:
         done = run_limited(command, limits, cwd=_ROOT, env=environment)
     except LimitHit as exc:

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 
 from PIL import Image
 
-from contest.entries import jpeg
-from contest.entries.rejection import MediaRejected
+from contest.media import jpeg
+from contest.media.rejection import MediaRejected
 
 if TYPE_CHECKING:
     from contest.contests.models import Category
@@ -169,7 +169,7 @@ def decode(image: Image.Image) -> None:
 
 
 def check_jpeg_data(path: str | os.PathLike) -> None:
-    """MediaRejected("damaged_file") when a JPEG's image data ends early (contest.entries.jpeg).
+    """MediaRejected("damaged_file") when a JPEG's image data ends early (contest.media.jpeg).
 
     It decodes the photo twice at 1/8 scale: the worker's decode child runs it.
     """
