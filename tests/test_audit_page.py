@@ -82,7 +82,7 @@ def logbook(db, contest, organizer):
             details={"entry_id": second.id, "voter_id": author.id},
         ),
         "role": event(
-            db, organizer, "user.role_changed", "user", other.id, vn(2025, 6, 3, 8), reason="Helps"
+            db, organizer, "account.role_changed", "user", other.id, vn(2025, 6, 3, 8), reason="Helps"
         ),
         "system": event(
             db, None, "contest.published", "contest", contest.id, vn(2025, 6, 3, 9), contest=contest
@@ -106,6 +106,9 @@ def test_every_event_newest_first(client, logbook, organizer):
     shown = reasons_shown(client)
     b = logbook
     assert shown == ids(b["system"], b["role"], b["voided"], b["rejected"], b["approved"])
+    page = client.get("/admin/audit", headers=EN).text
+    assert "Role changed" in page and "Entry rejected" in page  # actions named in words
+    assert "contest.published" in page  # an action without a label shows its code
 
 
 def test_filter_by_who(client, logbook, organizer):
@@ -217,6 +220,7 @@ def test_csv_of_the_whole_log_in_vietnamese(client, logbook, organizer):
     assert rows[0][0] == "Thời gian (giờ Việt Nam)"
     assert len(rows) == 1 + 5
     assert [row[4] for row in rows[1:]][-1] == "entry.approved"
+    assert next(row for row in rows[1:] if row[4] == "account.role_changed")[3] == "Đổi vai trò"
     system = next(row for row in rows[1:] if row[4] == "contest.published")
     assert system[2] == "" and system[1] != ""
 
