@@ -5,24 +5,16 @@ Contest and category settings are in contest.contests.settings_forms.
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateTimeLocalField,
-    IntegerField,
-    SelectField,
     SelectMultipleField,
-    SubmitField,
 )
 from wtforms.validators import (
     InputRequired,
-    NumberRange,
     Optional,
 )
-from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
-
-from contest.entries.flags import FLAG_LABELS
+from wtforms.widgets import CheckboxInput, ListWidget
 
 # What a datetime-local input sends (some browsers add seconds); the first is how it is shown.
 VN_MINUTE_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
@@ -54,25 +46,3 @@ class MultiCheckboxField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
-
-
-class FlagFilterForm(FlaskForm):
-    """The organizers' flag list: which contest, which kind of flag, which page (a GET form)."""
-
-    class Meta:
-        csrf = False  # a read-only filter in the query string
-
-    contest = SelectField(_l("Contest"), coerce=int)
-    kind = SelectField(_l("Kind of flag"), default="")
-    page = IntegerField(
-        default=1, validators=[Optional(), NumberRange(min=1, max=100_000)], widget=HiddenInput()
-    )
-    submit = SubmitField(_l("Show"))
-
-    def __init__(self, *args, contests=(), **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.contest.choices = [(contest.id, contest.title) for contest in contests]
-        self.kind.choices = [
-            ("", _("All kinds")),
-            *((kind.value, label) for kind, label in FLAG_LABELS.items()),
-        ]

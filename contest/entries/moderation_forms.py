@@ -70,6 +70,20 @@ class QueueForm(ListFilterForm):
         return {key: value for key, value in values.items() if value}
 
 
+class FlagFilterForm(ListFilterForm):
+    """The organizers' flag list: which contest, which kind of flag, which page (a GET form)."""
+
+    kind = SelectField(_l("Kind of flag"), default="")
+    submit = SubmitField(_l("Show"))
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind.choices = [
+            ("", _("All kinds")),
+            *((kind.value, label) for kind, label in FLAG_LABELS.items()),
+        ]
+
+
 class ApproveForm(ActionForm):
     submit = SubmitField(_l("Approve"))
 

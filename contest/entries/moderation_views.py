@@ -5,7 +5,7 @@ Thin views: each decision is one service function of contest.entries.moderation,
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -15,8 +15,15 @@ from contest.admin.services import all_contests
 from contest.auth.policy import organizer_required
 from contest.entries import flags as entry_flags
 from contest.entries import moderation, reasons
-from contest.entries.models import Entry
-from contest.entries.moderation_forms import ApproveForm, BulkForm, QueueForm, RejectForm, ReopenForm
+from contest.entries.models import Entry, FlagKind
+from contest.entries.moderation_forms import (
+    ApproveForm,
+    BulkForm,
+    FlagFilterForm,
+    QueueForm,
+    RejectForm,
+    ReopenForm,
+)
 from contest.entries.review_media import review_media
 from contest.extensions import db
 
@@ -42,7 +49,7 @@ def queue():
     if contest is not None:
         form.offer(contest)
     page = {"form": form, "contest": contest, "result": None, "counts": {}, **PAGE}
-    if contest is None or (request.args and not form.validate()):
+    if (request.args and not form.validate()) or contest is None:
         return render_template("entries/moderation/queue.html", **page), 400 if request.args else 200
     page["result"] = moderation.queue(db.session, contest.id, form.wanted(), form.page.data or 1)
     page["counts"] = moderation.status_counts(db.session, contest.id, form.category.data or None)
@@ -149,5 +156,17 @@ def _decided(decide, entry: Entry) -> bool:
     return True
 
 
-def queue_url(form: QueueForm, **changes) -> str:
-    return url_for("moderation.queue", **form.args(**changes))
+# --- flags: duplicates, EXIF and GPS hints for review -------------------------------------
+@bp.get("/flags")
+@organizer_required
+def flags():
+    """The contest's flagged entries, newest first; filtered by contest and kind of flag."""
+    contests = all_contests(db.session)
+    form = FlagFilterForm(request.args, contests=contests)
+    contest = chosen_contest(form, contests)
+    if (request.args and not form.validate()) or contest is None:
+        status = 400 if request.args else 200
+        return render_template("entries/moderation/flags.html", form=form, result=None, **PAGE), status
+    kind = FlagKind(form.kind.data) if form.kind.data else None
+    result = entry_flags.flagged_entries(db.session, contest.id, kind, form.page.data or 1)
+    return render_template("entries/moderation/flags.html", form=form, result=result, **PAGE)
