@@ -414,6 +414,15 @@ def site(tmp_path_factory):
         codes = [
             make_entry(db_ext.session, contest, author, status=PENDING, title=f"Ảnh {n}").code for n in (1, 2)
         ]
+        first, second = (db_ext.session.scalar(select(Entry).where(Entry.code == c)) for c in codes)
+        db_ext.session.add(
+            EntryFlag(
+                entry_id=second.id,
+                other_entry_id=first.id,
+                kind=FlagKind.near_duplicate,
+                details={"distance": 2, "other_position": 0},
+            )
+        )
         db_ext.session.add(RejectionReason(text_vi="Ảnh bị nghiêng.", text_en="The photo is tilted."))
         db_ext.session.commit()
     with live_server(app) as url:
@@ -449,6 +458,9 @@ def test_the_queue_by_keyboard_on_a_phone(site, browser_page):
         page.keyboard.press("a")  # approve the first
     assert codes[0] in page.locator("[role=status], .flash").first.text_content()  # "... is approved"
     assert [el.get_attribute("id") for el in page.locator(".moderation-entry").all()] == [f"entry-{codes[1]}"]
+    # The duplicate pair side by side, within the phone's width.
+    assert page.locator(f"#entry-{codes[1]} .pair .pair-side").count() == 2
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
     page.keyboard.press("j")
     page.keyboard.press("r")  # to the reason: pick the template, then Enter rejects
