@@ -122,6 +122,29 @@ def test_the_queue_shows_the_work_its_details_and_the_entry_page(client, db, con
     assert f'href="/e/{entry.code}"' in html
 
 
+def test_a_video_entry_is_shown_as_a_video_from_its_private_copies(client, db, contest, organizer, entrant):
+    entry = make_entry(db, contest, entrant, status=PENDING, kind=CategoryKind.video)
+    entry.assets += [
+        MediaAsset(
+            kind=AssetKind.video_mp4,
+            label="720p",
+            storage_key="public/v/1.mp4",
+            mime_type="video/mp4",
+            bytes=9,
+            height=720,
+        ),
+        MediaAsset(kind=AssetKind.poster_jpeg, storage_key="public/p/1.jpg", mime_type="image/jpeg", bytes=9),
+    ]
+    db.commit()
+    log_in(client, organizer)
+    html = client.get("/admin/entries", headers=EN).text
+    assert re.search(r'<video controls[^>]* poster="/media/private/p/1\.jpg\?e=\d+', html)
+    assert re.search(
+        r'<source src="/media/private/v/1\.mp4\?e=\d+&amp;s=[0-9a-f]{64}" type="video/mp4">', html
+    )
+    assert "/media/public/" not in html
+
+
 def test_a_duplicate_pair_is_shown_side_by_side_on_both_entries(client, db, contest, organizer, entrant):
     older = make_entry(db, contest, entrant, status=EntryStatus.approved, title="Bản gốc")
     newer = make_entry(db, contest, entrant, status=PENDING, title="Bản sao")
