@@ -8,6 +8,7 @@ PIP_QUIET := > $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app wsgi
+DEMO_GALLERY := $(BIN)/python -m worker.demo_gallery
 HOST ?= 127.0.0.1
 PORT ?= 5000
 # Without CONTEST_ENV the application is in production and refuses the development defaults
@@ -71,7 +72,7 @@ migrate: $(STAMP)
 
 seed: migrate
 	$(FLASK) contest seed-demo
-	$(BIN)/python -m worker.demo_gallery
+	$(DEMO_GALLERY)
 
 run: $(STAMP) system-deps translations seed
 	@echo "Serving http://$(HOST):$(PORT) (Ctrl-C stops the web server and the worker)"

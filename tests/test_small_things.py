@@ -209,7 +209,8 @@ def test_development_links_follow_the_servers_port():
 
 def test_make_passes_the_port_to_the_seed_and_its_links(tmp_path):
     """`make seed PORT=5012` (which `make run` runs first): the command it runs sees the port.
-    The seed's own command is swapped for one that prints the link it would print."""
+    The seed's own command is swapped for one that prints the link it would print (the demo
+    gallery, which needs the seeded edition, for a no-op)."""
     stamp = tmp_path / "installed"
     stamp.touch()  # newer than pyproject.toml: make installs nothing
     prints_link = (
@@ -224,7 +225,15 @@ def test_make_passes_the_port_to_the_seed_and_its_links(tmp_path):
     env.pop("PUBLIC_BASE_URL", None)
     env.pop("CONTEST_ENV", None)
     done = subprocess.run(
-        ["make", "--no-print-directory", "seed", "PORT=5012", f"STAMP={stamp}", f"FLASK={prints_link}"],
+        [
+            "make",
+            "--no-print-directory",
+            "seed",
+            "PORT=5012",
+            f"STAMP={stamp}",
+            f"FLASK={prints_link}",
+            "DEMO_GALLERY=true",
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,
