@@ -54,6 +54,15 @@ def live_server(app) -> Iterator[str]:
         server.server_close()
 
 
+def log_in_page(page, url: str, email: str, password: str) -> None:
+    """Log in through the real login form of the app served at ``url``."""
+    page.goto(f"{url}/account/login", wait_until="load")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.locator("form [type=submit]").last.click()
+    page.wait_for_load_state("load")
+
+
 @dataclass
 class BrowserPage:
     """A Playwright page and what went wrong on it."""

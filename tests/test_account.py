@@ -22,7 +22,7 @@ from contest.extensions import limiter
 from contest.processing import dispatch
 from contest.voting.models import Vote
 from contest.voting.services import cast_vote, official_tally
-from tests.browser import live_server
+from tests.browser import live_server, log_in_page
 from tests.support import (
     PASSWORD,
     create_entry_with_original,
@@ -464,11 +464,7 @@ def test_the_account_pages_on_a_phone(tmp_path, browser_page):
     page = browser_page.page
     try:
         with live_server(app) as url:
-            page.goto(f"{url}/account/login", wait_until="load")
-            page.fill("input[name=email]", "phone@example.com")
-            page.fill("input[name=password]", PASSWORD)
-            page.locator("form [type=submit]").last.click()
-            page.wait_for_load_state("load")
+            log_in_page(page, url, "phone@example.com", PASSWORD)
             page.goto(f"{url}/account/", wait_until="load")
             assert page.evaluate("document.documentElement.scrollWidth") <= 390
             assert page.get_by_text("this device").is_visible()

@@ -10,42 +10,18 @@ too (it puts the chosen category into the form's address for the early size chec
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
 
-from contest import create_app
-from contest.contests.demo import DEMO_ENTRIES
-from contest.contests.services import seed_demo
-from contest.entries.models import Entry
-from contest.extensions import db
-from tests.browser import live_server
-from tests.support import make_test_config, migrate
-from worker import demo_gallery
+from tests.demo_site import served_demo_site
 
 pytestmark = pytest.mark.browser
 ENTRANT = ("entrant@demo.happynghean.vn", "demo-entrant-2025")
 
 
-def first_of(category: str):
-    return next(demo for demo in DEMO_ENTRIES if demo.category == category)
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """The served app's base URL and the codes of its entries by category slug."""
-    folder = tmp_path_factory.mktemp("browser-site")
-    config = make_test_config(folder, f"sqlite:///{folder / 'site.sqlite'}")
-    migrate(config["DATABASE_URL"])
-    app = create_app(config)
-    shown = [first_of(slug) for slug in ("photo", "photo-series", "video")]
-    with app.app_context(), pytest.MonkeyPatch.context() as patch:
-        patch.setattr(demo_gallery, "DEMO_ENTRIES", shown)
-        seed = seed_demo(db.session)
-        demo_gallery.seed_demo_gallery(db.session, seed.contest, with_video=True)
-        db.session.commit()
-        codes = {e.category.slug: e.code for e in db.session.scalars(select(Entry))}
-    with live_server(app) as url:
-        yield url, codes
-    app.extensions["db"].dispose()
+    with served_demo_site(tmp_path_factory.mktemp("browser-site")) as served:
+        yield served
 
 
 def open_entry(browser_page, url: str, code: str):

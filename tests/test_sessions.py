@@ -18,7 +18,7 @@ from contest.contests.demo import build_demo_contest
 from contest.extensions import db as db_ext
 from contest.voting.models import Vote
 from contest.voting.statement import VOTE_SQL, statement_params
-from tests.browser import live_server
+from tests.browser import live_server, log_in_page
 from tests.support import (
     PASSWORD,
     app_on_own_database,
@@ -357,11 +357,7 @@ def test_the_account_page_on_a_phone(tmp_path, browser_page):
     page = browser_page.page
     try:
         with live_server(app) as url:
-            page.goto(f"{url}/account/login", wait_until="load")
-            page.fill("input[name=email]", "phone@example.com")
-            page.fill("input[name=password]", PASSWORD)
-            page.locator("form [type=submit]").last.click()
-            page.wait_for_load_state("load")
+            log_in_page(page, url, "phone@example.com", PASSWORD)
             page.goto(f"{url}/account/", wait_until="load")
             assert page.evaluate("document.documentElement.scrollWidth") <= 390
             assert page.locator("input[name=current_password]").is_visible()

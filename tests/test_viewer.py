@@ -13,19 +13,13 @@ plain player still show. No script error, no policy violation.
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
 
-from contest import create_app
-from contest.contests.demo import DEMO_ENTRIES
 from contest.contests.models import CategoryKind
-from contest.contests.services import seed_demo
-from contest.entries.models import Entry
-from contest.extensions import db as site_db
-from tests.browser import live_server, watched_page
+from tests.browser import watched_page
+from tests.demo_site import served_demo_site
 from tests.journeys_support import AXE_SOURCE
-from tests.support import create_user, make_entry, make_test_config, migrate
+from tests.support import create_user, make_entry
 from tests.test_gallery import EN, add_video_renditions, tags
-from worker import demo_gallery
 
 SIZES = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1280, "height": 800}}
 DIALOG = ".pswp[role=dialog]"
@@ -39,27 +33,11 @@ _RUN_AXE_ON = """async (selector) => {
 }"""
 
 
-def first_of(category: str):
-    return next(demo for demo in DEMO_ENTRIES if demo.category == category)
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """The served app's base URL and the codes of its entries by category slug."""
-    folder = tmp_path_factory.mktemp("viewer-site")
-    config = make_test_config(folder, f"sqlite:///{folder / 'site.sqlite'}")
-    migrate(config["DATABASE_URL"])
-    app = create_app(config)
-    shown = [first_of(slug) for slug in ("photo", "photo-series", "video")]
-    with app.app_context(), pytest.MonkeyPatch.context() as patch:
-        patch.setattr(demo_gallery, "DEMO_ENTRIES", shown)
-        seed = seed_demo(site_db.session)
-        demo_gallery.seed_demo_gallery(site_db.session, seed.contest, with_video=True)
-        site_db.session.commit()
-        codes = {e.category.slug: e.code for e in site_db.session.scalars(select(Entry))}
-    with live_server(app) as url:
-        yield url, codes
-    app.extensions["db"].dispose()
+    with served_demo_site(tmp_path_factory.mktemp("viewer-site")) as served:
+        yield served
 
 
 @pytest.fixture(params=sorted(SIZES))

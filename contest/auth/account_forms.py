@@ -10,10 +10,9 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, Length
 
-from contest.auth.emails import is_disposable
-from contest.auth.forms import _email_field, _stripped, country_choices
+from contest.auth.forms import _email_field, _stripped, country_choices, refuse_disposable
 
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
 
@@ -59,16 +58,7 @@ class ChangeEmailForm(FlaskForm):
         self.email.label.text = _l("New e-mail address")
 
     def validate_email(self, field) -> None:
-        if field.data and is_disposable(
-            field.data,
-            extra=current_app.config["DISPOSABLE_EMAIL_DOMAINS_EXTRA"],
-            allowed=current_app.config["DISPOSABLE_EMAIL_DOMAINS_ALLOWED"],
-        ):
-            raise ValidationError(
-                _l(
-                    "Addresses of throw-away mail services cannot be used. Please use your own e-mail address."
-                )
-            )
+        refuse_disposable(field)
 
 
 class DeleteAccountForm(FlaskForm):

@@ -85,6 +85,18 @@ def _email_field() -> EmailField:
     )
 
 
+def refuse_disposable(field) -> None:
+    """An address at a throw-away mail service is refused (registration and e-mail changes)."""
+    if field.data and is_disposable(
+        field.data,
+        extra=current_app.config["DISPOSABLE_EMAIL_DOMAINS_EXTRA"],
+        allowed=current_app.config["DISPOSABLE_EMAIL_DOMAINS_ALLOWED"],
+    ):
+        raise ValidationError(
+            _l("Addresses of throw-away mail services cannot be used. Please use your own e-mail address.")
+        )
+
+
 def _new_password_fields() -> tuple[PasswordField, PasswordField]:
     password = PasswordField(
         _l("Password"),
@@ -135,16 +147,7 @@ class RegisterForm(FlaskForm):
         self.country.choices = country_choices(str(get_locale() or "vi"))
 
     def validate_email(self, field) -> None:
-        if field.data and is_disposable(
-            field.data,
-            extra=current_app.config["DISPOSABLE_EMAIL_DOMAINS_EXTRA"],
-            allowed=current_app.config["DISPOSABLE_EMAIL_DOMAINS_ALLOWED"],
-        ):
-            raise ValidationError(
-                _l(
-                    "Addresses of throw-away mail services cannot be used. Please use your own e-mail address."
-                )
-            )
+        refuse_disposable(field)
 
     def validate_birth_year(self, field: YearField) -> None:
         if field.data is None:  # not a number: the field already says so

@@ -76,7 +76,9 @@ def edit_contest(contest_id: int):
     contest = db.session.get(Contest, contest_id) or abort(404)
     locked = settings.has_entries(db.session, contest)
     form = ContestForm(data=settings.contest_settings(contest))
-    if form.validate_on_submit() and _saved(form, settings.update_contest, contest):
+    if form.validate_on_submit() and _saved(
+        form, lambda: settings.update_contest(db.session, contest, form.data, current_user)
+    ):
         flash(_("The contest settings were saved."), "success")
         return redirect(url_for("admin.index"))
     status = 400 if form.is_submitted() else 200
@@ -90,17 +92,19 @@ def edit_contest(contest_id: int):
 def edit_category(category_id: int):
     category = db.session.get(Category, category_id) or abort(404)
     form = CATEGORY_FORMS[category.kind](data=settings.category_settings(category))
-    if form.validate_on_submit() and _saved(form, settings.update_category, category):
+    if form.validate_on_submit() and _saved(
+        form, lambda: settings.update_category(db.session, category, form.data, current_user)
+    ):
         flash(_("The category %(name)s was saved.", name=category.name), "success")
         return redirect(url_for("admin.index"))
     status = 400 if form.is_submitted() else 200
     return render_template("contests/category_form.html", form=form, category=category), status
 
 
-def _saved(form, update, target) -> bool:
-    """Run ``update`` with the form's values and commit; a refusal becomes a field error."""
+def _saved(form, save) -> bool:
+    """Run ``save`` and commit; a refusal (SettingsRejected) becomes the field's error."""
     try:
-        update(db.session, target, form.data, current_user)
+        save()
     except settings.SettingsRejected as exc:
         db.session.rollback()
         form[exc.field].errors.append(exc.message)
@@ -115,7 +119,7 @@ def _saved(form, update, target) -> bool:
 def contest_places(contest_id: int):
     contest = db.session.get(Contest, contest_id) or abort(404)
     form = PlaceForm()
-    if form.validate_on_submit() and _place_saved(
+    if form.validate_on_submit() and _saved(
         form, lambda: places.add_place(db.session, contest, form.data, actor_id=current_user.id)
     ):
         flash(_("The place %(name)s was added.", name=form.name_vi.data), "success")
@@ -129,24 +133,13 @@ def contest_places(contest_id: int):
 def edit_place(place_id: int):
     place = db.session.get(Place, place_id) or abort(404)
     form = PlaceForm(obj=place)
-    if form.validate_on_submit() and _place_saved(
+    if form.validate_on_submit() and _saved(
         form, lambda: places.update_place(db.session, place, form.data, actor_id=current_user.id)
     ):
         flash(_("The place %(name)s was saved.", name=place.name), "success")
         return redirect(url_for(".contest_places", contest_id=place.contest_id))
     status = 400 if form.is_submitted() else 200
     return render_template("contests/place_form.html", place=place, form=form), status
-
-
-def _place_saved(form: PlaceForm, save) -> bool:
-    try:
-        save()
-    except settings.SettingsRejected as exc:
-        db.session.rollback()
-        form[exc.field].errors.append(exc.message)
-        return False
-    db.session.commit()
-    return True
 
 
 # --- logo and banner --------------------------------------------------------------------------

@@ -58,8 +58,9 @@ def _source(round_: Round) -> dict | None:
     if round_.source_rule is SourceRule.approved_entries:
         return None
     source = db.session.get(Round, round_.source_round_id)
-    passing = selection.passing(db.session, source, round_.source_rule, round_.source_threshold)
-    marks = selection.preview_marks(db.session, source).get(round_.source_rule, [])
+    read = selection.figures(db.session, source)  # a score round's whole tally: read once
+    passing = selection.passing(db.session, source, round_.source_rule, round_.source_threshold, read)
+    marks = selection.preview_marks(db.session, source, read).get(round_.source_rule, [])
     return {"round": source, "passing": len(passing), "marks": marks}
 
 

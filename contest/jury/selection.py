@@ -78,28 +78,33 @@ def entry_yes_counts(session: Session, round_: Round) -> dict[int, int]:
     return dict(session.execute(query).all())
 
 
-def passing(session: Session, source: Round, rule: SourceRule, threshold: float) -> list[int]:
-    """The entries of ``source`` that the rule lets through. Top N keeps the entries tied
-    with the N-th (a tie is not broken by chance)."""
-    if rule is SourceRule.min_yes:
-        return sorted(e for e, yes in entry_yes_counts(session, source).items() if yes >= threshold)
-    scores = entry_scores(session, source)
+def figures(session: Session, source: Round) -> dict[int, float]:
+    """Entry id -> what the rules read of ``source``: its number of "yes" (yes/no rounds) or
+    its tally figure (score rounds). Read once, it serves ``passing`` and ``preview_marks``."""
+    if source.kind is RoundKind.yes_no:
+        return {entry_id: float(yes) for entry_id, yes in entry_yes_counts(session, source).items()}
+    return entry_scores(session, source)
+
+
+def passing(
+    session: Session, source: Round, rule: SourceRule, threshold: float, read: dict[int, float] | None = None
+) -> list[int]:
+    """The entries of ``source`` that the rule lets through (``read``: its ``figures``, when the
+    caller has them). Top N keeps the entries tied with the N-th (a tie is not broken by chance)."""
+    values = figures(session, source) if read is None else read
     if rule is SourceRule.top_n:
-        ordered = sorted(scores.values(), reverse=True)
+        ordered = sorted(values.values(), reverse=True)
         if not ordered or threshold < 1:
             return []
         threshold = ordered[min(int(threshold), len(ordered)) - 1]
-    return sorted(e for e, score in scores.items() if score >= threshold - 1e-9)
+    return sorted(e for e, value in values.items() if value >= threshold - 1e-9)
 
 
-def preview(session: Session, source: Round) -> list[tuple[float, int]]:
+def preview(session: Session, source: Round, read: dict[int, float] | None = None) -> list[tuple[float, int]]:
     """(threshold, entries passing) for every threshold that changes the count, best first:
     scores at least x (score rounds; the k-th pair is also "top k" with ties), or at least K
     "yes" (yes/no rounds)."""
-    if source.kind is RoundKind.yes_no:
-        values = [float(v) for v in entry_yes_counts(session, source).values()]
-    else:
-        values = [round(v, 4) for v in entry_scores(session, source).values()]
+    values = [round(v, 4) for v in (figures(session, source) if read is None else read).values()]
     counts: list[tuple[float, int]] = []
     for position, value in enumerate(sorted(values, reverse=True), start=1):
         if counts and counts[-1][0] == value:
@@ -112,10 +117,12 @@ def preview(session: Session, source: Round) -> list[tuple[float, int]]:
 TOP_NS = (10, 20, 50, 100, 200, 500, 1000)
 
 
-def preview_marks(session: Session, source: Round) -> dict[SourceRule, list[tuple[float, int]]]:
+def preview_marks(
+    session: Session, source: Round, read: dict[int, float] | None = None
+) -> dict[SourceRule, list[tuple[float, int]]]:
     """For the organizer's page, read off ``preview``: per rule that reads ``source``, the
     entries passing at round thresholds (top 10, 20, 50...; every whole score; every K)."""
-    rows = preview(session, source)
+    rows = preview(session, source, read)
     if not rows:
         return {}
     best, worst, total = rows[0][0], rows[-1][0], rows[-1][1]
