@@ -13,6 +13,7 @@ from contest.processing.models import JobKind, JobState, ProcessingJob
 from contest.results.export_jobs import ExportJob
 from contest.results.models import AudienceMode, ResultsSettings, RoundTallySettings
 from contest.results.prizes import Award, PrizeSlot, Publication, PublishedRanking
+from contest.uploads.models import Upload, UploadState
 from contest.voting.models import MonthlyVoteCount, Vote
 
 __all__ = [
@@ -51,6 +52,8 @@ __all__ = [
     "RoundEntry",
     "RoundTallySettings",
     "Score",
+    "Upload",
+    "UploadState",
     "User",
     "Vote",
 ]

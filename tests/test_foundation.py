@@ -163,6 +163,7 @@ def test_every_enum_value_is_accepted_by_the_migrated_database(db, contest):
         "round_tally_settings": round_tally,
         "results_settings": results_choice,
         "page_visits": _page_visit(db, entry),
+        "uploads": _upload(db, contest, author),
     }
     contest.votes_per_day = 3  # the daily quota policy needs its number
     checked = 0
@@ -177,6 +178,28 @@ def test_every_enum_value_is_accepted_by_the_migrated_database(db, contest):
                 db.flush()  # the database's CHECK constraint sees every value
                 checked += 1
     assert checked >= 35
+
+
+def _upload(db, contest, author):
+    """An upload sent straight to storage (contest.uploads.models)."""
+    from contest.uploads.models import Upload
+
+    category = contest.categories[0]
+    upload = Upload(
+        user_id=author.id,
+        contest_id=contest.id,
+        category_id=category.id,
+        field="photo",
+        filename="a.jpg",
+        content_type="image/jpeg",
+        size=1,
+        part_size=1,
+        part_count=1,
+        storage_key="originals/t/upload.jpg",
+    )
+    db.add(upload)
+    db.flush()
+    return upload
 
 
 def _page_visit(db, entry):
