@@ -291,6 +291,14 @@ def test_mailbox_lists_emails_newest_first_with_clickable_links(app, client, db)
     deliver(app, first)
     assert "Written to the log" in client.get("/dev/mailbox/", headers=EN).text
     assert second
+    with app.app_context():
+        from contest.extensions import db as ext_db
+
+        queue_email(ext_db.session, "an@example.com", "Typed", "Body", kind="entry_ready", locale="en")
+        ext_db.session.commit()
+    typed = client.get("/dev/mailbox/", headers=EN).text
+    assert "Kind: entry_ready" in typed and "Language: en" in typed
+    assert typed.count("Kind:") == 1  # the messages queued without a kind say nothing of it
     assert client.get("/dev/mailbox/").status_code == 200
 
 
