@@ -144,6 +144,17 @@ def load_settings(env: dict | None = None) -> dict:
         # Hard cap on one request body; a category's own limit is checked per upload.
         "MAX_CONTENT_LENGTH": _int(env, "MAX_UPLOAD_BYTES", 260 * 1024 * 1024),
         "MAX_IMAGE_PIXELS": _int(env, "MAX_IMAGE_PIXELS", 120_000_000),
+        # Uploads sent straight to storage in parts (contest.uploads): the part size (S3's
+        # minimum is 5 MiB), how long one part's URL works, when an upload left unfinished or
+        # never taken by an entry is dropped by the sweep, how many may be open per account,
+        # and where the local backend keeps parts until they are joined.
+        "UPLOAD_PART_BYTES": _int(env, "UPLOAD_PART_BYTES", 8 * 1024 * 1024),
+        "UPLOAD_PART_URL_S": _int(env, "UPLOAD_PART_URL_S", 600),
+        "UPLOAD_ABANDON_AFTER_S": _int(env, "UPLOAD_ABANDON_AFTER_S", 24 * 3600),
+        "UPLOAD_MAX_OPEN": _int(env, "UPLOAD_MAX_OPEN", 40),
+        "UPLOAD_PARTS_DIR": env.get("UPLOAD_PARTS_DIR", str(instance / "upload-parts")),
+        "UPLOAD_RATE_LIMIT": env.get("UPLOAD_RATE_LIMIT", "60 per hour"),
+        "UPLOAD_PART_RATE_LIMIT": env.get("UPLOAD_PART_RATE_LIMIT", "3000 per hour"),
         # ffmpeg threads per video job, and the longest one transcode may run (below Celery's
         # 30 min time limit, with room for the download and the uploads).
         "VIDEO_THREADS": _int(env, "VIDEO_THREADS", 2),
