@@ -117,6 +117,7 @@ def server_env(url: str, tmp: Path, storage: dict) -> dict:
         "BROKER_URL": f"sqla+sqlite:///{tmp / 'broker.sqlite'}",
         "JOB_DISPATCH": "off",
         "BOT_CHECK": "none",
+        "MAIL_TRANSPORT": "log",  # production refuses to start without a mail server otherwise
         "PAGE_CACHE_URL": PAGE_CACHE_URL,
         "RATELIMIT_ENABLED": "1",
         "RATELIMIT_STORAGE_URI": RATELIMIT_URL,

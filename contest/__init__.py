@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +19,8 @@ def create_app(config: dict | None = None) -> Flask:
     from flask import Flask
     from werkzeug.middleware.proxy_fix import ProxyFix
 
+    from contest.ops import logs
+
     settings = load_settings()
     settings.update(config or {})
     app = Flask(
@@ -32,7 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
     check_production(app.config)
     Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "translations"))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(app.config)  # JSON or text lines with the request id (contest.ops.logs)
 
     # Pillow's own decompression-bomb guard agrees with the limit check_photo applies,
     # in the web process and in the worker alike.
@@ -48,7 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from contest import security, storage, templating
+    from contest import ops, security, storage, templating
     from contest.entries import upload_guard
     from contest.extensions import babel, csrf, db, limiter, login_manager
     from contest.gallery import versions  # noqa: F401  (every flush moves the public pages' version on)
@@ -57,6 +58,7 @@ def _init_extensions(app: Flask) -> None:
     from contest.processing import dispatch
 
     db.init_app(app)
+    ops.init_app(app)  # first: every answer, an early refusal too, has its request id and is counted
     # Before the CSRF check, which reads the form: an upload too large or too frequent is
     # refused before its body is read.
     upload_guard.init_app(app)
@@ -95,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
     from contest.results.views import bp as results_bp
     from contest.results.views_awards import bp as results_awards_bp
     from contest.results.views_zip import bp as results_zip_bp
+    from contest.uploads.views import bp as uploads_bp
     from contest.voting.review_views import bp as vote_review_bp
     from contest.voting.views import bp as voting_bp
 
@@ -123,6 +126,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(gallery_bp)
     app.register_blueprint(results_awards_bp, url_prefix="/admin/results")
     app.register_blueprint(results_public_bp)
+    app.register_blueprint(uploads_bp, url_prefix="/uploads")
     register_error_handlers(app)
 
 

@@ -106,6 +106,17 @@ def load_settings(env: dict | None = None) -> dict:
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
         "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS"), True),
         "MAIL_SENDER": env.get("MAIL_SENDER", "Happy Nghe An <no-reply@happy-nghean.local>"),
+        # "smtp" (through MAIL_SERVER) or "log": every message written to the log, never sent
+        # (production refuses to start without a MAIL_SERVER unless this says "log").
+        "MAIL_TRANSPORT": env.get("MAIL_TRANSPORT", "smtp"),
+        # Log lines: "json" (one object a line, production's default) or "text"; the least level.
+        "LOG_FORMAT": env.get("LOG_FORMAT") or ("json" if production else "text"),
+        "LOG_LEVEL": (env.get("LOG_LEVEL") or "INFO").upper(),
+        # /metrics answers a bearer token, or these addresses and networks (contest.ops.metrics).
+        "METRICS_TOKEN": env.get("METRICS_TOKEN", ""),
+        "METRICS_ALLOW_IPS": tuple(_domains(env.get("METRICS_ALLOW_IPS", "127.0.0.1 ::1"))),
+        # /readyz: how long the database, broker and storage each have to answer.
+        "READYZ_TIMEOUT_S": float(_int(env, "READYZ_TIMEOUT_S", 2)),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "lazy-memory://"),
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
@@ -188,6 +199,7 @@ def load_settings(env: dict | None = None) -> dict:
 
 def check_production(settings: dict) -> None:
     """Refuse settings that must never reach production; each message names the setting to fix."""
+    check_common(settings)
     if settings["ENV_NAME"] != "production":
         return
     if settings["SECRET_KEY"] in ("", DEFAULT_SECRET) or len(settings["SECRET_KEY"]) < 32:
@@ -197,10 +209,29 @@ def check_production(settings: dict) -> None:
         )
     if settings["DATABASE_URL"].startswith("sqlite"):
         raise ConfigError("DATABASE_URL must point to PostgreSQL in production")
+    _check_mail(settings)
     if settings["RATELIMIT_ENABLED"] and settings["RATELIMIT_STORAGE_URI"].startswith(IN_PROCESS_RATE_LIMITS):
         raise ConfigError(
             "RATELIMIT_STORAGE_URI must be a storage shared by every web process in production "
             "(e.g. redis://redis:6379/1), not in-process memory"
+        )
+
+
+def check_common(settings: dict) -> None:
+    """Settings every environment must get right."""
+    if settings["MAIL_TRANSPORT"] not in ("smtp", "log"):
+        raise ConfigError(f"MAIL_TRANSPORT must be 'smtp' or 'log', got {settings['MAIL_TRANSPORT']!r}")
+    if settings["LOG_FORMAT"] not in ("json", "text"):
+        raise ConfigError(f"LOG_FORMAT must be 'json' or 'text', got {settings['LOG_FORMAT']!r}")
+
+
+def _check_mail(settings: dict) -> None:
+    """Without a mail server, verification mail would only reach the log: say so at start."""
+    if settings["MAIL_TRANSPORT"] == "smtp" and not settings["MAIL_SERVER"]:
+        raise ConfigError(
+            "MAIL_SERVER must name the SMTP server in production (e-mail verification, password "
+            "resets and entrants' notices are sent through it); set MAIL_TRANSPORT=log to write "
+            "every e-mail to the log instead, knowingly"
         )
 
 
@@ -218,6 +249,8 @@ def celery_settings(settings: dict) -> dict:
         "broker_transport_options": _broker_transport_options(settings["BROKER_URL"], longest_job_s),
         "broker_connection_retry_on_startup": True,
         "broker_connection_timeout": 3,
+        # Beat's schedule file lives in the state folder, never in the code's checkout.
+        "beat_schedule_filename": str(Path(settings["INSTANCE_DIR"]) / "celerybeat-schedule"),
         "beat_schedule": {
             "sweep-stale-jobs": {
                 "task": "worker.sweep_jobs",

@@ -30,6 +30,7 @@ PRODUCTION = {
     "SECRET_KEY": "p" * 40,
     "DATABASE_URL": "postgresql+psycopg://contest@db.invalid/contest",
     "RATELIMIT_STORAGE_URI": "redis://redis.invalid:6379/1",
+    "MAIL_SERVER": "smtp.invalid",
 }
 
 

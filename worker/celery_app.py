@@ -13,6 +13,7 @@ from celery import Celery, Task
 from flask import Flask, has_app_context
 
 from contest.config import celery_settings, load_settings
+from contest.ops import tasks
 
 log = logging.getLogger(__name__)
 _flask_app: Flask | None = None
@@ -43,6 +44,7 @@ class AppContextTask(Task):
 
 
 settings = load_settings()
+tasks.connect(settings)  # the request id into the jobs' log lines; the site's log format and level
 celery = Celery("worker", include=["worker.tasks", "worker.jury_copies"], task_cls=AppContextTask)
 celery.conf.update(celery_settings(settings))
 # Results whose publication time has come are published within this many seconds.

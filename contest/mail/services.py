@@ -124,7 +124,7 @@ def deliver_email(session: Session, email_id: int) -> None:
     email.attempts += 1
     config = current_app.config
     message = build_message(email, config["MAIL_SENDER"])
-    if config["MAIL_SERVER"]:
+    if config["MAIL_SERVER"] and config.get("MAIL_TRANSPORT") != "log":
         try:
             _send_smtp(message, config)
         except (smtplib.SMTPException, OSError) as exc:

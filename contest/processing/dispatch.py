@@ -14,6 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from contest.config import celery_settings
+from contest.ops import request_id
 
 log = logging.getLogger(__name__)
 _PENDING = "contest.tasks_after_commit"
@@ -38,6 +39,7 @@ def send_now(task_name: str, *args) -> bool:
         client.send_task(
             task_name,
             args=list(args),
+            headers=request_id.celery_headers(),  # the job's log lines carry the request's id
             retry=True,
             retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5},
         )

@@ -20,6 +20,7 @@ from contest.entries.models import Entry, EntryStatus
 from contest.extensions import db
 from contest.gallery import listing
 from contest.gallery.cache import caches, ttl_s
+from contest.ops import metrics
 from contest.ratelimit import counts_own_limits, within
 from contest.results.audience import monthly_awards
 from contest.voting import counts, eligibility, services, statement
@@ -235,6 +236,7 @@ def _state_after(refusal: str) -> str:
 
 def _counted(code: str, count: int | None):
     """The answer to a counted vote; ``count`` is None while counts are hidden."""
+    metrics.count_vote("counted")
     message = _("Thank you: your vote is counted.")
     if _wants_json():  # the count comes back from the vote's own UPDATE: no further query
         return jsonify(ok=True, message=message, count=count, state="voted")
@@ -244,6 +246,7 @@ def _counted(code: str, count: int | None):
 
 def _refused(code: str, message: str, count: int | None, state: str, status: int = 409):
     """The answer to a refused vote: JSON for the page's script, else a message on the entry page."""
+    metrics.count_vote("refused")
     if _wants_json():
         return jsonify(ok=False, message=message, count=count, state=state), status
     flash(message, "error")

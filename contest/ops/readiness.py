@@ -1,0 +1,61 @@
+"""Whether this web process can serve: its database, broker and storage answer in time.
+
+Each check runs in a thread of its own, all at once, and counts as failed after
+``READYZ_TIMEOUT_S`` whatever the client library's own timeouts (a black-holed host).
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor, wait
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import text
+
+from contest.storage import LocalStorage
+
+_pool = ThreadPoolExecutor(max_workers=6, thread_name_prefix="readyz")
+
+
+def database(app: Flask) -> None:
+    with app.extensions["db"].engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+
+
+def broker(app: Flask) -> None:
+    from kombu import Connection
+
+    timeout = app.config["READYZ_TIMEOUT_S"]
+    with Connection(app.config["BROKER_URL"], connect_timeout=timeout) as connection:
+        connection.ensure_connection(max_retries=1, timeout=timeout)
+
+
+def storage(app: Flask) -> None:
+    store = app.extensions["storage"]
+    if isinstance(store, LocalStorage):
+        folder = Path(store.root)  # made on the first upload: until then its parent must take it
+        while not folder.exists() and folder.parent != folder:
+            folder = folder.parent
+        if not (folder.is_dir() and os.access(folder, os.W_OK)):
+            raise OSError(f"{folder} is not a writable folder")
+        return
+    store.client.head_bucket(Bucket=store.bucket)
+
+
+CHECKS = {"database": database, "broker": broker, "storage": storage}
+
+
+def check(app: Flask) -> dict[str, str]:
+    """``{name: "ok" | "timeout" | "<error type>"}`` for every dependency."""
+    futures = {name: _pool.submit(fn, app) for name, fn in CHECKS.items()}
+    wait(futures.values(), timeout=app.config["READYZ_TIMEOUT_S"])
+    results = {}
+    for name, future in futures.items():
+        if not future.done():
+            results[name] = "timeout"
+        elif future.exception() is not None:
+            results[name] = type(future.exception()).__name__
+        else:
+            results[name] = "ok"
+    return results
