@@ -69,6 +69,8 @@ def content_security_policy(config, media_origins: tuple[str, ...] = ()) -> str:
         "style-src": ["'self'"],
         "img-src": ["'self'", *media_origins],
         "media-src": ["'self'", *media_origins],
+        # The entry form's parts go straight to the bucket (static/js/entry-upload.js).
+        "connect-src": ["'self'", *media_origins],
         "frame-src": [],
         "object-src": [],
         "base-uri": ["'self'"],

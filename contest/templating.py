@@ -18,6 +18,12 @@ def filesize(num_bytes: int | None) -> str:
     return f"{format_decimal(num_bytes)} B"
 
 
+def _upload_rules(categories) -> dict:
+    from contest.entries.upload_rules import upload_rules  # imports the entries package: not at start-up
+
+    return upload_rules(categories)
+
+
 def init_app(app: Flask) -> None:
     from contest.main import nav  # the menu's links
 
@@ -28,5 +34,6 @@ def init_app(app: Flask) -> None:
         format_datetime=format_datetime,
         format_decimal=format_decimal,
         localized=localized,  # a name in the page's language, marked with its own (lang_attr)
+        upload_rules=_upload_rules,  # the entry forms' file rules for the browser's checks
     )
     app.jinja_env.filters["filesize"] = filesize
