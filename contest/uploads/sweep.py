@@ -1,0 +1,51 @@
+"""The periodic sweep of uploads: those left half-way are aborted, those never taken by an
+entry are deleted, once UPLOAD_ABANDON_AFTER_S has passed (the worker's beat calls it).
+
+A bucket lifecycle rule (AbortIncompleteMultipartUpload, see the README) does the first on S3
+as well; this sweep also keeps the rows true and covers the local backend.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from contest.storage import StorageError
+from contest.uploads.models import Upload, UploadState
+from contest.uploads.services import abort_upload
+
+log = logging.getLogger(__name__)
+BATCH = 200
+
+
+def sweep_uploads(session: Session, now: datetime, abandon_after_s: int) -> list[str]:
+    """Abort the uploads started, and delete those stored but never attached, longer ago than the limit;
+    commit after each, so one storage failure leaves the rest done. Returns their ids."""
+    before = now - timedelta(seconds=abandon_after_s)
+    due = session.scalars(
+        select(Upload)
+        .where(
+            or_(
+                and_(Upload.state == UploadState.started, Upload.created_at < before),
+                and_(Upload.state == UploadState.stored, Upload.completed_at < before),
+            )
+        )
+        .order_by(Upload.created_at)
+        .limit(BATCH)
+    ).all()
+    swept = []
+    for upload in due:
+        try:
+            abort_upload(upload)
+        except StorageError:
+            log.warning(
+                "sweep: could not drop upload %s; the next sweep tries again", upload.id, exc_info=True
+            )
+            session.rollback()
+            continue
+        session.commit()
+        swept.append(upload.id)
+    return swept
