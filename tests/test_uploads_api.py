@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import requests
@@ -337,3 +338,17 @@ def test_access_matrix(method, route, role, storage, db, contest, entrant, judge
     assert response.is_json
     if response.status_code >= 400:
         assert response.get_json()["error"]
+
+
+def test_the_beat_task_runs_the_sweep(storage, app, db, contest, entrant_client, monkeypatch):
+    from worker.celery_app import celery
+    from worker.uploads import sweep_abandoned_uploads
+
+    upload = start(entrant_client, contest, size=MIB).get_json()
+    assert celery.conf.beat_schedule["sweep-uploads"]["task"] == sweep_abandoned_uploads.name
+    monkeypatch.setitem(app.config, "UPLOAD_ABANDON_AFTER_S", -1)
+    with app.app_context():
+        sweep_abandoned_uploads()
+    db.expire_all()
+    assert db.get(Upload, upload["id"]).state is UploadState.aborted
+    assert not (Path(app.config["UPLOAD_PARTS_DIR"]) / upload["uploadId"]).exists()

@@ -45,12 +45,19 @@ class AppContextTask(Task):
 
 settings = load_settings()
 tasks.connect(settings)  # the request id into the jobs' log lines; the site's log format and level
-celery = Celery("worker", include=["worker.tasks", "worker.jury_copies"], task_cls=AppContextTask)
+celery = Celery(
+    "worker", include=["worker.tasks", "worker.jury_copies", "worker.uploads"], task_cls=AppContextTask
+)
 celery.conf.update(celery_settings(settings))
 # Results whose publication time has come are published within this many seconds.
 celery.conf.beat_schedule["publish-results"] = {
     "task": "worker.publish_results",
     "schedule": float(settings.get("RESULTS_PUBLISH_INTERVAL_S", 30)),
+}
+# Uploads left half-way or never taken by an entry (contest.uploads.sweep): checked this often.
+celery.conf.beat_schedule["sweep-uploads"] = {
+    "task": "worker.sweep_uploads",
+    "schedule": float(settings.get("UPLOAD_SWEEP_INTERVAL_S", 600)),
 }
 # E-mails of a state (a jury round open or closing soon, results published) within this many seconds.
 celery.conf.beat_schedule["send-notices"] = {
