@@ -23,13 +23,17 @@ def _load_commands() -> None:
 
 @contest_cli.command("storage-init")
 def storage_init() -> None:
-    """Create the S3 bucket if it does not exist (the local backend needs nothing)."""
-    from contest.storage import get_storage
+    """Create the S3 bucket if it does not exist, let the site's pages upload parts to it (CORS)
+    and have it drop unfinished multipart uploads after a day (the local backend needs nothing)."""
+    from flask import current_app
+
+    from contest.storage import S3Storage, get_storage
+    from contest.storage_multipart import prepare_bucket
 
     storage = get_storage()
-    ensure = getattr(storage, "ensure_bucket", None)
-    if ensure:
-        ensure()
+    if isinstance(storage, S3Storage):
+        storage.ensure_bucket()
+        prepare_bucket(storage, current_app.config["PUBLIC_BASE_URL"])
     click.echo("storage ready")
 
 

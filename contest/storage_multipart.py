@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
+from urllib.parse import urlsplit
 
 from contest.storage import LocalStorage, S3Storage, StorageError, check_key
 
@@ -83,12 +84,20 @@ class S3Multipart:
 
     def start(self, key: str, *, content_type: str) -> str:
         answer = self.storage._call(
-            self.client.create_multipart_upload, Bucket=self.bucket, Key=check_key(key), ContentType=content_type
+            self.client.create_multipart_upload,
+            Bucket=self.bucket,
+            Key=check_key(key),
+            ContentType=content_type,
         )
         return answer["UploadId"]
 
     def part_url(self, key: str, multipart_id: str, number: int, expires_s: int) -> str:
-        params = {"Bucket": self.bucket, "Key": check_key(key), "UploadId": multipart_id, "PartNumber": number}
+        params = {
+            "Bucket": self.bucket,
+            "Key": check_key(key),
+            "UploadId": multipart_id,
+            "PartNumber": number,
+        }
         return self.client.generate_presigned_url("upload_part", Params=params, ExpiresIn=expires_s)
 
     def parts(self, key: str, multipart_id: str) -> list[Part]:
@@ -119,7 +128,10 @@ class S3Multipart:
         """Abort the upload (its parts are deleted); one already gone is no error."""
         try:
             self.storage._call(
-                self.client.abort_multipart_upload, Bucket=self.bucket, Key=check_key(key), UploadId=multipart_id
+                self.client.abort_multipart_upload,
+                Bucket=self.bucket,
+                Key=check_key(key),
+                UploadId=multipart_id,
             )
         except StorageError as exc:
             if "NoSuchUpload" not in str(exc):
@@ -227,6 +239,47 @@ class _Concatenated:
     def __exit__(self, *_exc) -> None:
         if self._current is not None:
             self._current.close()
+
+
+def origin_of(base_url: str) -> str:
+    """``https://example.org`` of ``https://example.org/some/path``."""
+    parts = urlsplit(base_url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def browser_upload_rules(origin: str) -> dict:
+    """The bucket's CORS: the site's pages PUT parts and read the ETag S3 answers with."""
+    rule = {
+        "AllowedOrigins": [origin],
+        "AllowedMethods": ["PUT", "GET", "HEAD"],
+        "AllowedHeaders": ["*"],
+        "ExposeHeaders": ["ETag"],
+        "MaxAgeSeconds": 3600,
+    }
+    return {"CORSRules": [rule]}
+
+
+# Parts of an upload never completed are deleted by the bucket itself after a day.
+LIFECYCLE = {
+    "Rules": [
+        {
+            "ID": "abort-incomplete-multipart-uploads",
+            "Status": "Enabled",
+            "Filter": {"Prefix": ""},
+            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+        }
+    ]
+}
+
+
+def prepare_bucket(storage: S3Storage, site_url: str) -> None:
+    """Let the site's pages upload parts to the bucket (CORS), and have the bucket drop
+    multipart uploads left unfinished (lifecycle rule); storage-init runs it."""
+    client, bucket = storage.client, storage.bucket
+    storage._call(
+        client.put_bucket_cors, Bucket=bucket, CORSConfiguration=browser_upload_rules(origin_of(site_url))
+    )
+    storage._call(client.put_bucket_lifecycle_configuration, Bucket=bucket, LifecycleConfiguration=LIFECYCLE)
 
 
 def multipart_for(storage, parts_root: str | os.PathLike) -> Multipart:

@@ -352,3 +352,17 @@ def test_the_beat_task_runs_the_sweep(storage, app, db, contest, entrant_client,
     db.expire_all()
     assert db.get(Upload, upload["id"]).state is UploadState.aborted
     assert not (Path(app.config["UPLOAD_PARTS_DIR"]) / upload["uploadId"]).exists()
+
+
+def test_storage_init_lets_the_site_upload_parts_to_the_bucket(app, s3_storage, monkeypatch):
+    from contest.cli import contest_cli
+
+    monkeypatch.setitem(app.extensions, "storage", s3_storage)
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://anh.example.vn/some/path")
+    result = app.test_cli_runner().invoke(contest_cli, ["storage-init"])
+    assert result.exit_code == 0 and "storage ready" in result.output
+    rules = s3_storage.client.get_bucket_cors(Bucket=s3_storage.bucket)["CORSRules"]
+    assert rules[0]["AllowedOrigins"] == ["https://anh.example.vn"]
+    assert "PUT" in rules[0]["AllowedMethods"] and rules[0]["ExposeHeaders"] == ["ETag"]
+    lifecycle = s3_storage.client.get_bucket_lifecycle_configuration(Bucket=s3_storage.bucket)["Rules"]
+    assert lifecycle[0]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
