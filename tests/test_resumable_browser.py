@@ -32,10 +32,11 @@ def jpeg_bytes(width: int, height: int) -> bytes:
     return out.getvalue()
 
 
-def open_form(browser_page, url: str, kind: str):
-    """The new-entry form with the category of ``kind`` chosen; requests to /uploads recorded."""
+def open_form(browser_page, url: str, kind: str, lang: str = "en"):
+    """The new-entry form in ``lang`` with the category of ``kind`` chosen; requests to /uploads recorded."""
     page = browser_page.page
     log_in_page(page, url, *ENTRANT)
+    page.goto(f"{url}/language/{lang}", wait_until="load")
     page.goto(f"{url}/entries/new", wait_until="load")
     page.locator(f"input[name=category][data-kind={kind}]").check()
     uploads: list[str] = []
@@ -55,11 +56,11 @@ def no_overflow(page) -> bool:
 
 def test_a_text_file_named_jpg_is_not_a_photo(site, browser_page):
     url, _codes = site
-    page, uploads = open_form(browser_page, url, "photo")
+    page, uploads = open_form(browser_page, url, "photo", lang="vi")
     text = b"These are words, not a picture. " * 200_000  # 6.4 MB: big enough for the byte rule
     page.set_input_files("input[name=photo]", files=[{"name": "sunset.jpg", "mimeType": "image/jpeg", "buffer": text}])
     message = refusal_of(page, "photo")
-    assert message.startswith("This file is not a photo we can read; this category accepts JPEG")
+    assert message == "Hệ thống không đọc được tệp này dưới dạng ảnh; thể loại này chỉ nhận JPEG."
     assert page.locator("input[name=photo]").evaluate("input => input.validationMessage") == message
     page.locator("#new-entry [type=submit]").click()
     assert page.url.endswith("/entries/new")  # the form was not sent

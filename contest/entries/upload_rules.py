@@ -8,6 +8,7 @@ own (contest.entries.failures, contest.entries.validation): one wording for both
 from __future__ import annotations
 
 from flask import request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from contest.contests.models import Category
@@ -76,6 +77,7 @@ def upload_rules(categories: list[Category]) -> dict:
     )
     return {
         "api": f"{request.script_root}/uploads",
+        "locale": str(get_locale() or "vi"),  # numbers and sizes written as the server writes them
         "categories": {str(c.id): category_rules(c) for c in categories},
         "messages": messages,
     }

@@ -15,7 +15,7 @@
   var data = JSON.parse(rulesBlock.textContent);
   var messages = data.messages;
   var csrf = (form.querySelector("input[name=csrf_token]") || {}).value || "";
-  var lang = document.documentElement.lang || "vi";
+  var lang = data.locale || document.documentElement.lang || "vi";
   var MB = 1000 * 1000;
   var button = form.querySelector("[type=submit]");
   var buttonText = button ? button.value || button.textContent : "";
