@@ -68,7 +68,9 @@ def content_security_policy(config, media_origins: tuple[str, ...] = ()) -> str:
         "script-src": ["'self'"],
         "style-src": ["'self'"],
         "img-src": ["'self'", *media_origins],
-        "media-src": ["'self'", *media_origins],
+        # blob: the entry form reads a chosen video's length from the file itself, before
+        # sending it (static/js/entry-upload.js); only the page's own blobs have such URLs.
+        "media-src": ["'self'", "blob:", *media_origins],
         # The entry form's parts go straight to the bucket (static/js/entry-upload.js).
         "connect-src": ["'self'", *media_origins],
         "frame-src": [],

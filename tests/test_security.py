@@ -153,7 +153,7 @@ def test_pictures_and_videos_may_come_from_the_s3_endpoint(app, client, s3_endpo
     monkeypatch.setitem(app.extensions, "storage", storage)
     policy = assert_protected(client.get("/healthz"))
     assert policy["img-src"] == ["'self'", public, s3_endpoint]
-    assert policy["media-src"] == ["'self'", public, s3_endpoint]
+    assert policy["media-src"] == ["'self'", "blob:", public, s3_endpoint]
 
 
 def test_a_storage_that_cannot_make_urls_leaves_the_pages_answering(
