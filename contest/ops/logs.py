@@ -36,7 +36,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
-            "request_id": getattr(record, "request_id", None) or request_id.current(),
+            "request_id": _request_id_of(record),
         }
         for key, value in vars(record).items():
             if key not in _RECORD_FIELDS and key not in line:
@@ -44,6 +44,11 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             line["exc_info"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False)
+
+
+def _request_id_of(record: logging.LogRecord) -> str | None:
+    value = getattr(record, "request_id", None) or request_id.current()
+    return None if value in (None, "-") else value
 
 
 def formatter(log_format: str) -> logging.Formatter:
