@@ -168,9 +168,9 @@ def start_server(env: dict, port: int, log: Path) -> subprocess.Popen:
         if server.poll() is not None:
             raise RuntimeError(f"gunicorn exited:\n{log.read_text()}")
         try:
-            requests.get(f"http://127.0.0.1:{port}/", timeout=2)
+            requests.get(f"http://127.0.0.1:{port}/", timeout=10)
             return server
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # a busy machine: the first page is slow
             time.sleep(0.1)
     raise RuntimeError(f"gunicorn did not answer:\n{log.read_text()}")
 
