@@ -51,7 +51,9 @@ class Part:
 class Multipart(Protocol):
     def start(self, key: str, *, content_type: str) -> str: ...
 
-    def part_url(self, key: str, multipart_id: str, number: int, expires_s: int) -> str | None: ...
+    def part_url(
+        self, key: str, multipart_id: str, number: int, expires_s: int, length: int
+    ) -> str | None: ...
 
     def parts(self, key: str, multipart_id: str) -> list[Part]: ...
 
@@ -91,12 +93,15 @@ class S3Multipart:
         )
         return answer["UploadId"]
 
-    def part_url(self, key: str, multipart_id: str, number: int, expires_s: int) -> str:
+    def part_url(self, key: str, multipart_id: str, number: int, expires_s: int, length: int) -> str:
+        """A presigned PUT of part ``number``; its Content-Length is signed, so S3 refuses a
+        part of another size (the browser sets the header itself)."""
         params = {
             "Bucket": self.bucket,
             "Key": check_key(key),
             "UploadId": multipart_id,
             "PartNumber": number,
+            "ContentLength": length,
         }
         return self.client.generate_presigned_url("upload_part", Params=params, ExpiresIn=expires_s)
 
@@ -156,7 +161,7 @@ class LocalMultipart:
         self._folder(token).mkdir(parents=True)
         return token
 
-    def part_url(self, key: str, multipart_id: str, number: int, expires_s: int) -> None:
+    def part_url(self, key: str, multipart_id: str, number: int, expires_s: int, length: int) -> None:
         return None  # the app takes the parts itself (contest.uploads.views)
 
     def write_part(self, multipart_id: str, number: int, stream: BinaryIO, max_bytes: int) -> Part:

@@ -78,11 +78,22 @@ def part_target(upload: Upload, number: int) -> dict:
         raise UploadRefused(_("This upload has no part %(number)s.", number=number))
     lifetime = current_app.config["UPLOAD_PART_URL_S"]
     expires_at = int(time.time()) + lifetime
-    url = multipart().part_url(upload.storage_key, upload.multipart_id, number, lifetime)
+    url = multipart().part_url(
+        upload.storage_key, upload.multipart_id, number, lifetime, part_length(upload, number)
+    )
     if url is None:  # the local backend: the app takes the part itself
         signature = part_signature(upload.id, number, upload.user_id, expires_at)
         url = url_for("uploads.part_data", upload_id=upload.id, number=number, exp=expires_at, sig=signature)
     return {"url": url, "expiresAt": expires_at, "headers": {}}
+
+
+def part_length(upload: Upload, number: int) -> int:
+    """The bytes of part ``number``: the part size, the rest for the last one."""
+    return (
+        upload.part_size
+        if number < upload.part_count
+        else upload.size - upload.part_size * (upload.part_count - 1)
+    )
 
 
 def part_signature(upload_id: str, number: int, user_id: int, expires_at: int) -> str:
