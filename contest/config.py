@@ -162,6 +162,7 @@ def load_settings(env: dict | None = None) -> dict:
         "UPLOAD_PART_BYTES": _int(env, "UPLOAD_PART_BYTES", 8 * 1024 * 1024),
         "UPLOAD_PART_URL_S": _int(env, "UPLOAD_PART_URL_S", 600),
         "UPLOAD_ABANDON_AFTER_S": _int(env, "UPLOAD_ABANDON_AFTER_S", 24 * 3600),
+        "UPLOAD_SWEEP_INTERVAL_S": _int(env, "UPLOAD_SWEEP_INTERVAL_S", 600),
         "UPLOAD_MAX_OPEN": _int(env, "UPLOAD_MAX_OPEN", 40),
         "UPLOAD_PARTS_DIR": env.get("UPLOAD_PARTS_DIR", str(instance / "upload-parts")),
         "UPLOAD_RATE_LIMIT": env.get("UPLOAD_RATE_LIMIT", "60 per hour"),
