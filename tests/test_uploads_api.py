@@ -386,3 +386,31 @@ def test_storage_init_lets_the_site_upload_parts_to_the_bucket(app, s3_storage, 
     assert "PUT" in rules[0]["AllowedMethods"] and rules[0]["ExposeHeaders"] == ["ETag"]
     lifecycle = s3_storage.client.get_bucket_lifecycle_configuration(Bucket=s3_storage.bucket)["Rules"]
     assert lifecycle[0]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+
+
+def test_starting_uploads_is_rate_limited_per_account(tmp_path):
+    from contest import create_app
+    from contest.contests.demo import build_demo_contest
+    from contest.extensions import db as db_ext
+    from tests.support import make_test_config, migrate
+
+    config = make_test_config(
+        tmp_path,
+        f"sqlite:///{tmp_path / 'db.sqlite'}",
+        RATELIMIT_ENABLED=True,
+        UPLOAD_RATE_LIMIT="2 per hour",
+    )
+    migrate(config["DATABASE_URL"])
+    app = create_app(config)
+    with app.app_context():
+        contest, _ = build_demo_contest(db_ext.session)
+        db_ext.session.commit()
+        user = create_user(db_ext.session, "limited@example.com")
+        body = {"category_id": category(contest, CategoryKind.video).id, "field": "video"}
+    body.update(filename="v.mp4", type="video/mp4", size=MIB)
+    client = app.test_client()
+    log_in(client, user)
+    answers = [client.post("/uploads", json=body, headers=EN) for _ in range(3)]
+    assert [a.status_code for a in answers] == [201, 201, 429]
+    assert "tried too many times" in answers[2].get_json()["error"]
+    app.extensions["db"].dispose()
