@@ -414,3 +414,38 @@ def test_starting_uploads_is_rate_limited_per_account(tmp_path):
     assert [a.status_code for a in answers] == [201, 201, 429]
     assert "tried too many times" in answers[2].get_json()["error"]
     app.extensions["db"].dispose()
+
+
+def test_the_sweep_passes_by_an_upload_an_entry_is_taking(tmp_path):
+    """PostgreSQL, real commits: stored_upload locks the row until the entry's commit, and the
+    sweep skips a locked row instead of deleting the file under the entry."""
+    import io
+
+    from sqlalchemy.orm import Session
+
+    from contest.contests.demo import build_demo_contest
+    from contest.extensions import db as db_ext
+    from contest.storage import get_storage
+    from tests.support import app_on_own_database
+
+    with app_on_own_database(tmp_path) as (app, _url), app.app_context():
+        contest, _ = build_demo_contest(db_ext.session)
+        user = create_user(db_ext.session, "sweep@example.com")
+        video = category(contest, CategoryKind.video)
+        upload = Upload(
+            user_id=user.id, contest_id=contest.id, category_id=video.id, field="video", filename="v.mp4",
+            content_type="video/mp4", size=3, part_size=3, part_count=1, storage_key="originals/t/v.mp4",
+            state=UploadState.stored, completed_at=now_utc(),
+        )  # fmt: skip
+        db_ext.session.add(upload)
+        db_ext.session.commit()
+        get_storage().save(upload.storage_key, io.BytesIO(b"abc"), content_type="video/mp4")
+        later = now_utc() + timedelta(days=2)
+        with Session(db_ext.engine) as entry_side:
+            taken = stored_upload(entry_side, user, upload.id, video, "video")
+            assert taken is not None
+            assert sweep_uploads(db_ext.session, later, 3600) == []  # locked: passed by
+            taken.move_to(UploadState.attached)
+            entry_side.commit()
+        assert sweep_uploads(db_ext.session, later, 3600) == []  # attached: never swept
+        assert get_storage().exists(upload.storage_key)

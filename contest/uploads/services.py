@@ -64,9 +64,10 @@ def start_upload(
     return upload
 
 
-def owned_upload(session: Session, user: User, upload_id: str) -> Upload | None:
-    """The user's upload ``upload_id`` (None for another account's, or none at all)."""
-    upload = session.get(Upload, str(upload_id)[:32])
+def owned_upload(session: Session, user: User, upload_id: str, *, lock: bool = False) -> Upload | None:
+    """The user's upload ``upload_id`` (None for another account's, or none at all); ``lock``:
+    its row locked until the commit, for a change of state (completing, aborting)."""
+    upload = session.get(Upload, str(upload_id)[:32], with_for_update=lock or None)
     return upload if upload is not None and upload.user_id == user.id else None
 
 
@@ -157,17 +158,20 @@ def stored_upload(
     session: Session, user: User, upload_id: str, category: Category, field: str
 ) -> Upload | None:
     """The user's upload ``upload_id``, whole in storage and taken by no entry, sent for
-    ``category``'s ``field``; None otherwise (another user's, still in parts, attached, aborted)."""
+    ``category``'s ``field``; None otherwise (another user's, still in parts, attached, aborted).
+    Its row stays locked until the caller's commit: the sweep passes it by meanwhile."""
     if field not in UPLOAD_FIELDS:
         return None
     return session.scalar(
-        select(Upload).where(
+        select(Upload)
+        .where(
             Upload.id == str(upload_id)[:32],
             Upload.user_id == user.id,
             Upload.category_id == category.id,
             Upload.field == field,
             Upload.state == UploadState.stored,
         )
+        .with_for_update()
     )
 
 

@@ -24,20 +24,13 @@ BATCH = 200
 def sweep_uploads(session: Session, now: datetime, abandon_after_s: int) -> list[str]:
     """Abort the uploads started, and delete those stored but never attached, longer ago than the limit;
     commit after each, so one storage failure leaves the rest done. Returns their ids."""
-    before = now - timedelta(seconds=abandon_after_s)
-    due = session.scalars(
-        select(Upload)
-        .where(
-            or_(
-                and_(Upload.state == UploadState.started, Upload.created_at < before),
-                and_(Upload.state == UploadState.stored, Upload.completed_at < before),
-            )
-        )
-        .order_by(Upload.created_at)
-        .limit(BATCH)
-    ).all()
+    abandoned = _abandoned(now - timedelta(seconds=abandon_after_s))
+    due = session.scalars(select(Upload.id).where(abandoned).order_by(Upload.created_at).limit(BATCH)).all()
     swept = []
-    for upload in due:
+    for upload_id in due:
+        upload = _claim(session, upload_id, abandoned)
+        if upload is None:  # an entry is taking it, or another sweep has it
+            continue
         try:
             abort_upload(upload)
         except StorageError:
@@ -49,3 +42,21 @@ def sweep_uploads(session: Session, now: datetime, abandon_after_s: int) -> list
         session.commit()
         swept.append(upload.id)
     return swept
+
+
+def _abandoned(before: datetime):
+    """Started before ``before`` and unfinished, or finished before it and taken by no entry."""
+    return or_(
+        and_(Upload.state == UploadState.started, Upload.created_at < before),
+        and_(Upload.state == UploadState.stored, Upload.completed_at < before),
+    )
+
+
+def _claim(session: Session, upload_id: str, abandoned) -> Upload | None:
+    """The upload, locked, if it is still abandoned and nobody holds its row (an entry taking it)."""
+    return session.scalar(
+        select(Upload)
+        .where(Upload.id == upload_id, abandoned)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    )

@@ -84,8 +84,8 @@ def entrant_api(view):
     return wrapped
 
 
-def _own_upload(upload_id: str):
-    upload = services.owned_upload(db.session, current_user, upload_id)
+def _own_upload(upload_id: str, *, lock: bool = False):
+    upload = services.owned_upload(db.session, current_user, upload_id, lock=lock)
     if upload is None:
         raise UploadRefused(_("This upload does not exist or is not yours."), 404)
     return upload
@@ -171,7 +171,7 @@ def parts(upload_id: str):
 @limiter.limit(_start_limit, key_func=_user_key)
 @entrant_api
 def complete(upload_id: str):
-    upload = _own_upload(upload_id)
+    upload = _own_upload(upload_id, lock=True)
     if upload.state is UploadState.stored:  # a completion sent again after a lost answer
         return jsonify(services.describe(upload))
     named = named_parts(request.get_json(silent=True))
@@ -187,9 +187,10 @@ def complete(upload_id: str):
 
 
 @bp.delete("/<upload_id>")
+@limiter.limit(_start_limit, key_func=_user_key)
 @entrant_api
 def abort(upload_id: str):
-    upload = _own_upload(upload_id)
+    upload = _own_upload(upload_id, lock=True)
     if upload.state is UploadState.attached:
         raise UploadRefused(_("This file belongs to an entry already."), 409)
     services.abort_upload(upload)
