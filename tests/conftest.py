@@ -26,6 +26,7 @@ from contest.contests.demo import build_demo_contest
 from contest.contests.models import Contest, VotePolicy
 from contest.storage import LocalStorage, build_storage
 from tests.browser import browser_page, chromium, pytest_runtest_makereport  # noqa: F401 (fixtures, hook)
+from tests.journeys_site import journey, journey_site  # noqa: F401 (fixtures)
 from tests.support import (
     create_user,
     make_test_config,

@@ -12,13 +12,14 @@ from contest.auth.models import Role, User
 from contest.contests.models import CategoryKind, Contest
 from contest.db import now_utc
 from contest.entries.models import Entry, EntryStatus
+from contest.entries.reasons import RejectionReason
 from contest.extensions import db
 from contest.jury.members import add_judge
 from contest.jury.models import RoundKind
 from contest.jury.rounds import CriterionSpec, RoundSpec, create_round, open_round
 from contest.processing.models import JobState, ProcessingJob
 from contest.results.prizes import Award, PrizeKind, PrizeSlot, Publication, PublicationState
-from tests.support import create_user
+from tests.support import category, create_user, log_in, post_entry
 from worker.tasks import run_media_job
 
 
@@ -75,15 +76,21 @@ def _publish(contest, at) -> None:
     db.session.add(Publication(contest_id=contest.id, state=state, frozen_at=at, published_at=at))
 
 
-def run_pending_jobs(app) -> None:
-    """What the worker does with the queued media jobs (the tests dispatch none)."""
-    with app.app_context():
-        pending = db.session.scalars(
-            select(ProcessingJob.id).where(ProcessingJob.state == JobState.queued)
-        ).all()
-        db.session.rollback()
-        for job_id in pending:
-            run_media_job(job_id)
+def run_pending_jobs(app, rounds: int = 5) -> None:
+    """What the worker does with the queued media jobs (the tests dispatch none), until none is
+    left: a job may queue the next one (the upload's check, then the renditions)."""
+    for _ in range(rounds):
+        with app.app_context():
+            pending = db.session.scalars(
+                select(ProcessingJob.id)
+                .where(ProcessingJob.state == JobState.queued)
+                .order_by(ProcessingJob.id)
+            ).all()
+            db.session.rollback()
+            for job_id in pending:
+                run_media_job(job_id)
+        if not pending:
+            return
 
 
 def approve(app, code: str) -> None:
@@ -161,3 +168,36 @@ def verified_user(app, email: str, lang: str) -> None:
 def newest_entry_code(app) -> str:
     with app.app_context():
         return db.session.scalars(select(Entry.code).order_by(Entry.id.desc())).first()
+
+
+def duplicate_pair(app, email: str, photos: list) -> list[str]:
+    """Two photos sent by ``email`` through the entry form (the test client's), one a copy of the
+    other saved again; the worker processes both and flags the pair. The codes, oldest first; a
+    reason template for the organizer to pick."""
+    with app.app_context():
+        user = create_user(db.session, email, locale="vi")
+        client = app.test_client()
+        log_in(client, user)
+        contest = _contest()
+        for photo in photos:
+            response = post_entry(client, contest, category(contest, CategoryKind.photo), photo, "photo")
+            assert response.status_code == 302, response.text
+        db.session.add(RejectionReason(text_vi="Trùng với tác phẩm khác.", text_en="Same as another entry."))
+        db.session.commit()
+        codes = db.session.scalars(
+            select(Entry.code).where(Entry.author_id == user.id).order_by(Entry.id)
+        ).all()
+    run_pending_jobs(app)
+    return list(codes)
+
+
+def statuses(app, codes: list[str]) -> dict[str, EntryStatus]:
+    with app.app_context():
+        return dict(db.session.execute(select(Entry.code, Entry.status).where(Entry.code.in_(codes))).all())
+
+
+def photo_category(app):
+    """(id, smallest long side, largest size in bytes) of the contest's photo category."""
+    with app.app_context():
+        photo = category(_contest(), CategoryKind.photo)
+        return photo.id, photo.min_long_edge_px, photo.max_bytes

@@ -1,10 +1,12 @@
 """Issue 17's journeys in headless Chromium, on a phone (390x844) and a laptop (1280x800), in vi and en.
 
-A visitor, a new entrant, an organizer and a voter go through the site as they would; every page
-they see is checked by tests/journeys_support.py (no wider than the screen, no script error nor
-policy violation, no serious or critical axe-core violation) and kept as a screenshot in
-.artifacts/journeys/. One app on a migrated SQLite database of its own, with the demo gallery
-(real renditions made by the worker's code), is served for the whole module.
+A visitor, a returning entrant, an organizer, a judge and a voter go through the site as they
+would; every page they see is checked by tests/journeys_support.py (no wider than the screen, no
+script error, console error nor policy violation, no serious or critical axe-core violation) and
+kept as a screenshot in .artifacts/journeys/. The site (tests/journeys_site.py) is one app on a
+migrated SQLite database of its own, with the demo gallery, served for the whole session; issue
+18's journeys (a new entrant's three entries, a voter from a shared link, an organizer's
+duplicate pair, rules and figures) are in tests/test_journeys_issue18.py.
 """
 
 from __future__ import annotations
@@ -15,84 +17,39 @@ from urllib.parse import urlparse
 import pytest
 from sqlalchemy import select
 
-from contest import create_app
-from contest.contests.demo import DEMO_ENTRIES
-from contest.contests.services import seed_demo
 from contest.entries.models import Entry, EntryStatus
 from contest.extensions import db
-from tests.browser import live_server, watched_page
 from tests.journeys_state import (
-    approve,
     contest_in_phase,
     entry_codes,
-    newest_entry_code,
     open_jury_round,
     pending_entry,
-    run_pending_jobs,
     verified_user,
 )
 from tests.journeys_support import (
     LOCALES,
     SIZES,
-    Journey,
-    confirm_email,
     follow_mail,
     follow_menu,
     open_and_close_zoom,
-    open_from_my_entries,
     read_as_people_do,
     screen_box,
-    submit_photo,
     tab_to,
     visible_focus,
 )
-from tests.support import PASSWORD, make_test_config, migrate
-from worker import demo_gallery
+from tests.support import PASSWORD
 
 pytestmark = pytest.mark.browser
 ORGANIZER = ("organizer@demo.happynghean.vn", "demo-organizer-2025")
 JUDGE = ("judge@demo.happynghean.vn", "demo-judge-2025")
-# Three photos, a series and a video of the demo gallery: a gallery that fills a phone's screen,
-# made in a fraction of the time all of it takes.
-SHOWN = [
-    *[d for d in DEMO_ENTRIES if d.category == "photo"][:3],
-    *[d for d in DEMO_ENTRIES if d.category != "photo"][::2],
-]
 COMBOS = [(size, lang) for size in SIZES for lang in LOCALES]
 ENGLISH_TITLE = "Sunrise over the Lam river"
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """(app, base URL): the demo contest and its gallery, served on loopback."""
-    folder = tmp_path_factory.mktemp("journeys")
-    config = make_test_config(folder, f"sqlite:///{folder / 'site.sqlite'}")
-    migrate(config["DATABASE_URL"])
-    app = create_app(config)
-    with app.app_context(), pytest.MonkeyPatch.context() as patch:
-        patch.setattr(demo_gallery, "DEMO_ENTRIES", SHOWN)
-        seed = seed_demo(db.session)
-        demo_gallery.seed_demo_gallery(db.session, seed.contest, with_video=True)
-        db.session.commit()
-    with live_server(app) as url:
-        yield app, url
-    app.extensions["db"].dispose()
-
-
-@pytest.fixture
-def journey(chromium, site, request, size, lang):
-    """A fresh browser context at ``size`` whose browser asks for ``lang``."""
-    _app, url = site
-    context = chromium.new_context(viewport=SIZES[size], locale=LOCALES[lang])
-    name = request.node.originalname.removeprefix("test_").removesuffix("_journey")
-    watched = watched_page(context)
-    watched.page.set_default_timeout(10_000)
-    journey = Journey(watched, url, name, size, lang)
-    yield journey
-    report = getattr(request.node, "report_call", None)
-    if report is not None and report.failed:
-        print(f"the page at the failure: {journey.screenshot('failure')}")
-    context.close()
+def site(journey_site):
+    """(app, base URL) of the journeys' site (tests/journeys_site.py), shared by the session."""
+    return journey_site
 
 
 # --- the visitor ------------------------------------------------------------------------------
@@ -130,38 +87,7 @@ def test_visitor_journey(site, journey, size, lang):
     journey.check("forgotten password")
 
 
-# --- the new entrant -------------------------------------------------------------------------
-@pytest.mark.parametrize(("size", "lang"), COMBOS)
-def test_entrant_journey(site, journey, size, lang):
-    app, _url = site
-    page = journey.page
-    email = f"new-{size}-{lang}@example.com"
-    journey.go("/account/register", "register")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.fill("input[name=password_confirm]", PASSWORD)
-    page.fill("input[name=full_name]", "Hồ Thị Thu" if lang == "vi" else "Jane Walker")
-    page.select_option("select[name=country]", "VN" if lang == "vi" else "GB")
-    page.fill("input[name=birth_year]", "1992")
-    with page.expect_navigation(wait_until="load"):
-        page.locator("main form [type=submit]").last.click()
-    journey.check("registered")
-
-    confirm_email(journey, email)
-    submit_photo(journey)
-    code = newest_entry_code(app)
-    run_pending_jobs(app)
-
-    journey.go("/entries/mine", "my entries")
-    open_from_my_entries(journey, code, "preview")
-    assert page.locator("[data-share-url], img.qr-code").count() == 0, "a preview offers no sharing"
-
-    approve(app, code)
-    journey.go("/entries/mine", "my entries approved")
-    open_from_my_entries(journey, code, "public entry")
-    assert page.locator("[data-share-url]").count() == 1, "the public page offers its link"
-
-
+# --- the new entrant: tests/test_journeys_issue18.py (a photo, a series and a video) ------------
 @pytest.mark.parametrize(("size", "lang"), [("phone", "vi"), ("laptop", "en")])
 def test_returning_entrant_journey(site, journey, size, lang):
     """A wrong password, then a new one chosen through the e-mailed link, then logged in."""
