@@ -46,7 +46,18 @@ _TOO_WIDE = """() => {
       + " right=" + Math.round(e.getBoundingClientRect().right));
 }"""
 
-# The brief's own measure, beside the one above (which leaves a vertical scroll bar out).
+_ZOOM_SETTLED = """picture => {
+  const r = picture.getBoundingClientRect();
+  const box = [r.x, r.y, r.width, r.height].map(Math.round).join();
+  const still = window.__zoomBox === box;
+  window.__zoomBox = box;
+  const focused = document.activeElement && !!document.activeElement.closest("[role=dialog], dialog");
+  const moving = document.getAnimations().some(a => a.playState === "running"
+    && a.effect.getComputedTiming().iterations !== Infinity);
+  return still && focused && !moving;
+}"""
+
+# document.documentElement.scrollWidth <= innerWidth, beside the check above (which leaves a vertical scroll bar out).
 _WIDER_THAN_WINDOW = "() => document.documentElement.scrollWidth > window.innerWidth"
 
 # Interactive elements drawn on screen (a visually-hidden skip link, 1 px wide, is not a target).
@@ -243,13 +254,13 @@ def open_and_close_zoom(journey: Journey, *, by_keyboard: bool) -> None:
     dialog.wait_for(state="visible")
     picture = dialog.locator("img:visible").first
     picture.wait_for(state="visible")
-    page.wait_for_timeout(400)  # the opening animation
+    # Opened: the focus in the dialog, no transition running, and the picture where it was
+    # 100 ms before (no fixed pause; the wait's time limit fails the journey).
+    page.wait_for_function(_ZOOM_SETTLED, arg=picture.element_handle(), polling=100)
     box = picture.bounding_box()
     screen = SIZES[journey.size]
     assert box["width"] <= screen["width"] + 1 and box["height"] <= screen["height"] + 1, box
-    assert page.evaluate(
-        "document.activeElement && !!document.activeElement.closest('[role=dialog], dialog')"
-    )
+
     journey.check("zoom")
     page.keyboard.press("Escape")
     dialog.wait_for(state="hidden")

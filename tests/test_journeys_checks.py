@@ -48,8 +48,8 @@ def test_the_checks_see_a_defect(rules_site, chromium):
         with pytest.raises(AssertionError, match="image-alt"):
             journey.check("no alt")
         journey.page.evaluate("document.querySelector('main img').alt = ''")
-        journey.page.evaluate("setTimeout(() => { throw new Error('broken'); })")
-        journey.page.wait_for_timeout(100)
+        with journey.page.expect_event("pageerror"):
+            journey.page.evaluate("setTimeout(() => { throw new Error('broken'); })")
         with pytest.raises(AssertionError, match="broken"):
             journey.check("script error")
     finally:

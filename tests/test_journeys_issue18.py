@@ -154,10 +154,11 @@ def test_shared_link_voter_journey(journey_site, chromium, request, lang):
 
 
 # --- the organizer -----------------------------------------------------------------------------
-@pytest.mark.parametrize(("size", "lang"), [("laptop", "vi")])
+@pytest.mark.parametrize(("size", "lang"), [("laptop", "vi"), ("phone", "en")])
 def test_organizer_pair_rules_figures_journey(journey_site, journey, media, size, lang):
+    """At a desk, and on a phone with a keyboard (the organizer's pages fit a phone too)."""
     app, _url = journey_site
-    author = "twin-photos@example.com"
+    author = f"twin-{size}-{lang}@example.com"
     pair = duplicate_pair(app, author, media["pair"])
     journey.log_in(*ORGANIZER)
     journey.go(f"/language/{lang}?next=/admin/", "language chosen")
@@ -175,7 +176,7 @@ def test_organizer_pair_rules_figures_journey(journey_site, journey, media, size
 
     tables = read_figures(journey)
     by_place = {row[0]: int(row[1].replace(".", "").replace(",", "")) for row in tables["entries-by-place"]}
-    assert by_place == entries_by_place(app)
+    assert by_place == entries_by_place(app, lang)
     votes = sum(int(row[1].replace(".", "").replace(",", "")) for row in tables["votes-per-day"])
     assert votes == all_votes(app)
     top = {row[0]: int(row[3].replace(".", "").replace(",", "")) for row in tables["top-entries"]}
@@ -191,14 +192,14 @@ def rejection_reason(app, code: str) -> str:
         return db.session.scalar(events)
 
 
-def entries_by_place(app) -> dict[str, int]:
-    """Hand count: each place of the contest (its Vietnamese name, the organizer's page is in
-    Vietnamese) and the entries it received (sent once)."""
+def entries_by_place(app, lang: str) -> dict[str, int]:
+    """Hand count: each place of the contest (its name in the page's language) and the entries
+    it received (sent once)."""
     with app.app_context():
         contest = db.session.scalar(select(Contest))
         places = db.session.scalars(select(Place).where(Place.contest_id == contest.id)).all()
         entries = db.session.scalars(select(Entry).where(Entry.submitted_at.is_not(None))).all()
-        return {p.name_vi: sum(1 for e in entries if e.place_id == p.id) for p in places}
+        return {getattr(p, f"name_{lang}"): sum(1 for e in entries if e.place_id == p.id) for p in places}
 
 
 def all_votes(app) -> int:
