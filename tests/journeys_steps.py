@@ -54,6 +54,9 @@ def watch_until_ready(journey: Journey, app, codes: list[str]) -> None:
     finally:
         worker.join(timeout=120)
     journey.check("my entries, ready")
+    assert page.locator(".thumb-placeholder").count() == 0, "an entry still waits for the worker"
+    labels = {page.locator(f"#entry-{code} .entry-state").inner_text().strip() for code in codes}
+    assert len(labels) == 1 and "" not in labels, labels  # the same words: awaiting review
 
 
 def shared_link(journey: Journey, code: str) -> str:
