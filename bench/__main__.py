@@ -3,6 +3,10 @@
 - bench.photo: renditions of real photos against vipsthumbnail (CPU ratio, peak memory).
 - bench.video: the one-process ladder against one ffmpeg run per rendition.
 - bench.upload: the web process's memory while a 200 MB video is uploaded through it.
+- bench.upload_resumable: the same video sent straight to S3 in parts (the upload API) against
+   one plain PUT, and the web process's memory meanwhile.
+- bench.scale: 300 entries sent at once to 2 gunicorn and 3 worker processes (PostgreSQL, Redis,
+   S3), a worker killed half-way: nothing lost, nothing done twice, the workers kept busy.
 - bench.web: the public gallery, the entry page and votes under wrk against gunicorn on
    PostgreSQL, as ratios to the trivial endpoint; the gallery and the audience tally with
    100,000 entries and 2,000,000 votes.
@@ -39,8 +43,12 @@ from bench.jury import REPORT as JURY_REPORT
 from bench.jury import measure as measure_jury
 from bench.photo import REPORT as PHOTO_REPORT
 from bench.photo import measure as measure_photo
+from bench.scale import REPORT as SCALE_REPORT
+from bench.scale import measure as measure_scale
 from bench.upload import REPORT as UPLOAD_REPORT
 from bench.upload import measure_upload
+from bench.upload_resumable import REPORT as UPLOAD_RESUMABLE_REPORT
+from bench.upload_resumable import measure as measure_upload_resumable
 from bench.video import measure_video
 from bench.video import report_text as video_report
 from bench.web import REPORT as WEB_REPORT
@@ -186,6 +194,8 @@ def main() -> None:
         measure_photo,
         _in_tmp(measure_end_to_end),
         _in_tmp(measure_upload),
+        _in_tmp(measure_upload_resumable),
+        _in_tmp(measure_scale),
         measure_video,
         measure_web,
         measure_jury,
@@ -205,6 +215,8 @@ def main() -> None:
         "broker's polling interval and the renditions' upload.\n"
         f"{PHOTO_REPORT}"
         f"{UPLOAD_REPORT}\n"
+        f"{UPLOAD_RESUMABLE_REPORT}\n"
+        f"{SCALE_REPORT}\n"
         f"{video_report()}\n"
         f"{WEB_REPORT}\n"
         f"{JURY_REPORT}\n"

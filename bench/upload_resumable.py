@@ -87,9 +87,15 @@ class Entrant:
             raise RuntimeError(f"{method} {path}: {response.status_code} {response.text[:500]}")
         return response.json()
 
-    def send(self, path: Path, filename: str = "VID_20240501_063000.mp4") -> dict:
+    def send(
+        self,
+        path: Path,
+        filename: str = "VID_20240501_063000.mp4",
+        field: str = "video",
+        type_: str = "video/mp4",
+    ) -> dict:
         size = path.stat().st_size
-        body = {"category_id": self.category_id, "field": "video", "filename": filename, "type": "video/mp4"}
+        body = {"category_id": self.category_id, "field": field, "filename": filename, "type": type_}
         upload = self.api("POST", "/uploads", json={**body, "size": size})
         numbers = range(1, upload["partCount"] + 1)
 
