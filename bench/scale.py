@@ -20,7 +20,8 @@ rendition), ``scale_jobs_lost`` (entries sent but never processed), ``scale_jobs
 (entries with a rendition kind recorded twice, or whose job succeeded more than once: the
 rows; ``scale_orphan_renditions``: rendition objects in the bucket that no row names, e.g. what
 the killed job had written), ``scale_cpu_busy`` (the workers' CPU, theirs and their children's,
-over two cores, summed over the half-second samples in which jobs were waiting).
+over two cores, summed over the half-second samples in which jobs were waiting;
+``scale_machine_busy``: the share of the machine's cores busy with anything in those samples).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bench.s3_process import moto_process
-from bench.scale_media import make_files, tree_cpu_seconds
+from bench.scale_media import machine_cpu, make_files, tree_cpu_seconds
 from bench.scale_submit import Submitter, resumable_supported
 from bench.upload import free_port, log_in, stop_server
 from bench.upload_resumable import s3_client
@@ -166,8 +167,9 @@ class Monitor(threading.Thread):
     def __init__(self, engine, workers: list, restart) -> None:
         super().__init__(daemon=True)
         self.engine, self.workers, self.restart = engine, workers, restart
-        self.busy_s = self.waiting_s = 0.0
+        self.busy_s = self.waiting_s = self.machine_busy_s = self.machine_s = 0.0
         self.killed_at: float | None = None
+        self.restarting: threading.Thread | None = None
         self.done = threading.Event()
 
     def counts(self) -> tuple[int, int]:
@@ -182,20 +184,28 @@ class Monitor(threading.Thread):
         return {w.process.pid: s for w in self.workers if (s := tree_cpu_seconds(w.process.pid)) is not None}
 
     def run(self) -> None:
-        before, then = self.cpu(), time.monotonic()
+        before, then, machine = self.cpu(), time.monotonic(), machine_cpu()
         while not self.done.wait(SAMPLE_S):
             waiting, processed = self.counts()
-            now, after = time.monotonic(), self.cpu()
+            now, after, machine_now = time.monotonic(), self.cpu(), machine_cpu()
             if waiting:
                 self.waiting_s += now - then
                 self.busy_s += sum(after[pid] - before[pid] for pid in after if pid in before)
-            before, then = after, now
+                self.machine_busy_s += machine_now[0] - machine[0]
+                self.machine_s += machine_now[1] - machine[1]
+            before, then, machine = after, now, machine_now
             if self.killed_at is None and processed >= sum(MIX.values()) // 2:
                 self.killed_at = now
-                victim = self.workers[1]
-                victim.kill_group()
-                self.workers[1] = self.restart()
-                before = self.cpu()
+                self.workers[1].kill_group()
+                self.restarting = threading.Thread(target=self.start_again, daemon=True)
+                self.restarting.start()  # the samples go on while it starts
+
+    def start_again(self) -> None:
+        self.workers[1] = self.restart()
+
+    def machine_busy(self) -> float:
+        """The share of all the machine's cores busy (anyone's work) in the same samples."""
+        return self.machine_busy_s / self.machine_s if self.machine_s else 0.0
 
     def cpu_busy(self) -> float:
         return self.busy_s / (self.waiting_s * CORES) if self.waiting_s else 0.0
@@ -295,6 +305,8 @@ def run(tmp, engine, base, env, data, photos, videos, workers) -> dict:
         stop_votes.set()
         monitor.done.set()
         monitor.join()
+        if monitor.restarting is not None:
+            monitor.restarting.join()
         counted = votes.result()
     for problem in [a.problem for a in answers if not a.ok][:3]:
         print(f"scale: refused: {problem}", flush=True)
@@ -309,6 +321,7 @@ def run(tmp, engine, base, env, data, photos, videos, workers) -> dict:
         "scale_jobs_lost": lost,
         "scale_votes_counted": counted,
         "scale_cpu_busy": monitor.cpu_busy(),
+        "scale_machine_busy": monitor.machine_busy(),
         "scale_worker_killed": int(monitor.killed_at is not None),
     }
 

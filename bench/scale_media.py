@@ -65,3 +65,11 @@ def tree_cpu_seconds(pid: int) -> float | None:
     except FileNotFoundError:
         return own
     return own + sum(cpu_seconds(int(child)) or 0.0 for child in children)
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(busy, total) seconds of all the machine's cores so far, from /proc/stat: what the rest of
+    a shared machine took shows beside the workers' share."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields) - idle) / CLOCK_TICKS, sum(fields) / CLOCK_TICKS
