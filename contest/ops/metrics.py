@@ -10,6 +10,7 @@ worker machine's work, so one scrape of any web process tells the whole site.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import time
 
@@ -25,10 +26,12 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
 from sqlalchemy import case, func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from contest.processing.models import JobState, ProcessingJob
 
+log = logging.getLogger(__name__)
 REQUESTS = Counter("contest_http_requests", "HTTP requests answered", ["route", "method", "status"])
 REQUEST_SECONDS = Histogram("contest_http_request_duration_seconds", "Time to answer a request", ["route"])
 VOTES = Counter("contest_votes", "Votes asked for, by outcome (counted or refused)", ["outcome"])
@@ -92,6 +95,19 @@ class JobsCollector:
         self.session = session
 
     def collect(self):
+        """The figures, and whether the table could be read (a scrape still answers when it cannot)."""
+        readable = GaugeMetricFamily("contest_jobs_readable", "1 when the jobs table could be read")
+        try:
+            families = list(self._families())
+        except SQLAlchemyError:
+            self.session.rollback()
+            log.warning("metrics: the jobs table could not be read", exc_info=True)
+            families = []
+        readable.add_metric([], 1 if families else 0)
+        yield readable
+        yield from families
+
+    def _families(self):
         by_state = GaugeMetricFamily(
             "contest_jobs", "Processing jobs by kind and state", labels=["kind", "state"]
         )
