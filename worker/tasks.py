@@ -26,6 +26,7 @@ from contest.results.mails import tell_results_published
 from contest.storage import StorageUnavailable, delete_with_copy, get_storage
 from worker.celery_app import celery, settings
 from worker.jobs.base import MediaAttempt
+from worker.jobs.check import CheckAttempt
 from worker.jobs.export_zip import run_export_zip
 from worker.jobs.photo import PhotoAttempt, PhotoSeriesAttempt
 from worker.jobs.publish_results import publish_due_results
@@ -38,6 +39,7 @@ ATTEMPTS: dict[JobKind, type[MediaAttempt]] = {
     JobKind.photo: PhotoAttempt,
     JobKind.photo_series: PhotoSeriesAttempt,
     JobKind.video: VideoAttempt,
+    JobKind.check: CheckAttempt,  # a file that arrived straight in storage, before it counts
 }
 
 

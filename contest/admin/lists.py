@@ -26,6 +26,7 @@ STATUS_LABELS = {
     EntryStatus.rejected: _l("Rejected"),
     EntryStatus.withdrawn: _l("Withdrawn"),
     EntryStatus.failed: _l("Failed"),
+    EntryStatus.checking: _l("Checking the file"),
 }
 
 

@@ -38,12 +38,12 @@ def replace_files(
     keys: list[str] = []
     try:
         for item in checked:
-            keys.append(services._store_original(entry.contest, item))
+            keys.append(services.store_original(entry.contest, item))
         old = services.stored_keys(entry)
         entry.assets.clear()
         session.flush()  # the old rows go before the new ones take their positions
         for position, (item, key) in enumerate(zip(checked, keys, strict=True)):
-            entry.assets.append(services._original_asset(item, key, position))
+            entry.assets.append(services.original_asset(item, key, position))
         entry.transition(EntryStatus.submitted)
         entry.submitted_at = now_utc()
         create_job(session, entry, services.JOB_KINDS[entry.category.kind])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -19,6 +21,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import HiddenInput
 
 from contest.contests.models import Category, CategoryKind, Contest
 from contest.entries.validation import PHOTO_FORMATS, series_count_problem
@@ -26,6 +29,7 @@ from contest.entries.video import VIDEO_FORMATS
 from contest.timeutil import vn_today
 
 _NO_PLACE = 0
+_UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
 # Extensions browsers should offer in the file picker, per format (the server sniffs the content).
 _PICKER_EXTENSIONS = {
     "jpeg": ".jpg,.jpeg",
@@ -35,6 +39,20 @@ _PICKER_EXTENSIONS = {
     "mp4": ".mp4,.m4v",
     "mov": ".mov",
 }
+
+
+class UploadRefsField(Field):
+    """Hidden references to stored uploads (contest.uploads): ids separated by commas, or the
+    field repeated; a series names several, in the entrant's order. Anything but an id is dropped."""
+
+    widget = HiddenInput()
+
+    def process_formdata(self, valuelist):
+        ids = [part.strip().lower() for value in valuelist for part in str(value).split(",")]
+        self.data = [i for i in ids if _UPLOAD_ID.fullmatch(i)][:100]
+
+    def _value(self) -> str:
+        return ",".join(self.data or [])
 
 
 def _strip(value):
@@ -165,6 +183,12 @@ class NewEntryForm(EntryDetailsForm):
         ),
     )
     video = FileField(_l("Video file"))
+    # The same files already in storage (sent by the page's script, or kept from a form that
+    # came back with an error): the entrant need not send them again.
+    upload_photo = UploadRefsField()
+    upload_photos = UploadRefsField()
+    upload_video = UploadRefsField()
+    keep_files = RadioField(_l("The file you already sent"), default="keep")
     accept_own_work = BooleanField(
         _l("This work is my own, and I hold the rights to it."),
         validators=[DataRequired(message=_l("Please confirm that the work is your own."))],
@@ -183,6 +207,10 @@ class NewEntryForm(EntryDetailsForm):
         self.categories = list(contest.categories)  # before the fields: chosen_category reads them
         super().__init__(contest, *args, **kwargs)
         self.category.choices = [(c.id, c.name) for c in self.categories]
+        self.keep_files.choices = [
+            ("keep", _("Keep it")),
+            ("replace", _("Replace it with the file chosen here")),
+        ]
         photo_accept = _accept(self._formats(CategoryKind.photo, CategoryKind.photo_series), PHOTO_FORMATS)
         self.photo.render_kw = self.photos.render_kw = {"accept": photo_accept}
         self.video.render_kw = {"accept": _accept(self._formats(CategoryKind.video), VIDEO_FORMATS)}
@@ -204,18 +232,36 @@ class NewEntryForm(EntryDetailsForm):
         data = self.file_field().data
         return [f for f in (data if isinstance(data, list) else [data]) if isinstance(f, FileStorage) and f]
 
+    def refs_field(self) -> UploadRefsField:
+        return getattr(self, f"upload_{self.file_field().name}")
+
+    def upload_ids(self) -> list[str]:
+        """The stored uploads named for the chosen category, unless files were posted instead
+        or the entrant chose to replace them."""
+        if self.uploads() or self.keep_files.data == "replace":
+            return []
+        return list(self.refs_field().data or [])
+
+    def refer_to(self, upload_ids: list[str]) -> None:
+        """The re-rendered form names these stored uploads, kept for the entrant."""
+        self.refs_field().data = upload_ids
+        self.keep_files.data = "keep"
+
+    def has_files(self) -> bool:
+        return bool(self.uploads() or self.upload_ids())
+
     def validate_category(self, field) -> None:
         if self.chosen_category() is None:
             raise ValidationError(_("Choose one of the categories shown."))
 
     def validate_photo(self, field) -> None:
-        if self._needs(CategoryKind.photo) and not self.uploads():
+        if self._needs(CategoryKind.photo) and not self.has_files():
             raise ValidationError(_("Choose the photo to upload."))
 
     def validate_photos(self, field) -> None:
         if not self._needs(CategoryKind.photo_series):
             return
-        count = len(self.uploads())
+        count = len(self.uploads() or self.upload_ids())
         if count == 0:
             raise ValidationError(_("Choose the photos of the series."))
         problem = series_count_problem(count, self.chosen_category())
@@ -223,7 +269,7 @@ class NewEntryForm(EntryDetailsForm):
             raise ValidationError(problem)
 
     def validate_video(self, field) -> None:
-        if self._needs(CategoryKind.video) and not self.uploads():
+        if self._needs(CategoryKind.video) and not self.has_files():
             raise ValidationError(_("Choose the video to upload."))
 
     def _needs(self, kind: CategoryKind) -> bool:

@@ -36,11 +36,13 @@ class EntryStatus(enum.StrEnum):
     rejected = "rejected"
     withdrawn = "withdrawn"
     failed = "failed"
+    # Made from a file sent straight to storage: not submitted until the worker checked it.
+    checking = "checking"
 
 
 # The one place where an entry's status may change; anything else is a bug.
 TRANSITIONS: dict[EntryStatus, frozenset[EntryStatus]] = {
-    EntryStatus.draft: frozenset({EntryStatus.submitted, EntryStatus.withdrawn}),
+    EntryStatus.draft: frozenset({EntryStatus.submitted, EntryStatus.checking, EntryStatus.withdrawn}),
     EntryStatus.submitted: frozenset({EntryStatus.processing, EntryStatus.failed, EntryStatus.withdrawn}),
     EntryStatus.processing: frozenset(
         {EntryStatus.pending_review, EntryStatus.failed, EntryStatus.withdrawn}
@@ -59,6 +61,8 @@ TRANSITIONS: dict[EntryStatus, frozenset[EntryStatus]] = {
         {EntryStatus.approved, EntryStatus.withdrawn, EntryStatus.pending_review, EntryStatus.submitted}
     ),
     EntryStatus.failed: frozenset({EntryStatus.withdrawn}),
+    # The worker's check of a stored upload passed (submitted) or refused the file (failed).
+    EntryStatus.checking: frozenset({EntryStatus.submitted, EntryStatus.failed, EntryStatus.withdrawn}),
     EntryStatus.withdrawn: frozenset(),
 }
 

@@ -30,6 +30,7 @@ STATE_CLASSES = {
     EntryStatus.approved: "state-approved",
     EntryStatus.rejected: "state-rejected",
     EntryStatus.failed: "state-failed",
+    EntryStatus.checking: "state-processing",
     EntryStatus.withdrawn: "state-withdrawn",
 }
 
@@ -83,6 +84,11 @@ def rejection_reasons(session: Session, entry_ids: list[int]) -> dict[int, str]:
 
 def _next_text(entry: Entry) -> str:
     status = entry.status
+    if status is EntryStatus.checking:
+        return _(
+            "We are checking the file you sent; this page updates by itself. "
+            "The entry counts as submitted once the check passes."
+        )
     if status in (EntryStatus.submitted, EntryStatus.processing):
         return _(
             "We are preparing your file for the web; this page updates by itself. "

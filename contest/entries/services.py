@@ -7,32 +7,31 @@ cannot be saved is deleted here before the error goes up, so no object is left b
 from __future__ import annotations
 
 import logging
-import shutil
-import tempfile
-import unicodedata
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path, PurePosixPath
 
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
-from werkzeug.datastructures import FileStorage
 
 from contest.auth.models import User
 from contest.contests.models import Category, CategoryKind, Contest
 from contest.db import now_utc
+from contest.entries.checks import (  # noqa: F401  (the file checks' names stay importable from here)
+    CheckedFile,
+    SubmissionRefused,
+    UploadedFile,
+    check_files,
+    display_filename,
+    upload_on_disk,
+)
 from contest.entries.editing import edits_closed
-from contest.entries.failures import MediaRejected, failure_message
+from contest.entries.failures import failure_message
 from contest.entries.mails import tell_received
 from contest.entries.models import TRANSITIONS, AssetKind, Entry, EntryStatus, MediaAsset
-from contest.entries.validation import check_photo, series_count_problem
-from contest.entries.video import check_video
 from contest.media.publication import rendition_url
 from contest.processing.dispatch import send_after_commit
 from contest.processing.models import JobKind, JobState, ProcessingJob
@@ -53,28 +52,20 @@ STATUS_LABELS = {
     EntryStatus.rejected: _l("Not accepted"),
     EntryStatus.withdrawn: _l("Withdrawn"),
     EntryStatus.failed: _l("File refused"),
+    EntryStatus.checking: _l("Checking the file"),
 }
 
 # Statuses in which the worker has not finished with the entry yet.
-PENDING = frozenset({EntryStatus.submitted, EntryStatus.processing})
+PENDING = frozenset({EntryStatus.checking, EntryStatus.submitted, EntryStatus.processing})
 
 # Extension of the stored original, by the format read from its content.
-_EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp", "heif": "heic", "mp4": "mp4", "mov": "mov"}
+EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp", "heif": "heic", "mp4": "mp4", "mov": "mov"}
 # The job that processes a new entry, by its category's kind.
 JOB_KINDS = {
     CategoryKind.photo: JobKind.photo,
     CategoryKind.photo_series: JobKind.photo_series,
     CategoryKind.video: JobKind.video,
 }
-_CHUNK = 1024 * 1024
-
-
-class SubmissionRefused(Exception):
-    """The entrant may not submit now; ``message`` says why, in their language."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 # --- who may submit ----------------------------------------------------------------------
@@ -142,58 +133,6 @@ def _check_limits(session: Session, author: User, contest: Contest, category: Ca
 
 
 # --- submitting -----------------------------------------------------------------------------
-@contextmanager
-def upload_on_disk(upload: FileStorage, tmp_dir: str | Path) -> Iterator[Path]:
-    """A path to the uploaded file's bytes.
-
-    Werkzeug spools uploads to memory or to an unnamed temporary file, so the bytes are
-    usually copied (in chunks) to a named file in ``tmp_dir``, removed on the way out.
-    """
-    name = getattr(upload.stream, "name", None)
-    if isinstance(name, str) and Path(name).is_file():
-        yield Path(name)
-        return
-    Path(tmp_dir).mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=tmp_dir, prefix="upload-", suffix=".part") as copy:
-        if upload.stream.seekable():
-            upload.stream.seek(0)
-        shutil.copyfileobj(upload.stream, copy, _CHUNK)
-        copy.flush()
-        yield Path(copy.name)
-
-
-def display_filename(name: str | None) -> str:
-    """The upload's own name, kept for organizers: no folders, no control characters, <= 255."""
-    base = PurePosixPath((name or "").replace("\\", "/")).name
-    base = "".join(ch for ch in base if not unicodedata.category(ch).startswith("C")).strip()
-    base = " ".join(base.split()) or "photo"
-    if len(base) > 255:
-        stem, dot, ext = base.rpartition(".")
-        base = (stem[: 254 - len(ext)] + dot + ext) if dot and len(ext) <= 10 else base[:255]
-    return base
-
-
-@dataclass(frozen=True)
-class UploadedFile:
-    """One file of a submission, on disk, with the name the entrant's device gave it."""
-
-    path: Path
-    filename: str | None
-
-
-@dataclass(frozen=True)
-class CheckedFile:
-    """An uploaded file that passed the request's checks, with what they read from it."""
-
-    upload: UploadedFile
-    format: str
-    mime_type: str
-    bytes: int
-    width: int | None
-    height: int | None
-    duration_s: float | None = None
-
-
 def submit_entry(
     session: Session,
     author: User,
@@ -215,13 +154,13 @@ def submit_entry(
     written (on PostgreSQL the entry code's counter row stays locked until the commit, and
     the uploads should not be inside that); if anything fails, what was stored is deleted.
     """
-    _lock_author(session, author)
+    lock_author(session, author)
     check_can_submit(session, author, contest, category)
     checked = check_files(category, files)
     keys: list[str] = []
     try:
         for item in checked:
-            keys.append(_store_original(contest, item))
+            keys.append(store_original(contest, item))
         entry = Entry(
             contest_id=contest.id,
             category_id=category.id,
@@ -236,7 +175,7 @@ def submit_entry(
             code=contest.next_entry_code(session),
         )
         for position, (item, key) in enumerate(zip(checked, keys, strict=True)):
-            entry.assets.append(_original_asset(item, key, position))
+            entry.assets.append(original_asset(item, key, position))
         session.add(entry)
         session.flush()
         entry.transition(EntryStatus.submitted)
@@ -249,55 +188,15 @@ def submit_entry(
     return entry
 
 
-def check_files(category: Category, files: Sequence[UploadedFile]) -> list[CheckedFile]:
-    """The request's checks of every file, in order; MediaRejected names the photo of a series at fault."""
-    if category.kind is CategoryKind.photo_series:
-        problem = series_count_problem(len(files), category)
-        if problem:
-            raise SubmissionRefused(problem)
-        return [_check_series_photo(category, position, upload) for position, upload in enumerate(files)]
-    if len(files) != 1:
-        raise ValueError(f"a {category.kind.value} entry takes one file, not {len(files)}")
-    if category.kind is CategoryKind.video:
-        return [_check_video(category, files[0])]
-    return [_check_photo(category, files[0])]
-
-
-def _check_photo(category: Category, upload: UploadedFile) -> CheckedFile:
-    max_pixels = current_app.config["MAX_IMAGE_PIXELS"]
-    info = check_photo(upload.path, category, max_pixels=max_pixels, quick=True)
-    return CheckedFile(upload, info.format, info.mime_type, info.bytes, info.width, info.height)
-
-
-def _check_series_photo(category: Category, position: int, upload: UploadedFile) -> CheckedFile:
-    try:
-        return _check_photo(category, upload)
-    except MediaRejected as exc:
-        raise MediaRejected(
-            "series_item",
-            position=position,
-            filename=display_filename(upload.filename),
-            item_code=exc.code,
-            item_params=exc.params,
-        ) from exc
-
-
-def _check_video(category: Category, upload: UploadedFile) -> CheckedFile:
-    info = check_video(upload.path, category, quick=True)
-    return CheckedFile(
-        upload, info.format, info.mime_type, info.bytes, info.width, info.height, info.duration_s
-    )
-
-
-def _store_original(contest: Contest, item: CheckedFile) -> str:
+def store_original(contest: Contest, item: CheckedFile) -> str:
     """Stream the file to storage under a new private key; returns the key."""
-    key = new_key(f"originals/{contest.slug}", "." + _EXTENSIONS[item.format])
+    key = new_key(f"originals/{contest.slug}", "." + EXTENSIONS[item.format])
     with open(item.upload.path, "rb") as source:
         get_storage().save(key, source, content_type=item.mime_type)
     return key
 
 
-def _original_asset(item: CheckedFile, key: str, position: int) -> MediaAsset:
+def original_asset(item: CheckedFile, key: str, position: int) -> MediaAsset:
     return MediaAsset(
         kind=AssetKind.original,
         position=position,
@@ -311,7 +210,7 @@ def _original_asset(item: CheckedFile, key: str, position: int) -> MediaAsset:
     )
 
 
-def _lock_author(session: Session, author: User) -> None:
+def lock_author(session: Session, author: User) -> None:
     # One submission at a time per person, so two at once cannot both pass the limits.
     session.execute(select(User.id).where(User.id == author.id).with_for_update())
 

@@ -91,7 +91,8 @@ def check_video(
     """
     path = Path(path).resolve()
     num_bytes = path.stat().st_size
-    check_size(num_bytes, category)
+    if num_bytes == 0:
+        raise MediaRejected("empty_file")
     allowed = [f for f in category.allowed_formats if f in VIDEO_FORMATS] or ["mp4"]
     found = sniff_container(path)
     if found not in allowed:
@@ -106,6 +107,7 @@ def check_video(
         raise MediaRejected("damaged_file") from exc
     info = video_info(probe, found, num_bytes)
     _check_limits(info, category)
+    check_size(num_bytes, category)  # last: the real problem (not a video, format, pixels) first
     return info
 
 

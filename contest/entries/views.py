@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -13,7 +14,7 @@ from flask_login import current_user, login_required
 
 from contest.auth.policy import verified_entrant_required
 from contest.contests.models import Contest, current_contest
-from contest.entries import editing, fixing, next_steps, services
+from contest.entries import editing, fixing, from_uploads, next_steps, services
 from contest.entries.failures import MediaRejected
 from contest.entries.forms import EditEntryForm, NewEntryForm, NewFileForm, WithdrawForm
 from contest.entries.models import Entry, EntryStatus
@@ -36,38 +37,83 @@ STORAGE_UNAVAILABLE = _l(
 def new():
     """One page for every kind of entry: choose a category, then send its file(s) and text.
 
-    ``?category=<id>`` preselects a category (links from the rules and home pages).
+    ``?category=<id>`` preselects a category (links from the rules and home pages). The files
+    come with the form, or were sent to storage before it (``upload_<field>``); a file posted
+    with a form that comes back with an error is kept, and the page refers to it.
     """
     contest = current_contest(db.session)
     if contest is None:
         abort(404)
     form = NewEntryForm(contest, data={"category": request.args.get("category", type=int)})
-    blocked, refusal, status = _refusal(contest), None, None
-    if blocked is None and form.validate_on_submit():
-        try:
-            entry = _submit(form, contest)
-        except services.SubmissionRefused as exc:
-            refusal = exc.message
-        except MediaRejected as exc:
-            form.file_field().errors.append(exc.message)
-        except StorageUnavailable:
-            log.warning("storage unavailable while saving an upload", exc_info=True)
-            form.file_field().errors.append(str(STORAGE_UNAVAILABLE))
-            status = 503
-        else:
-            flash(
-                _(
-                    "We received your entry %(code)s. It is being processed: its thumbnail appears "
-                    "here in a moment.",
-                    code=entry.code,
-                ),
-                "success",
-            )
-            return redirect(url_for("entries.mine", sent=entry.code))
+    blocked, refusal, status, kept = _refusal(contest), None, None, []
+    if blocked is None and form.is_submitted():
+        valid = form.validate_on_submit()
+        kept = _referenced(form)
+        if valid and not form.file_field().errors:
+            try:
+                entry = _submit(form, contest, kept)
+            except services.SubmissionRefused as exc:
+                refusal = exc.message
+            except MediaRejected as exc:
+                form.file_field().errors.append(exc.message)
+            except StorageUnavailable:
+                log.warning("storage unavailable while saving an upload", exc_info=True)
+                form.file_field().errors.append(str(STORAGE_UNAVAILABLE))
+                status = 503
+            else:
+                return redirect(url_for("entries.mine", sent=entry.code))
+        elif form.uploads() and "csrf_token" not in form.errors:
+            kept = _keep_posted(form, contest)
     status = status or (400 if form.is_submitted() else 200)
     return render_template(
-        "entries/new.html", contest=contest, form=form, blocked=blocked, refusal=refusal
+        "entries/new.html", contest=contest, form=form, blocked=blocked, refusal=refusal, kept=kept
     ), status
+
+
+def _referenced(form: NewEntryForm) -> list:
+    """The stored uploads the form names for its category; a field error when one is not usable."""
+    category, ids = form.chosen_category(), form.upload_ids()
+    if category is None or not ids:
+        return []
+    try:
+        return from_uploads.referenced_uploads(
+            db.session, current_user, category, form.file_field().name, ids
+        )
+    except from_uploads.UploadNotUsable as exc:
+        form.file_field().errors.append(exc.message)
+        form.refer_to([])
+        return []
+
+
+def _keep_posted(form: NewEntryForm, contest: Contest) -> list:
+    """Store the files posted with a form that came back with an error; the page refers to them.
+
+    A file that fails its own checks is not kept: its error joins the others.
+    """
+    category = form.chosen_category()
+    if category is None or form.file_field().errors:
+        return []
+    try:
+        with _on_disk(form) as files:
+            kept = from_uploads.keep_posted_files(
+                db.session, current_user, contest, category, form.file_field().name, files
+            )
+        keys = [upload.storage_key for upload in kept]
+        try:
+            db.session.commit()
+        except Exception:
+            services.discard_objects(keys)
+            raise
+    except (MediaRejected, services.SubmissionRefused) as exc:
+        db.session.rollback()
+        form.file_field().errors.append(exc.message)
+        return []
+    except StorageUnavailable:
+        db.session.rollback()
+        log.warning("storage unavailable while keeping an upload", exc_info=True)
+        return []
+    form.refer_to([upload.id for upload in kept])
+    return kept
 
 
 def _refusal(contest: Contest) -> str | None:
@@ -78,26 +124,34 @@ def _refusal(contest: Contest) -> str | None:
     return None
 
 
-def _submit(form: NewEntryForm, contest: Contest) -> Entry:
-    """Store the entry and commit; on any failure nothing is left, in the database or in storage."""
-    tmp_dir = Path(current_app.config["INSTANCE_DIR"]) / "tmp"
+def _submit(form: NewEntryForm, contest: Contest, kept: list) -> Entry:
+    """Store the entry and commit; on any failure nothing is left, in the database or in storage.
+
+    Files posted with the form are checked and stored now; an entry made from stored uploads
+    waits for the worker's check of their content (contest.entries.from_uploads).
+    """
     try:
-        with ExitStack() as on_disk:
-            files = [
-                services.UploadedFile(
-                    on_disk.enter_context(services.upload_on_disk(upload, tmp_dir)), upload.filename
+        if form.uploads():
+            with _on_disk(form) as files:
+                entry = services.submit_entry(
+                    db.session,
+                    current_user,
+                    contest,
+                    form.chosen_category(),
+                    **form.entry_details(),
+                    files=files,
                 )
-                for upload in form.uploads()
-            ]
-            entry = services.submit_entry(
+            keys = services.stored_keys(entry)
+        else:
+            entry = from_uploads.submit_from_uploads(
                 db.session,
                 current_user,
                 contest,
                 form.chosen_category(),
+                uploads=kept,
                 **form.entry_details(),
-                files=files,
             )
-        keys = services.stored_keys(entry)
+            keys = []  # the uploads' objects stay theirs until the check: nothing new to delete
         try:
             db.session.commit()
         except Exception:
@@ -106,7 +160,34 @@ def _submit(form: NewEntryForm, contest: Contest) -> Entry:
     except Exception:
         db.session.rollback()
         raise
+    flash(_received_message(entry), "success")
     return entry
+
+
+@contextmanager
+def _on_disk(form: NewEntryForm) -> Iterator[list[services.UploadedFile]]:
+    """The posted files on disk (named temporary copies, removed on the way out)."""
+    tmp_dir = Path(current_app.config["INSTANCE_DIR"]) / "tmp"
+    with ExitStack() as on_disk:
+        yield [
+            services.UploadedFile(
+                on_disk.enter_context(services.upload_on_disk(upload, tmp_dir)), upload.filename
+            )
+            for upload in form.uploads()
+        ]
+
+
+def _received_message(entry: Entry) -> str:
+    if entry.status is EntryStatus.checking:
+        return _(
+            "We received your entry %(code)s. We are checking its file: it counts as submitted "
+            "once the check passes, in a few seconds.",
+            code=entry.code,
+        )
+    return _(
+        "We received your entry %(code)s. It is being processed: its thumbnail appears here in a moment.",
+        code=entry.code,
+    )
 
 
 @bp.get("/mine")

@@ -105,10 +105,15 @@ def check_size(num_bytes: int, rules: Category | PhotoRules) -> None:
 
 
 def read_photo_header(path: str | os.PathLike, rules: PhotoRules, *, max_pixels: int) -> PhotoInfo:
-    """Bytes, format, pixel count and long edge, read from the header: nothing is decoded."""
+    """Format, pixel count, long edge and bytes, read from the header: nothing is decoded.
+
+    The real problem is named first: not a photo, then the format, then pixels, then bytes
+    (a text file named .jpg is "not a photo", never "too small").
+    """
     path = Path(path)
     num_bytes = path.stat().st_size
-    check_size(num_bytes, rules)
+    if num_bytes == 0:
+        raise MediaRejected("empty_file")
     allowed = [f for f in rules.allowed_formats if f in PHOTO_FORMATS]
     found = sniff_format(path)
     if found not in allowed:
@@ -123,6 +128,7 @@ def read_photo_header(path: str | os.PathLike, rules: PhotoRules, *, max_pixels:
         )
     if rules.min_long_edge_px and max(width, height) < rules.min_long_edge_px:
         raise MediaRejected("too_small_pixels", width=width, height=height, min=rules.min_long_edge_px)
+    check_size(num_bytes, rules)
     return PhotoInfo(found, PHOTO_FORMATS[found][1], width, height, num_bytes)
 
 

@@ -15,6 +15,7 @@ class JobKind(enum.StrEnum):
     photo = "photo"
     photo_series = "photo_series"
     video = "video"
+    check = "check"  # the content check of a file that arrived straight in storage (contest.entries.checks)
 
 
 class JobState(enum.StrEnum):
