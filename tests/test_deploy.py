@@ -15,7 +15,11 @@ from contest.config import ROOT, ConfigError, check_production, load_settings
 
 DEPLOY = ROOT / "deploy"
 UNITS = sorted((DEPLOY / "systemd").glob("*.service"))
-INSTALL, ENV_FILE, STATE = "/opt/happy-nghe-an", "/etc/happy-nghe-an/happy-nghe-an.env", "/var/lib/happy-nghe-an"
+INSTALL, ENV_FILE, STATE = (
+    "/opt/happy-nghe-an",
+    "/etc/happy-nghe-an/happy-nghe-an.env",
+    "/var/lib/happy-nghe-an",
+)
 # Read by deploy/gunicorn.conf.py and the units, not by the application.
 DEPLOY_ONLY = {
     "GUNICORN_BIND",
@@ -36,7 +40,7 @@ def unit(path: Path) -> configparser.ConfigParser:
 def environment() -> dict[str, str]:
     lines = (DEPLOY / "happy-nghe-an.env").read_text().splitlines()
     pairs = [line.split("=", 1) for line in lines if line.strip() and not line.startswith("#")]
-    return dict(pairs)
+    return {key: value.removeprefix('"').removesuffix('"') for key, value in pairs}
 
 
 def test_there_are_the_three_units():
@@ -95,3 +99,17 @@ def test_the_environment_file_is_a_production_configuration():
     check_production(settings)  # no ConfigError: a complete production configuration
     assert settings["INSTANCE_DIR"] == STATE and settings["LOG_FORMAT"] == "json"
     assert env["PROMETHEUS_MULTIPROC_DIR"].startswith(STATE + "/")
+    assert "10.0.0.0/8" in settings["METRICS_ALLOW_IPS"]
+
+
+def test_a_shell_reads_the_environment_file_as_systemd_does():
+    """The bootstrap commands read the file with ``set -a; . file``: the same values come out."""
+    shown = subprocess.run(
+        ["bash", "-c", f"set -a; . {DEPLOY / 'happy-nghe-an.env'}; env -0"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={},
+    ).stdout
+    values = dict(pair.split("=", 1) for pair in shown.split("\0") if "=" in pair)
+    assert {key: values.get(key) for key in environment()} == environment()
