@@ -274,3 +274,48 @@ def test_an_upload_cannot_be_used_twice(app, db, contest, entrant_client, storag
     assert again.status_code == 400
     assert "This file is no longer available" in text_of(again)
     assert len(db.scalars(select(Entry)).all()) == 1
+
+
+def test_a_series_is_kept_in_its_order_and_checked_after_arrival(app, db, contest, entrant_client, storage):
+    from tests.test_series import real_series, series_category
+
+    photos = real_series()
+    data = {
+        **valid_fields(contest, category=str(series_category(contest).id), title=" "),
+        "photos": [(io.BytesIO(content), name) for content, name in photos],
+    }
+    first = entrant_client.post("/entries/new", data=data, content_type="multipart/form-data", headers=EN)
+    assert first.status_code == 400
+    assert f"Your {len(photos)} files are kept: you need not send them again." in text_of(first)
+    ids = re.search(r'name="upload_photos" type="hidden" value="([0-9a-f,]+)"', first.get_data(as_text=True))
+    upload_ids = ids.group(1).split(",")
+    kept = {u.id: u.filename for u in db.scalars(select(Upload))}
+    assert [kept[i] for i in upload_ids] == [name for _, name in photos]
+
+    fixed = {**valid_fields(contest, category=str(series_category(contest).id)), "upload_photos": upload_ids}
+    again = entrant_client.post("/entries/new", data=fixed, content_type="multipart/form-data", headers=EN)
+    assert again.status_code == 302
+    [check] = run_jobs(app, db, JobKind.check)
+    assert check.state is JobState.succeeded
+    entry = the_entry(db)
+    assert entry.status is EntryStatus.submitted
+    assert [a.original_filename for a in entry.originals()] == [name for _, name in photos]
+    assert sorted(storage.keys()) == sorted(a.storage_key for a in entry.originals())
+    [job] = db.scalars(select(ProcessingJob).where(ProcessingJob.kind == JobKind.photo_series)).all()
+    assert job.state is JobState.queued
+
+
+def test_the_kept_file_and_the_check_speak_vietnamese(app, db, contest, entrant_client, storage):
+    with entrant_client.session_transaction() as session:
+        session["lang"] = "vi"
+    vi = {"Accept-Language": "vi"}
+    data = {
+        **valid_fields(contest, taken_on="2022-12-31"),
+        "photo": (io.BytesIO(wallpaper("Volna").read_bytes()), "a.jpg"),
+    }
+    first = entrant_client.post("/entries/new", data=data, content_type="multipart/form-data", headers=vi)
+    assert "Tệp của bạn đã được giữ lại: bạn không cần gửi lại." in text_of(first)
+    upload = db.scalars(select(Upload)).one()
+    assert post_with_upload(entrant_client, contest, [upload.id]).status_code == 302
+    page = text_of(entrant_client.get("/entries/mine", headers=vi))
+    assert "Đang kiểm tra tệp của bạn…" in page
