@@ -40,6 +40,7 @@ from contest.auth.models import Role
 from contest.contests.demo import build_demo_contest
 from contest.db import make_engine
 from contest.entries.models import Entry, EntryStatus
+from contest.storage import build_storage, private_copy_key
 from contest.voting.models import Vote
 from tests.support import (
     PASSWORD,
@@ -113,8 +114,6 @@ def stack(tmp_path, s3_endpoint):
         session.commit()
         create_user(session, "organizer@example.com", role=Role.organizer, full_name="Ban Tổ chức")
     s3 = s3_config(s3_endpoint, f"prod-{uuid.uuid4().hex[:10]}")
-    from contest.storage import build_storage
-
     build_storage({"MEDIA_URL_EXPIRES_S": 3600, "SECRET_KEY": SECRET, **s3}).ensure_bucket()
     mailbox = Mailbox()
     smtp = Controller(mailbox, hostname="127.0.0.1", port=free_port())
@@ -125,7 +124,13 @@ def stack(tmp_path, s3_endpoint):
     worker = CeleryWorker("prod", tmp_path, env, beat=False)
     try:
         worker.wait_ready()
-        yield Site(f"http://127.0.0.1:{port}", mailbox, engine, worker)
+        yield Site(
+            f"http://127.0.0.1:{port}",
+            mailbox,
+            engine,
+            worker,
+            build_storage({"MEDIA_URL_EXPIRES_S": 3600, **s3, "SECRET_KEY": SECRET}),
+        )
     finally:
         worker.stop()
         server.terminate()
@@ -138,8 +143,9 @@ def stack(tmp_path, s3_endpoint):
 
 
 class Site:
-    def __init__(self, base: str, mailbox: Mailbox, engine, worker: CeleryWorker) -> None:
+    def __init__(self, base: str, mailbox: Mailbox, engine, worker: CeleryWorker, storage) -> None:
         self.base, self.mailbox, self.engine, self.worker = base, mailbox, engine, worker
+        self.storage = storage  # the S3 bucket the web and the worker share
 
     def browser(self) -> Browser:
         return Browser(self.base)
@@ -280,6 +286,11 @@ def submit_photo(site: Site, entrant: Browser) -> Entry:
         return session.scalars(select(Entry)).one()
 
 
+def private_or_own(key: str) -> str:
+    """Where an object of an entry awaiting review is: a public rendition's private copy."""
+    return private_copy_key(key) if key.startswith("public/") else key
+
+
 def entry_status(site: Site, entry_id: int) -> EntryStatus:
     with Session(site.engine) as session:
         return session.get(Entry, entry_id).status
@@ -297,6 +308,9 @@ def test_sign_up_to_counted_vote_in_the_production_configuration(stack):
         lambda: entry_status(site, entry.id) not in (EntryStatus.submitted, EntryStatus.processing),
     )
     assert entry_status(site, entry.id) is EntryStatus.pending_review
+    with Session(site.engine) as session:
+        keys = [a.storage_key for a in session.get(Entry, entry.id).assets]
+    assert len(keys) >= 5 and all(site.storage.exists(private_or_own(key)) for key in keys)
 
     organizer = log_in(site, "organizer@example.com")
     action = f"/admin/entries/{entry.id}/approve"
