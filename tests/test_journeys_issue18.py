@@ -76,17 +76,7 @@ def test_entrant_journey(journey_site, journey, media, size, lang):
     app, _url = journey_site
     page = journey.page
     email = f"new-{size}-{lang}@example.com"
-    journey.go("/account/register", "register")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.fill("input[name=password_confirm]", PASSWORD)
-    page.fill("input[name=full_name]", "Hồ Thị Thu" if lang == "vi" else "Jane Walker")
-    page.select_option("select[name=country]", "VN" if lang == "vi" else "GB")
-    page.fill("input[name=birth_year]", "1992")
-    with page.expect_navigation(wait_until="load"):
-        page.locator("main form [type=submit]").last.click()
-    journey.check("registered")
-    confirm_email(journey, email)
+    register(journey, email)
 
     photo, *series = media["runs"][(size, lang)]
     submit_entry(journey, "photo", [photo])
@@ -103,6 +93,30 @@ def test_entrant_journey(journey_site, journey, media, size, lang):
     journey.go("/entries/mine", "my entries approved")
     open_from_my_entries(journey, codes[0], "public entry")
     assert page.locator("[data-share-url]").count() == 1, "the public page offers its link"
+
+
+@pytest.mark.parametrize(("size", "lang"), [("phone", "en"), ("laptop", "vi")])
+def test_registration_journey(journey, size, lang):
+    """The entrant's first steps at the other sizes and languages, up to the entry form."""
+    register(journey, f"signed-up-{size}-{lang}@example.com")
+    journey.go("/entries/new", "new entry")
+    assert journey.page.locator("input[name=category][data-kind]").count() == 3
+
+
+def register(journey, email: str) -> None:
+    """Sign up through the form, confirm the address from the mailbox, log in."""
+    page = journey.page
+    journey.go("/account/register", "register")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=password_confirm]", PASSWORD)
+    page.fill("input[name=full_name]", "Hồ Thị Thu" if journey.lang == "vi" else "Jane Walker")
+    page.select_option("select[name=country]", "VN" if journey.lang == "vi" else "GB")
+    page.fill("input[name=birth_year]", "1992")
+    with page.expect_navigation(wait_until="load"):
+        page.locator("main form [type=submit]").last.click()
+    journey.check("registered")
+    confirm_email(journey, email)
 
 
 def authored_codes(app, email: str) -> list[str]:
