@@ -252,6 +252,7 @@ def celery_settings(settings: dict) -> dict:
         "broker_connection_timeout": 3,
         # Beat's schedule file lives in the state folder, never in the code's checkout.
         "beat_schedule_filename": str(Path(settings["INSTANCE_DIR"]) / "celerybeat-schedule"),
+        "beat_scheduler": "contest.ops.tasks:StateFolderScheduler",  # makes that folder first
         "beat_schedule": {
             "sweep-stale-jobs": {
                 "task": "worker.sweep_jobs",

@@ -338,3 +338,32 @@ def _json_lines_until(path, process, done, timeout_s: float = 60) -> list[dict]:
         if process.poll() is not None or time.monotonic() > deadline:
             raise AssertionError(f"the worker did not run the job:\n{text}")
         time.sleep(0.2)
+
+
+@pytest.mark.e2e
+def test_beat_started_without_options_logs_json_and_keeps_its_schedule_in_the_state_folder(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONTEST_", "FLASK_", "LOG_"))}
+    env.update(
+        CONTEST_ENV="testing",
+        CONTEST_INSTANCE=str(tmp_path / "state"),
+        BROKER_URL=f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}",
+        LOG_FORMAT="json",
+    )
+    before = set(ROOT.glob("celerybeat-schedule*"))
+    log_path = tmp_path / "beat.log"
+    with log_path.open("wb") as log:
+        beat = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "worker.celery_app", "beat"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            lines = _json_lines_until(log_path, beat, lambda line: "Starting" in line["message"])
+        finally:
+            beat.terminate()  # it writes its schedule out as it stops, if not before
+            beat.wait(30)
+    assert list((tmp_path / "state").glob("celerybeat-schedule*")), "no schedule in the state folder"
+    assert any(line["logger"] == "celery.beat" and line["level"] == "INFO" for line in lines)
+    assert set(ROOT.glob("celerybeat-schedule*")) == before  # nothing written into the checkout

@@ -8,12 +8,25 @@ is current, so its log lines carry it. Celery's worker and beat log in the site'
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from celery import signals
+from celery.beat import PersistentScheduler
 
 from contest.ops import logs, request_id
 
 _settings: dict = {}
+
+
+class StateFolderScheduler(PersistentScheduler):
+    """Celery's own scheduler, which first makes the state folder its schedule file lives in
+    (beat never creates the application, which makes it for the web and the worker)."""
+
+    def setup_schedule(self):
+        Path(self.schedule_filename).parent.mkdir(parents=True, exist_ok=True)
+        super().setup_schedule()
+
+
 _tokens: dict[str, object] = {}
 
 
