@@ -69,6 +69,21 @@ def test_readyz_names_an_unreachable_database(tmp_path):
     assert body["checks"]["database"] == "OperationalError"
 
 
+def test_readyz_answers_in_time_when_the_database_never_answers(tmp_path):
+    """A server that takes the connection and says nothing (a black-holed host): /readyz gives
+    up after READYZ_TIMEOUT_S and says "timeout"; the next request does not pile up another try."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"postgresql+psycopg://postgres@127.0.0.1:{silent.getsockname()[1]}/contest"
+        app = create_app(make_test_config(tmp_path, url, READYZ_TIMEOUT_S=0.5))
+        client = app.test_client()
+        for _ in range(2):
+            answer = client.get("/readyz")
+            assert answer.status_code == 503
+            assert answer.get_json()["checks"] == {"database": "timeout", "broker": "ok", "storage": "ok"}
+
+
 def test_readyz_names_an_unreachable_broker(tmp_path):
     app = sqlite_app(tmp_path, BROKER_URL=f"redis://127.0.0.1:{closed_port()}/0")
     answer = app.test_client().get("/readyz")

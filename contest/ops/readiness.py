@@ -7,7 +7,7 @@ Each check runs in a thread of its own, all at once, and counts as failed after
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 from flask import Flask
@@ -50,12 +50,25 @@ def storage(app: Flask) -> None:
     store.client.head_bucket(Bucket=store.bucket)
 
 
+# A check still hanging from an earlier request is not started again (the pool stays free).
+_running: dict[tuple[int, str], Future] = {}
+
+
+def _submit(name: str, fn, app: Flask) -> Future:
+    key = (id(app), name)
+    previous = _running.get(key)
+    if previous is not None and not previous.done():
+        return previous
+    _running[key] = future = _pool.submit(fn, app)
+    return future
+
+
 CHECKS = {"database": database, "broker": broker, "storage": storage}
 
 
 def check(app: Flask) -> dict[str, str]:
     """``{name: "ok" | "timeout" | "<error type>"}`` for every dependency."""
-    futures = {name: _pool.submit(fn, app) for name, fn in CHECKS.items()}
+    futures = {name: _submit(name, fn, app) for name, fn in CHECKS.items()}
     wait(futures.values(), timeout=app.config["READYZ_TIMEOUT_S"])
     results = {}
     for name, future in futures.items():

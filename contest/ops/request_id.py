@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from contextlib import suppress
 from contextvars import ContextVar
 
 from flask import Flask, Response, g, request
@@ -63,4 +64,5 @@ def _answer(response: Response) -> Response:
 def _end(_exc=None) -> None:
     token = g.pop("request_id_token", None)
     if token is not None:
-        unbind(token)
+        with suppress(ValueError):  # torn down in another context (a streamed response): nothing to undo
+            unbind(token)
