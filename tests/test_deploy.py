@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import configparser
+import json
+import os
 import re
 import shlex
 import shutil
+import socket
 import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 from contest.config import ROOT, ConfigError, check_production, load_settings
+from tests.support import migrate
 
 DEPLOY = ROOT / "deploy"
 UNITS = sorted((DEPLOY / "systemd").glob("*.service"))
@@ -113,3 +121,58 @@ def test_a_shell_reads_the_environment_file_as_systemd_does():
     ).stdout
     values = dict(pair.split("=", 1) for pair in shown.split("\0") if "=" in pair)
     assert {key: values.get(key) for key in environment()} == environment()
+
+
+@pytest.mark.e2e
+def test_gunicorn_with_the_production_settings_logs_json_and_sums_its_workers_metrics(tmp_path):
+    """deploy/gunicorn.conf.py with two workers: JSON access lines with the request id, and
+    /metrics counting the requests of both workers (PROMETHEUS_MULTIPROC_DIR)."""
+    url = f"sqlite:///{tmp_path / 'site.sqlite'}"
+    migrate(url)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONTEST_", "FLASK_", "LOG_"))}
+    env.update(
+        CONTEST_ENV="testing",
+        CONTEST_INSTANCE=str(tmp_path),
+        DATABASE_URL=url,
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        GUNICORN_WORKERS="2",
+        PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "prometheus"),
+    )
+    log_path = tmp_path / "gunicorn.log"
+    command = [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "wsgi:app"]
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            _get(port, "/healthz", timeout_s=90)
+            for n in range(20):
+                _get(port, "/healthz", request_id=f"req-deploy-{n:04d}")
+            metrics = _get(port, "/metrics")
+        finally:
+            server.terminate()
+            server.wait(30)
+    healthz = re.search(
+        r'contest_http_requests_total\{method="GET",route="/healthz",status="200"\} (\S+)', metrics
+    )
+    assert healthz and float(healthz.group(1)) == 21
+    assert {path.name.split("_")[0] for path in (tmp_path / "prometheus").glob("*.db")} >= {"counter"}
+    access = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
+    ids = {line["request_id"] for line in access if line["logger"] == "gunicorn.access"}
+    assert {f"req-deploy-{n:04d}" for n in range(20)} <= ids
+
+
+def _get(port: int, path: str, *, request_id: str | None = None, timeout_s: float = 10) -> str:
+    headers = {"X-Request-Id": request_id} if request_id else {}
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers)
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                assert answer.headers["X-Request-Id"] == (request_id or answer.headers["X-Request-Id"])
+                return answer.read().decode()
+        except (ConnectionError, urllib.error.URLError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
