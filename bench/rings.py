@@ -79,7 +79,7 @@ def _one_population(engine, seed: int) -> dict:
     """One population loaded in a transaction rolled back afterwards, and its cases scored."""
     from contest.auth.models import User
     from contest.contests.demo import build_demo_contest
-    from contest.voting import clusters
+    from contest.voting import clusters, review_runs
     from tests import vote_population
 
     with engine.connect() as connection:
@@ -91,7 +91,9 @@ def _one_population(engine, seed: int) -> dict:
         session.flush()
         loaded = vote_population.load(session, contest, author, vote_population.population(seed))
         started = time.perf_counter()
-        cases = clusters.detect_cases(session, contest.id)
+        # As a review run looks: the last DEFAULT_DAYS days of votes (all of the population's).
+        since = review_runs.window_start(session, contest.id, review_runs.DEFAULT_DAYS)
+        cases = clusters.detect_cases(session, contest.id, since=since)
         seconds = time.perf_counter() - started
         session.close()
         outer.rollback()

@@ -19,6 +19,8 @@ votes it took during the run, and its tally):
   the category's public ranking (``live_ranking``, which reads the counters);
 - ``figures_s_large``: every figure of the organizers' dashboard computed once, first time
   (bench.figures_large);
+- ``vote_cases_s_large``: the vote review run over the last days of the 2,000,000 votes, and
+  ``vote_cases_page_s_large``: the case pages reading its stored result (bench.vote_cases_large);
 - ``large_rank_votes_stale``: entries whose "most voted" copy differs from their counter
   at the end (those voted for since the last refresh: a few, not the 100,000 left at 0).
 """
@@ -34,6 +36,7 @@ from pathlib import Path
 import psycopg
 
 from bench.figures_large import figures_s
+from bench.vote_cases_large import vote_cases_s
 from bench.web_data import Shape, counts_consistent
 from bench.web_media import check_media_urls
 from bench.web_site import (
@@ -73,6 +76,7 @@ def large_phase(tmp: Path) -> dict:
         in_db = votes_since(url, loaded.contest_id, started)
         times, tally_agrees = audience_tally(env)
         figures |= figures_s(bench_app(env))
+        figures |= vote_cases_s(bench_app(env))
     return figures | {
         "large_entries": count_rows(url, "entries"),
         "large_votes": count_rows(url, "votes"),

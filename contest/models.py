@@ -15,6 +15,7 @@ from contest.results.models import AudienceMode, ResultsSettings, RoundTallySett
 from contest.results.prizes import Award, PrizeSlot, Publication, PublishedRanking
 from contest.uploads.models import Upload, UploadState
 from contest.voting.models import MonthlyVoteCount, Vote
+from contest.voting.review_runs import ReviewRun
 
 __all__ = [
     "AssetKind",
@@ -47,6 +48,7 @@ __all__ = [
     "PublishedRanking",
     "RejectionReason",
     "ResultsSettings",
+    "ReviewRun",
     "Role",
     "Round",
     "RoundEntry",

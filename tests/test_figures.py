@@ -165,6 +165,34 @@ def test_entries_per_day_by_category_in_vietnam_days(app, db, contest, counted):
     assert found.chart["datasets"][-1]["data"] == [1, 4, 6]
 
 
+def test_entries_by_category_cumulative(app, db, contest, counted):
+    """Each category's running total per day (hand-counted: photos 1, 3, 4; videos 0, 1, 2)."""
+    found = figure(app, db, contest, "entries-cumulative")
+    with app.test_request_context(headers=EN):
+        names = [c.name for c in contest.categories]
+        photo, video = (category(contest, kind).name for kind in (CategoryKind.photo, CategoryKind.video))
+    assert found.columns == ["Day", *names, "Total"]
+    by_name = {name: [row[1 + i] for row in found.rows] for i, name in enumerate(names)}
+    assert by_name[photo] == [1, 3, 4] and by_name[video] == [0, 1, 2]
+    assert all(series == [0, 0, 0] for name, series in by_name.items() if name not in (photo, video))
+    assert [row[0] for row in found.rows] == [date(2025, 5, 1), date(2025, 5, 2), date(2025, 5, 3)]
+    assert [row[-1] for row in found.rows] == [1, 4, 6]
+    assert found.chart["type"] == "line"
+    assert [d["label"] for d in found.chart["datasets"]] == [*names, "Total"]
+    assert [d["data"] for d in found.chart["datasets"]] == [*by_name.values(), [1, 4, 6]]
+
+
+def test_entries_cumulative_csv(client, contest, counted, organizer):
+    log_in(client, organizer)
+    text = client.get(f"/admin/figures/entries-cumulative.csv?contest={contest.id}", headers=EN).get_data(
+        as_text=True
+    )
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert rows[0][0] == "Day" and rows[0][-1] == "Total"
+    assert [row[0] for row in rows[1:]] == ["2025-05-01", "2025-05-02", "2025-05-03"]
+    assert [row[-1] for row in rows[1:]] == ["1", "4", "6"]
+
+
 def test_entrants_by_country_and_the_foreign_share(app, db, contest, counted):
     found = figure(app, db, contest, "entrants-by-country")
     assert found.rows == [["Vietnam", "VN", 3, 4], ["Japan", "JP", 1, 1], ["United States", "US", 1, 1]]

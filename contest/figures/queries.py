@@ -93,14 +93,19 @@ def entries_by_place(session: Session, contest_id: int) -> list[tuple[Place, int
 
 
 def votes_per_day(session: Session, contest_id: int) -> list[tuple[date, int, int]]:
-    """(day, votes cast, of which voided)."""
-    stmt = (
-        select(Vote.day, func.count(), func.count(Vote.voided_at))
-        .where(Vote.contest_id == contest_id)
+    """(day, votes cast, of which voided).
+
+    Two index-only scans: every vote from the (contest, day) index, the voided ones from the
+    small partial index of voided votes (migration 0027), rather than one pass over the rows.
+    """
+    cast = select(Vote.day, func.count()).where(Vote.contest_id == contest_id).group_by(Vote.day)
+    voided = (
+        select(Vote.day, func.count())
+        .where(Vote.contest_id == contest_id, Vote.voided_at.is_not(None))
         .group_by(Vote.day)
-        .order_by(Vote.day)
     )
-    return [tuple(row) for row in session.execute(stmt)]
+    voided_on = dict(session.execute(voided).all())
+    return sorted((day, n, voided_on.get(day, 0)) for day, n in session.execute(cast))
 
 
 def accounts_per_day(session: Session, since: datetime, until: datetime) -> list[tuple[date, int]]:

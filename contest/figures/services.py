@@ -42,12 +42,17 @@ def _dataset(label, data, **extra) -> dict:
     return {"label": str(label), "data": data, **extra}
 
 
-def entries_per_day(session: Session, contest: Contest) -> Figure:
+def _entries_by_day(session: Session, contest: Contest):
+    """The days entries came in, the contest's categories, and each category's entries per day."""
     categories = list(contest.categories)
     found = queries.entries_per_day(session, contest.id)
     days = sorted({day for day, _, _ in found})
     counts = {(day, category_id): n for day, category_id, n in found}
-    per_category = [[counts.get((day, c.id), 0) for day in days] for c in categories]
+    return days, categories, [[counts.get((day, c.id), 0) for day in days] for c in categories]
+
+
+def entries_per_day(session: Session, contest: Contest, by_day: tuple | None = None) -> Figure:
+    days, categories, per_category = by_day or _entries_by_day(session, contest)
     totals = [sum(column) for column in zip(*per_category, strict=True)] if categories else []
     cumulative = list(accumulate(totals))
     rows = [
@@ -69,6 +74,23 @@ def entries_per_day(session: Session, contest: Contest) -> Figure:
             "stacked": True,
             "y1": True,
         },
+    )
+
+
+def entries_cumulative(session: Session, contest: Contest, by_day: tuple | None = None) -> Figure:
+    """Each category's entries received up to each day (and all of them), as lines."""
+    days, categories, per_category = by_day or _entries_by_day(session, contest)
+    series = [list(accumulate(counts)) for counts in per_category]
+    totals = [sum(column) for column in zip(*series, strict=True)] if categories else []
+    rows = [[day, *(s[i] for s in series), totals[i]] for i, day in enumerate(days)]
+    datasets = [_dataset(c.name, s, type="line") for c, s in zip(categories, series, strict=True)]
+    datasets.append(_dataset(_l("Total"), totals, type="line"))
+    return Figure(
+        "entries-cumulative",
+        str(_l("Entries by category, cumulative")),
+        [str(_l("Day")), *(c.name for c in categories), str(_l("Total"))],
+        rows,
+        {"type": "line", "labels": [d.isoformat() for d in days], "datasets": datasets},
     )
 
 
@@ -297,6 +319,7 @@ def gps_check(session: Session, contest: Contest) -> Figure:
 
 FIGURES = {
     "entries-per-day": entries_per_day,
+    "entries-cumulative": entries_cumulative,
     "entrants-by-country": entrants_by_country,
     "entries-by-place": entries_by_place,
     "votes-per-day": votes_per_day,
@@ -309,4 +332,10 @@ FIGURES = {
 
 
 def all_figures(session: Session, contest: Contest) -> list[Figure]:
-    return [build(session, contest) for build in FIGURES.values()]
+    """Every figure; the two of entries per day from one query."""
+    by_day = _entries_by_day(session, contest)
+    shared = {entries_per_day, entries_cumulative}
+    return [
+        build(session, contest, by_day) if build in shared else build(session, contest)
+        for build in FIGURES.values()
+    ]

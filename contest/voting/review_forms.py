@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms import SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, Optional
 
@@ -64,3 +65,9 @@ class RestoreForm(ActionForm):
         description=_l("Kept in the audit log."),
     )
     submit = SubmitField(_l("Restore"))
+
+
+class RunReviewForm(FlaskForm):
+    """Run the vote review now (its CSRF token only)."""
+
+    submit = SubmitField(_l("Run the review now"))

@@ -19,12 +19,19 @@ from contest.auth.policy import organizer_required
 from contest.contests.models import Contest
 from contest.entries import flags as entry_flags
 from contest.extensions import db
-from contest.voting import clusters as detection
 from contest.voting import review as vote_review
+from contest.voting import review_runs
 from contest.voting.clusters import Case
 from contest.voting.clusters.kinds import CLUSTER_LABELS, VOIDING_KINDS, ClusterKind, window
 from contest.voting.models import Vote
-from contest.voting.review_forms import CaseFilterForm, CaseVoidForm, RestoreForm, VoidForm, VoteFilterForm
+from contest.voting.review_forms import (
+    CaseFilterForm,
+    CaseVoidForm,
+    RestoreForm,
+    RunReviewForm,
+    VoidForm,
+    VoteFilterForm,
+)
 
 bp = Blueprint("vote_review", __name__)
 
@@ -64,7 +71,8 @@ def vote_cases():
     if contest is None or (request.args and not form.validate()):
         return render_template("voting/review_cases.html", **page), 400 if request.args else 200
     kind = ClusterKind(form.kind.data) if form.kind.data else None
-    found = detection.detect_cases(db.session, contest.id, kind)
+    run, current = _run_of(contest)
+    found = review_runs.run_cases(run, kind)
     number = form.page.data or 1
     shown = found[(number - 1) * CASES_PER_PAGE : number * CASES_PER_PAGE]
     page.update(
@@ -73,8 +81,41 @@ def vote_cases():
         page=number,
         has_next=len(found) > number * CASES_PER_PAGE,
         entries=vote_review.entries_of(db.session, {e for case in shown for e in case.entry_ids}),
+        run=run,
+        current=current,
+        run_form=RunReviewForm(formdata=None),
     )
     return render_template("voting/review_cases.html", **page)
+
+
+def _run_of(contest: Contest) -> tuple[review_runs.ReviewRun | None, bool]:
+    """The stored review run the pages read (a small contest's computed again if votes changed)."""
+    run, current = review_runs.current_run(db.session, contest.id)
+    db.session.commit()
+    return run, current
+
+
+@bp.post("/votes/cases/run")
+@organizer_required
+def run_vote_review():
+    """Examine the window's votes with every rule now and store the cases the pages show."""
+    form = RunReviewForm()
+    contest = db.session.get(Contest, request.args.get("contest", type=int) or 0) or abort(404)
+    if not form.validate_on_submit():
+        abort(400)
+    run = review_runs.run_review(db.session, contest.id)
+    db.session.commit()
+    found = len(review_runs.run_cases(run))
+    flash(
+        ngettext(
+            "The review ran in %(seconds)s s: %(num)d case found.",
+            "The review ran in %(seconds)s s: %(num)d cases found.",
+            found,
+            seconds=f"{run.seconds:.1f}",
+        ),
+        "success",
+    )
+    return redirect(url_for("vote_review.vote_cases", contest=contest.id))
 
 
 def _case_contest() -> Contest:
@@ -89,7 +130,7 @@ def _case_contest() -> Contest:
 @organizer_required
 def vote_case(case_id: str):
     contest = _case_contest()
-    case = detection.find_case(db.session, contest.id, case_id)
+    case = review_runs.find_run_case(_run_of(contest)[0], case_id)
     if case is None:
         return render_template("voting/review_case.html", contest=contest, case=None, **_VOTE_PAGE), 404
     return _case_page(
@@ -102,7 +143,7 @@ def vote_case(case_id: str):
 def void_vote_case(case_id: str):
     """Void the votes the organizer selected; a case changed since it was shown voids nothing."""
     contest = _case_contest()
-    case = detection.find_case(db.session, contest.id, case_id)
+    case = review_runs.find_run_case(_run_of(contest)[0], case_id)
     if case is None:
         flash(
             _(

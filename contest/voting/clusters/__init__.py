@@ -9,6 +9,7 @@ that it scales to 2,000,000 votes. Findings of one ring are one case (cases).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -19,7 +20,8 @@ from contest.voting.clusters.lookalike_names import lookalike_names
 from contest.voting.clusters.network_burst import network_bursts
 from contest.voting.clusters.young_cohort import young_cohorts
 
-DETECTORS: dict[ClusterKind, Callable[[Session, int], list[Cluster]]] = {
+# Each rule: (session, contest id, since) -> its findings among the valid votes cast since then.
+DETECTORS: dict[ClusterKind, Callable[[Session, int, datetime | None], list[Cluster]]] = {
     ClusterKind.network_burst: network_bursts,
     ClusterKind.entry_burst: entry_bursts,
     ClusterKind.lookalike_names: lookalike_names,
@@ -27,17 +29,24 @@ DETECTORS: dict[ClusterKind, Callable[[Session, int], list[Cluster]]] = {
 }
 
 
-def detect(session: Session, contest_id: int, kinds: Iterable[ClusterKind] | None = None) -> list[Cluster]:
-    """The contest's clusters, the most recent first."""
+def detect(
+    session: Session,
+    contest_id: int,
+    kinds: Iterable[ClusterKind] | None = None,
+    since: datetime | None = None,
+) -> list[Cluster]:
+    """The contest's clusters among the votes cast since ``since`` (None: all), the most recent first."""
     found: list[Cluster] = []
     for kind in kinds or list(ClusterKind):
-        found += DETECTORS[kind](session, contest_id)
+        found += DETECTORS[kind](session, contest_id, since)
     return sorted(found, key=lambda c: (c.last_at, c.id), reverse=True)
 
 
-def detect_cases(session: Session, contest_id: int, kind: ClusterKind | None = None) -> list[Case]:
+def detect_cases(
+    session: Session, contest_id: int, kind: ClusterKind | None = None, since: datetime | None = None
+) -> list[Case]:
     """The contest's cases, the most recent first; with ``kind``, those where that rule applied."""
-    cases = cases_of(detect(session, contest_id))
+    cases = cases_of(detect(session, contest_id, since=since))
     return [case for case in cases if kind is None or kind in case.kinds]
 
 

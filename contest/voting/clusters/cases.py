@@ -13,6 +13,7 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from flask_babel import ngettext
 
@@ -27,7 +28,7 @@ class Case:
     # vote id -> the rules it met, in ClusterKind order
     rules: dict[int, tuple[ClusterKind, ...]] = field(compare=False, hash=False)
 
-    @property
+    @cached_property  # computed once: lists sort and search by it
     def id(self) -> str:
         """16 hex digits naming these votes and the rules each met: a changed case gets a new id."""
         text = ";".join(f"{vote}={'+'.join(kinds)}" for vote, kinds in sorted(self.rules.items()))

@@ -6,6 +6,8 @@ faster than a person reads (is_hasty). The thresholds are in contest.voting.clus
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import and_, or_
 from sqlalchemy.orm import Session
 
@@ -17,7 +19,7 @@ from contest.voting.clusters.kinds import (
     Cluster,
     ClusterKind,
 )
-from contest.voting.clusters.scan import VoteRow, between, dense_ranges, epoch, load_votes
+from contest.voting.clusters.scan import VoteRow, between, dense_ranges, epoch, in_window, load_votes
 from contest.voting.clusters.windows import cluster_of, grouped_by, marked, minutes_between, runs_of
 from contest.voting.models import Vote
 
@@ -31,7 +33,7 @@ def is_hasty(vote: VoteRow) -> bool:
     )
 
 
-def entry_bursts(session: Session, contest_id: int) -> list[Cluster]:
+def entry_bursts(session: Session, contest_id: int, since: datetime | None = None) -> list[Cluster]:
     hasty = or_(
         Vote.account_age_s < ENTRY_BURST_MAX_ACCOUNT_AGE_S,
         Vote.since_view_ms.is_(None),
@@ -45,13 +47,14 @@ def entry_bursts(session: Session, contest_id: int) -> list[Cluster]:
         moment=epoch(session, Vote.created_at),
         window_s=int(ENTRY_BURST_WINDOW.total_seconds()),
         min_count=ENTRY_BURST_MIN_VOTES // 2 + 1,
-        where=(hasty,),
+        where=(hasty, *in_window(since)),
     )
     votes = load_votes(  # every vote of those ranges: the share of hasty ones needs the whole count
         session,
         contest_id,
         ranges,
         lambda group, start, end: and_(Vote.entry_id == group[0], *between(Vote.created_at, start, end)),
+        where=in_window(since),
     )
     clusters = []
     for entry_id, group in grouped_by(votes, lambda v: v.entry_id).items():

@@ -28,6 +28,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from flask_babel import (
@@ -92,7 +93,7 @@ class Cluster:
     # What the summary line says: counts, minutes, the network's hash...
     details: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
-    @property
+    @cached_property  # computed once: lists sort and search by it
     def id(self) -> str:
         return cluster_id(self.kind, self.vote_ids)
 

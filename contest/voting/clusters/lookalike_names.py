@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contest.auth.models import User
@@ -24,7 +24,7 @@ from contest.voting.clusters.kinds import (
     Cluster,
     ClusterKind,
 )
-from contest.voting.clusters.scan import VoteRow, dense_ranges, epoch, load_votes
+from contest.voting.clusters.scan import VoteRow, in_window, load_voters_votes
 from contest.voting.clusters.windows import cluster_of, grouped_by, marked, minutes_between, runs_of
 from contest.voting.models import Vote
 
@@ -52,50 +52,54 @@ class _Voter:
     votes: list[VoteRow] = field(default_factory=list)
 
 
-def lookalike_names(session: Session, contest_id: int) -> list[Cluster]:
-    # When the voter's account was created, read from the vote alone (no join): the vote's
-    # time less the account's age then, to the second.
-    created = epoch(session, Vote.created_at) - Vote.account_age_s
-    ranges = dense_ranges(
-        session,
-        contest_id,
-        group=(Vote.entry_id,),
-        moment=created,
-        window_s=int(LOOKALIKE_CREATED_WITHIN.total_seconds()),
-        min_count=LOOKALIKE_MIN_VOTERS,
+def lookalike_names(session: Session, contest_id: int, since: datetime | None = None) -> list[Cluster]:
+    """Candidate groups first (the window's voters sharing a key, created close together),
+    then the votes of those candidates alone, examined per entry."""
+    voted = select(Vote.voter_id).where(
+        Vote.contest_id == contest_id, Vote.voided_at.is_(None), *in_window(since)
     )
-    slack = 2  # the age is rounded to the second, the time floored
-    votes = load_votes(
-        session,
-        contest_id,
-        ranges,
-        lambda group, start, end: and_(
-            Vote.entry_id == group[0], created >= start - slack, created <= end + slack
-        ),
-    )
-    voters = _voters(session, {v.voter_id for v in votes})
+    voters = _voters(session, voted.distinct().scalar_subquery())
+    candidates = sorted(_candidates(voters))
+    votes: list[VoteRow] = []
+    for first in range(0, len(candidates), 1000):
+        votes += load_voters_votes(session, contest_id, candidates[first : first + 1000], since)
     clusters = []
     for entry_id, group in grouped_by(votes, lambda v: v.entry_id).items():
         clusters += _lookalikes_of(entry_id, group, voters)
     return clusters
 
 
-def _voters(session: Session, ids: set[int]) -> dict[int, tuple[datetime, tuple[str, ...]]]:
-    """Per voter: when the account was created, and its look-alike keys."""
+def _voters(session: Session, ids) -> dict[int, tuple[datetime, tuple[str, ...]]]:
+    """Per voter of ``ids`` (a subquery): when the account was created, and its look-alike keys."""
     found = {}
-    ordered = sorted(ids)
-    for first in range(0, len(ordered), 1000):
-        rows = session.execute(
-            select(User.id, User.created_at, User.full_name, User.email_canonical).where(
-                User.id.in_(ordered[first : first + 1000])
-            )
+    rows = session.execute(
+        select(User.id, User.created_at, User.full_name, User.email_canonical).where(User.id.in_(ids))
+    )
+    for user_id, created_at, full_name, email in rows:
+        keys = [f"name:{name_skeleton(full_name)}", f"email:{email_stem(email)}"]
+        found[user_id] = (
+            created_at,
+            tuple(k for k in keys if len(k.partition(":")[2]) >= LOOKALIKE_MIN_KEY_LENGTH),
         )
-        for user_id, created_at, full_name, email in rows:
-            keys = [f"name:{name_skeleton(full_name)}", f"email:{email_stem(email)}"]
-            found[user_id] = (
-                created_at,
-                tuple(k for k in keys if len(k.partition(":")[2]) >= LOOKALIKE_MIN_KEY_LENGTH),
-            )
+    return found
+
+
+def _candidates(voters: dict[int, tuple[datetime, tuple[str, ...]]]) -> set[int]:
+    """The voters that share a key with enough others created within the hour, whatever they
+    voted for: only they can be in a ring of one entry (each key's accounts, by creation time,
+    not every pair)."""
+    by_key: dict[str, list[tuple[datetime, int]]] = defaultdict(list)
+    for voter_id, (created_at, keys) in voters.items():
+        for key in keys:
+            by_key[key].append((created_at, voter_id))
+    found: set[int] = set()
+    for alike in by_key.values():
+        if len(alike) < LOOKALIKE_MIN_VOTERS:
+            continue
+        alike.sort()
+        times = [created for created, _ in alike]
+        marks = marked(times, LOOKALIKE_CREATED_WITHIN, lambda i, j: j - i >= LOOKALIKE_MIN_VOTERS)
+        found.update(voter_id for (_, voter_id), is_marked in zip(alike, marks, strict=True) if is_marked)
     return found
 
 

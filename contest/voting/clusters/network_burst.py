@@ -5,6 +5,8 @@ The thresholds are in contest.voting.clusters.kinds.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import and_
 from sqlalchemy.orm import Session
 
@@ -15,13 +17,13 @@ from contest.voting.clusters.kinds import (
     Cluster,
     ClusterKind,
 )
-from contest.voting.clusters.scan import between, dense_ranges, epoch, load_votes
+from contest.voting.clusters.scan import between, dense_ranges, epoch, in_window, load_votes
 from contest.voting.clusters.windows import cluster_of, grouped_by, marked, minutes_between, runs_of
 from contest.voting.models import Vote
 
 
-def network_bursts(session: Session, contest_id: int) -> list[Cluster]:
-    young = (Vote.account_age_s < NETWORK_BURST_MAX_ACCOUNT_AGE_S, Vote.net_hash != "")
+def network_bursts(session: Session, contest_id: int, since: datetime | None = None) -> list[Cluster]:
+    young = (Vote.account_age_s < NETWORK_BURST_MAX_ACCOUNT_AGE_S, Vote.net_hash != "", *in_window(since))
     ranges = dense_ranges(
         session,
         contest_id,

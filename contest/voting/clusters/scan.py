@@ -42,6 +42,12 @@ _VOTE_COLUMNS = (
 )
 
 
+def in_window(since: datetime | None) -> tuple[ColumnElement, ...]:
+    """The review's window: votes cast since ``since`` (the (contest, time) index finds them);
+    None: every vote of the contest."""
+    return () if since is None else (Vote.created_at >= since,)
+
+
 def epoch(session: Session, column) -> ColumnElement:
     """Whole seconds since 1970 (UTC) of a timestamp column, in SQL."""
     if session.get_bind().dialect.name == "sqlite":
@@ -130,3 +136,16 @@ def load_votes(
         for row in session.execute(query):
             votes[row.id] = VoteRow(*row)
     return sorted(votes.values(), key=lambda v: (v.created_at, v.id))
+
+
+def load_voters_votes(
+    session: Session, contest_id: int, voter_ids: Sequence[int], since: datetime | None
+) -> list[VoteRow]:
+    """The valid votes of these voters in the window, by time."""
+    query = select(*_VOTE_COLUMNS).where(
+        Vote.contest_id == contest_id,
+        Vote.voided_at.is_(None),
+        Vote.voter_id.in_(voter_ids),
+        *in_window(since),
+    )
+    return sorted((VoteRow(*row) for row in session.execute(query)), key=lambda v: (v.created_at, v.id))

@@ -21,7 +21,7 @@ from contest.voting.clusters.kinds import (
     Cluster,
     ClusterKind,
 )
-from contest.voting.clusters.scan import VoteRow, between, dense_ranges, epoch, load_votes
+from contest.voting.clusters.scan import VoteRow, between, dense_ranges, epoch, in_window, load_votes
 from contest.voting.clusters.windows import cluster_of, grouped_by, marked, minutes_between, runs_of
 from contest.voting.models import Vote
 
@@ -31,8 +31,12 @@ def created_at(vote: VoteRow) -> datetime:
     return vote.created_at - timedelta(seconds=vote.account_age_s)
 
 
-def young_cohorts(session: Session, contest_id: int) -> list[Cluster]:
-    young = (Vote.account_age_s < COHORT_MAX_ACCOUNT_AGE_S, Vote.account_age_s >= COHORT_MIN_ACCOUNT_AGE_S)
+def young_cohorts(session: Session, contest_id: int, since: datetime | None = None) -> list[Cluster]:
+    young = (
+        Vote.account_age_s < COHORT_MAX_ACCOUNT_AGE_S,
+        Vote.account_age_s >= COHORT_MIN_ACCOUNT_AGE_S,
+        *in_window(since),
+    )
     ranges = dense_ranges(
         session,
         contest_id,
