@@ -138,6 +138,8 @@ def load_settings(env: dict | None = None) -> dict:
         "BOT_CHECK_VOTES": _bool(env.get("BOT_CHECK_VOTES"), False),
         # PostgreSQL: a vote's commit does not wait for the disk (see contest.db.Database).
         "VOTE_ASYNC_COMMIT": _bool(env.get("VOTE_ASYNC_COMMIT"), False),
+        # Days of votes a vote review run examines, back from the latest vote (contest.voting.review_runs).
+        "VOTE_REVIEW_DAYS": int(env.get("VOTE_REVIEW_DAYS", "7")),
         # Throw-away mail domains refused at sign-up, on top of the maintained list, and exceptions.
         "DISPOSABLE_EMAIL_DOMAINS_EXTRA": _domains(env.get("DISPOSABLE_EMAIL_DOMAINS_EXTRA", "")),
         "DISPOSABLE_EMAIL_DOMAINS_ALLOWED": _domains(env.get("DISPOSABLE_EMAIL_DOMAINS_ALLOWED", "")),
