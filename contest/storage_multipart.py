@@ -208,10 +208,12 @@ class LocalMultipart:
     def abort(self, key: str, multipart_id: str) -> None:
         shutil.rmtree(self._folder(multipart_id), ignore_errors=True)
 
-    def open_folders(self) -> Iterator[str]:
-        """The multipart ids that still have a folder of parts."""
+    def folders_older_than(self, before_ts: float) -> Iterator[str]:
+        """The multipart ids whose folder of parts was last changed before ``before_ts``."""
         if self.parts_root.is_dir():
-            yield from (p.name for p in self.parts_root.iterdir() if _TOKEN_RE.match(p.name))
+            for path in self.parts_root.iterdir():
+                if _TOKEN_RE.match(path.name) and path.stat().st_mtime < before_ts:
+                    yield path.name
 
 
 class _Concatenated:

@@ -449,3 +449,18 @@ def test_the_sweep_passes_by_an_upload_an_entry_is_taking(tmp_path):
             entry_side.commit()
         assert sweep_uploads(db_ext.session, later, 3600) == []  # attached: never swept
         assert get_storage().exists(upload.storage_key)
+
+
+def test_the_sweep_drops_local_part_folders_no_upload_names(storage, app, db, contest, entrant_client):
+    from contest.uploads.services import multipart
+
+    upload = start(entrant_client, contest, size=MIB).get_json()
+    with app.app_context():
+        orphan = multipart().start("originals/t/orphan.mp4", content_type="video/mp4")
+        parts = Path(app.config["UPLOAD_PARTS_DIR"])
+        later = now_utc() + timedelta(seconds=120)
+        assert sweep_uploads(db, later, 3600) == []  # neither is old enough
+        assert (parts / orphan).is_dir()
+        db.execute(Upload.__table__.update().values(created_at=now_utc() + timedelta(hours=2)))
+        assert sweep_uploads(db, later, 60) == []  # the upload's row is recent; the orphan's folder is not
+    assert not (parts / orphan).exists() and (parts / upload["uploadId"]).is_dir()

@@ -14,8 +14,9 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from contest.storage import StorageError
+from contest.storage_multipart import LocalMultipart
 from contest.uploads.models import Upload, UploadState
-from contest.uploads.services import abort_upload
+from contest.uploads.services import abort_upload, multipart
 
 log = logging.getLogger(__name__)
 BATCH = 200
@@ -41,7 +42,19 @@ def sweep_uploads(session: Session, now: datetime, abandon_after_s: int) -> list
             continue
         session.commit()
         swept.append(upload.id)
+    _drop_orphan_parts(session, now - timedelta(seconds=abandon_after_s))
     return swept
+
+
+def _drop_orphan_parts(session: Session, before: datetime) -> None:
+    """Local backend: folders of parts no started upload names (its row never committed)."""
+    store = multipart()
+    if not isinstance(store, LocalMultipart):
+        return  # S3: the bucket's lifecycle rule (README)
+    for token in store.folders_older_than(before.timestamp()):
+        named = select(Upload.id).where(Upload.multipart_id == token, Upload.state == UploadState.started)
+        if session.scalar(named) is None:
+            store.abort("", token)
 
 
 def _abandoned(before: datetime):
