@@ -58,7 +58,9 @@ def test_a_text_file_named_jpg_is_not_a_photo(site, browser_page):
     url, _codes = site
     page, uploads = open_form(browser_page, url, "photo", lang="vi")
     text = b"These are words, not a picture. " * 200_000  # 6.4 MB: big enough for the byte rule
-    page.set_input_files("input[name=photo]", files=[{"name": "sunset.jpg", "mimeType": "image/jpeg", "buffer": text}])
+    page.set_input_files(
+        "input[name=photo]", files=[{"name": "sunset.jpg", "mimeType": "image/jpeg", "buffer": text}]
+    )
     message = refusal_of(page, "photo")
     assert message == "Hệ thống không đọc được tệp này dưới dạng ảnh; thể loại này chỉ nhận JPEG."
     assert page.locator("input[name=photo]").evaluate("input => input.validationMessage") == message
@@ -73,7 +75,9 @@ def test_a_small_photo_is_named_by_its_pixels_first(site, browser_page):
     url, _codes = site
     page, uploads = open_form(browser_page, url, "photo")
     small = jpeg_bytes(800, 600)  # too few pixels and too few bytes: the pixels are named
-    page.set_input_files("input[name=photo]", files=[{"name": "small.jpg", "mimeType": "image/jpeg", "buffer": small}])
+    page.set_input_files(
+        "input[name=photo]", files=[{"name": "small.jpg", "mimeType": "image/jpeg", "buffer": small}]
+    )
     assert refusal_of(page, "photo") == (
         "The photo is 800 × 600 pixels; its long side must be at least 3,000 pixels."
     )
@@ -107,8 +111,11 @@ def test_a_text_file_named_mp4_is_not_a_video(site, browser_page):
     url, _codes = site
     page, uploads = open_form(browser_page, url, "video")
     page.set_input_files(
-        "input[name=video]", files=[{"name": "clip.mp4", "mimeType": "video/mp4", "buffer": b"not a video " * 1000}]
+        "input[name=video]",
+        files=[{"name": "clip.mp4", "mimeType": "video/mp4", "buffer": b"not a video " * 1000}],
     )
-    assert refusal_of(page, "video").startswith("This file is not a video we can read; this category accepts MP4, MOV")
+    assert refusal_of(page, "video").startswith(
+        "This file is not a video we can read; this category accepts MP4, MOV"
+    )
     assert uploads == []
     assert browser_page.problems() == []

@@ -54,7 +54,11 @@ def category_rules(category: Category) -> dict:
 def _series_messages(category: Category) -> dict[str, str]:
     """The count message for one photo too few (singular and plural) and for one too many."""
     low, high = category.min_items, category.max_items
-    counts = {"few_one": 1 if low and low > 1 else None, "few": 0 if low else None, "many": high + 1 if high else None}
+    counts = {
+        "few_one": 1 if low and low > 1 else None,
+        "few": 0 if low else None,
+        "many": high + 1 if high else None,
+    }
     return {
         name: str(series_count_problem(_Count(count), category))
         for name, count in counts.items()
@@ -73,7 +77,6 @@ def upload_rules(categories: list[Category]) -> dict:
         failed=_("The upload stopped: %(reason)s Press the button to try again."),
         resumed=_("The upload of %(filename)s goes on where it stopped."),
         checking=_("Checking the file…"),
-        fields=_("Please correct the fields marked in red first."),
     )
     return {
         "api": f"{request.script_root}/uploads",

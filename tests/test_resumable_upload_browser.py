@@ -1,0 +1,176 @@
+"""Big files sent from a phone-sized Chromium straight to storage, in parts (issue 19), local backend.
+
+The page's script (static/js/entry-upload.js, Uppy) asks /uploads for the upload and each
+part's address, sends the parts, and puts the stored upload's id into upload_<field>; the
+form's POST then carries the text only. Taking the network away part-way (Playwright's
+offline mode) pauses the upload, which goes on where it stopped when the network is back.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.browser import PHONE, log_in_page, watched_page
+from tests.demo_site import served_demo_site
+
+pytestmark = pytest.mark.browser
+ENTRANT = ("entrant@demo.happynghean.vn", "demo-entrant-2025")
+SOURCE_VIDEO = Path(__file__).resolve().parents[1] / ".cache" / "test-media" / "bigbuckbunny.mp4"
+MIB = 1024 * 1024
+PART_DATA = re.compile(r"/uploads/([0-9a-f]+)/parts/(\d+)/data")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    with served_demo_site(tmp_path_factory.mktemp("resumable-upload-site")) as served:
+        yield served
+
+
+@pytest.fixture
+def context(chromium):
+    context = chromium.new_context(viewport=PHONE, locale="en-US")
+    yield context
+    context.close()
+
+
+def big_photo(path: Path) -> Path:
+    """A real JPEG over the demo category's 3,000 px and 3 MB (noise does not compress)."""
+    noise = Image.frombytes("RGB", (3200, 2400), os.urandom(3200 * 2400 * 3))
+    noise.save(path, "JPEG", quality=92)
+    assert path.stat().st_size > 3 * 1000 * 1000
+    return path
+
+
+def padded_video(path: Path, size: int) -> Path:
+    """A real MP4 padded to ``size`` bytes with a trailing ``free`` box (as bench/upload.py does)."""
+    if not SOURCE_VIDEO.exists():
+        pytest.fail(f"{SOURCE_VIDEO} missing: run 'make test-media'")
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-i",
+            str(SOURCE_VIDEO),
+            "-c",
+            "copy",
+            "-movflags",
+            "+faststart",
+            str(path),
+        ],
+        check=True,
+        timeout=120,
+    )
+    padding = size - path.stat().st_size
+    with path.open("ab") as out:
+        out.write(padding.to_bytes(4, "big") + b"free")
+    os.truncate(path, size)
+    return path
+
+
+def open_form(context, url: str, kind: str):
+    watched = watched_page(context)
+    page = watched.page
+    log_in_page(page, url, *ENTRANT)
+    page.goto(f"{url}/language/en", wait_until="load")
+    page.goto(f"{url}/entries/new", wait_until="load")
+    page.locator(f"input[name=category][data-kind={kind}]").check()
+    return watched
+
+
+def part_puts(page) -> list[tuple[str, int]]:
+    """The parts the page sends, as (upload id, part number), recorded as they finish."""
+    sent: list[tuple[str, int]] = []
+
+    def finished(request):
+        match = PART_DATA.search(request.url)
+        if match and request.method == "PUT":
+            sent.append((match.group(1), int(match.group(2))))
+
+    page.on("requestfinished", finished)
+    return sent
+
+
+def stored_id(page, field: str, timeout: float = 120_000) -> str:
+    hidden = page.locator(f"input[name=upload_{field}]")
+    page.wait_for_function(
+        "name => document.querySelector(`input[name=upload_${name}]`).value !== ''",
+        arg=field,
+        timeout=timeout,
+    )
+    return hidden.input_value()
+
+
+def no_overflow(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_a_photo_goes_to_storage_before_the_form(site, context, tmp_path):
+    url, _codes = site
+    watched = open_form(context, url, "photo")
+    page = watched.page
+    sent = part_puts(page)
+    page.set_input_files("input[name=photo]", str(big_photo(tmp_path / "lake.jpg")))
+    upload_id = stored_id(page, "photo")
+    assert re.fullmatch(r"[0-9a-f]{32}", upload_id)
+    assert sent == [(upload_id, 1)]
+    line = page.locator("[data-for-kind=photo] .upload-line")
+    assert line.inner_text() == "The file is sent."
+    assert page.locator("[data-for-kind=photo] progress").get_attribute("value") == "100"
+    assert no_overflow(page)
+    assert watched.problems() == []
+
+
+def test_a_video_resumes_after_the_network_drops(site, context, tmp_path):
+    url, _codes = site
+    video = padded_video(tmp_path / "river.mp4", 40 * MIB)  # 5 parts of 8 MiB
+    watched = open_form(context, url, "video")
+    page = watched.page
+    sent = part_puts(page)
+    dropped = []
+
+    def drop_the_network(route):
+        """Part 3 finds the network gone: the phone went into a tunnel."""
+        if PART_DATA.search(route.request.url).group(2) == "3" and not dropped:
+            dropped.append(route.request.url)
+            context.set_offline(True)
+            route.abort("internetdisconnected")
+        else:
+            route.continue_()
+
+    page.route(PART_DATA, drop_the_network)
+    page.set_input_files("input[name=video]", str(video))
+    line = page.locator("[data-for-kind=video] .upload-line")
+    page.wait_for_function("() => navigator.onLine === false")
+    line.filter(has_text="No network").wait_for()
+    assert page.locator("input[name=upload_video]").input_value() == ""
+    context.set_offline(False)
+    upload_id = stored_id(page, "video")
+    assert dropped
+    assert sorted(sent) == [(upload_id, n) for n in range(1, 6)]  # each part stored once: nothing sent twice
+    assert line.inner_text() == "The file is sent."
+    assert no_overflow(page)
+    assert watched.problems() == []
+
+
+def test_a_text_file_named_jpg_makes_no_upload(site, context):
+    url, _codes = site
+    watched = open_form(context, url, "photo")
+    page = watched.page
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url) if "/uploads" in request.url else None)
+    text = io.BytesIO(b"words " * 1_000_000).getvalue()
+    page.set_input_files(
+        "input[name=photo]", files=[{"name": "a.jpg", "mimeType": "image/jpeg", "buffer": text}]
+    )
+    page.locator("[data-for-kind=photo] .upload-line.error").wait_for()
+    assert asked == []
+    assert page.locator("input[name=upload_photo]").input_value() == ""
