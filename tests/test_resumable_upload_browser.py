@@ -3,7 +3,9 @@
 The page's script (static/js/entry-upload.js, Uppy) asks /uploads for the upload and each
 part's address, sends the parts, and puts the stored upload's id into upload_<field>; the
 form's POST then carries the text only. Taking the network away part-way (Playwright's
-offline mode) pauses the upload, which goes on where it stopped when the network is back.
+offline mode) pauses the upload, which goes on where it stopped when the network is back;
+closing the tab and opening the form again resumes it from the parts already stored
+(GoldenRetriever keeps the file in the browser, /uploads/<id>/parts lists the stored ones).
 """
 
 from __future__ import annotations
@@ -159,6 +161,37 @@ def test_a_video_resumes_after_the_network_drops(site, context, tmp_path):
     assert line.inner_text() == "The file is sent."
     assert no_overflow(page)
     assert watched.problems() == []
+
+
+def test_a_closed_tab_resumes_from_the_stored_parts(site, context, tmp_path):
+    url, _codes = site
+    video = padded_video(tmp_path / "bridge.mp4", 40 * MIB)
+    watched = open_form(context, url, "video")
+    page = watched.page
+    sent = part_puts(page)
+
+    def lose_parts_4_and_5(route):
+        if PART_DATA.search(route.request.url).group(2) in ("4", "5"):
+            route.abort("connectionfailed")  # the tab goes before these parts arrive
+        else:
+            route.continue_()
+
+    page.route(PART_DATA, lose_parts_4_and_5)
+    page.set_input_files("input[name=video]", str(video))
+    for _ in range(300):
+        if len(sent) >= 3:
+            break
+        page.wait_for_timeout(100)
+    page.close()
+    first = sorted(sent)
+    reopened = watched_page(context)
+    again = part_puts(reopened.page)
+    reopened.page.goto(f"{url}/entries/new", wait_until="load")
+    upload_id = stored_id(reopened.page, "video", timeout=60_000)
+    assert first == [(upload_id, n) for n in (1, 2, 3)]
+    assert sorted(again) == [(upload_id, 4), (upload_id, 5)]  # the stored parts are not sent again
+    assert reopened.page.locator("[data-for-kind=video] .upload-line").inner_text() == "The file is sent."
+    assert reopened.problems() == []
 
 
 def test_a_text_file_named_jpg_makes_no_upload(site, context):

@@ -291,7 +291,12 @@
   // --- Uppy: one per file field, its parts asked from the app's /uploads routes.
   function makeUppy(name) {
     var uppy = new window.Uppy.Uppy({ id: "entry-upload-" + name, autoProceed: false, allowMultipleUploadBatches: true });
-    uppy.use(window.Uppy.GoldenRetriever, { serviceWorker: false });
+    // A 200 MB video must survive a closed tab: the browser keeps files up to 400 MiB
+    // (GoldenRetriever's own bound is 10 MiB).
+    uppy.use(window.Uppy.GoldenRetriever, {
+      serviceWorker: false,
+      indexedDB: { maxFileSize: 400 * 1024 * 1024, maxTotalSize: 1024 * 1024 * 1024 }
+    });
     uppy.addPreProcessor(function (fileIDs) {
       return Promise.all(fileIDs.map(function (id) { return reserve(uppy, uppy.getFile(id)); }));
     });
@@ -375,7 +380,9 @@
       field.bar.hidden = false;
       show(field, say(messages.resumed, { filename: files.map(function (f) { return f.name; }).join(", ") }));
       started = Date.now();
-      uppy.upload();
+      // The restored files belong to an upload already begun: Uppy runs it again (listParts).
+      var begun = Object.keys(uppy.getState().currentUploads || {});
+      if (begun.length) begun.forEach(function (id) { uppy.restore(id); }); else uppy.upload();
     });
     window.addEventListener("offline", function () {
       if (field.state === "sending") show(field, messages.offline);
