@@ -207,3 +207,48 @@ def test_a_text_file_named_jpg_makes_no_upload(site, context):
     page.locator("[data-for-kind=photo] .upload-line.error").wait_for()
     assert asked == []
     assert page.locator("input[name=upload_photo]").input_value() == ""
+
+
+def fill_the_text(page, taken_on: str) -> None:
+    page.fill("input[name=title]", "Sen hồng ở Kim Liên")
+    page.select_option("select[name=place]", index=1)
+    page.fill("input[name=taken_on]", taken_on)
+    for name in ("accept_own_work", "accept_promo_use", "accept_not_awarded"):
+        page.check(f"input[name={name}]")
+
+
+def test_the_form_sends_the_text_once_the_file_is_stored(site, context, tmp_path):
+    url, _codes = site
+    watched = open_form(context, url, "video")
+    page = watched.page
+    posted: list[int] = []
+    page.on(
+        "request",
+        lambda r: (
+            posted.append(len(r.post_data_buffer or b""))
+            if r.method == "POST" and "/entries/new" in r.url
+            else None
+        ),
+    )
+    page.set_input_files("input[name=video]", str(padded_video(tmp_path / "lotus.mp4", 24 * MIB)))
+    fill_the_text(page, "2024-05-01")
+    button = page.locator("#new-entry [type=submit]")
+    button.click()
+    page.wait_for_url(re.compile(r"/entries/mine"), timeout=60_000, wait_until="load")
+    assert len(posted) == 1 and posted[0] < 100_000  # the text only: the video went in parts
+    assert watched.problems() == []
+
+
+def test_a_date_outside_the_window_keeps_the_stored_file(site, context, tmp_path):
+    url, _codes = site
+    watched = open_form(context, url, "video")
+    page = watched.page
+    page.set_input_files("input[name=video]", str(padded_video(tmp_path / "dawn.mp4", 24 * MIB)))
+    upload_id = stored_id(page, "video")
+    fill_the_text(page, "2001-01-01")
+    page.locator("#new-entry [type=submit]").click()
+    page.wait_for_load_state("load")
+    page.locator("[data-error-summary]").wait_for()
+    assert page.evaluate("document.activeElement.name") == "taken_on"
+    assert page.locator("input[name=upload_video]").input_value() == upload_id
+    assert no_overflow(page)
