@@ -26,6 +26,7 @@ from contest.entries.models import Entry, EntryStatus
 from contest.entries.texts import in_language
 from contest.extensions import db as db_ext
 from contest.timeutil import vn_today
+from contest.uploads.models import Upload
 from tests.browser import live_server
 from tests.support import category, create_user, log_in, make_entry, make_test_config, migrate, wallpaper
 
@@ -121,13 +122,20 @@ def test_an_entry_is_submitted_with_or_without_english(db, contest, entrant_clie
     ]
 
 
-def test_the_english_fields_are_checked_like_the_vietnamese_ones(db, contest, entrant_client, storage):
+def test_the_english_fields_are_checked_like_the_vietnamese_ones(
+    db, contest, author, entrant_client, storage
+):
     response = post_new(entrant_client, contest, title_en="x" * 201, description_en="y" * 5001)
     assert response.status_code == 400
     body = text_of(response)
     assert "Field cannot be longer than 200 characters." in body
     assert "Field cannot be longer than 5000 characters." in body
-    assert db.scalars(select(Entry)).all() == [] and list(storage.keys()) == []
+    assert db.scalars(select(Entry)).all() == []
+    # The photo is kept for the fixed form (issue 19): one upload of this entrant names every
+    # stored object, so nothing is orphaned and the sweep drops it if the form is abandoned.
+    uploads = db.scalars(select(Upload)).all()
+    assert [u.user_id for u in uploads] == [author.id]
+    assert list(storage.keys()) == [uploads[0].storage_key]
 
 
 def test_the_form_offers_the_english_fields_in_both_languages(entrant_client, contest):

@@ -1,6 +1,6 @@
 """The entry form's checks in the browser before an upload (issue 19), in headless Chromium at 390 px.
 
-The category's rules and the server's own messages come in the page (#upload-rules); the
+The category's rules and the server's own messages come in the page (the form's data-upload-rules); the
 script (static/js/entry-upload.js) reads the chosen file and refuses it in the page's
 language before any request to /uploads: a text file named .jpg is "not a photo" (it does
 not decode), a small photo is named by its pixels before its bytes, a series by its count.

@@ -2,17 +2,16 @@
 // (issue 19). Uppy (static/vendor/uppy) sends the parts: retried, paused while the network is
 // away, and resumed after the tab is closed and reopened (GoldenRetriever keeps the file, the
 // server lists the parts it holds). This script checks the file first against the category's
-// rules (read from the page's #upload-rules block, messages in the page's language), asks the
+// rules (read from the form's data-upload-rules attribute, messages in the page's language), asks the
 // app for the upload and each part's address (/uploads), shows the progress, and when the file
 // is stored puts the upload's id into the hidden field upload_<field> and empties the file
 // input, so the form's own POST carries the text fields only.
 // Without this script (or a form without the hidden field) the file is posted as before.
 (function () {
   "use strict";
-  var rulesBlock = document.getElementById("upload-rules");
-  if (!rulesBlock || !window.Uppy) return;
-  var form = rulesBlock.closest("form");
-  var data = JSON.parse(rulesBlock.textContent);
+  var form = document.querySelector("form[data-upload-rules]");
+  if (!form || !window.Uppy) return;
+  var data = JSON.parse(form.getAttribute("data-upload-rules"));
   var messages = data.messages;
   var csrf = (form.querySelector("input[name=csrf_token]") || {}).value || "";
   var lang = data.locale || document.documentElement.lang || "vi";
