@@ -209,7 +209,9 @@ def _page_visit(db, entry):
     """A visit counter of an entry's page (contest.figures.models)."""
     from contest.figures.models import PageVisit, VisitKind, VisitSource
 
-    visit = PageVisit(entry_id=entry.id, day=date(2025, 6, 1), kind=VisitKind.visit, source=VisitSource.direct)
+    visit = PageVisit(
+        entry_id=entry.id, day=date(2025, 6, 1), kind=VisitKind.visit, source=VisitSource.direct
+    )
     db.add(visit)
     db.flush()
     return visit

@@ -252,3 +252,33 @@ def test_a_date_outside_the_window_keeps_the_stored_file(site, context, tmp_path
     assert page.evaluate("document.activeElement.name") == "taken_on"
     assert page.locator("input[name=upload_video]").input_value() == upload_id
     assert no_overflow(page)
+
+
+def test_without_javascript_a_small_photo_goes_with_the_form(site, chromium, tmp_path):
+    """No script (an old phone, a blocked file): the form posts the photo itself, as before."""
+    url, _codes = site
+    context = chromium.new_context(viewport=PHONE, locale="en-US", java_script_enabled=False)
+    try:
+        page = context.new_page()
+        posted: list[int] = []
+        page.on(
+            "request",
+            lambda r: (
+                posted.append(int(r.header_value("content-length") or 0))
+                if r.method == "POST" and "/entries/new" in r.url
+                else None
+            ),
+        )
+        log_in_page(page, url, *ENTRANT)
+        page.goto(f"{url}/entries/new", wait_until="load")
+        assert page.locator("input[name=upload_photo]").input_value() == ""
+        page.locator("input[name=category][data-kind=photo]").check()
+        photo = big_photo(tmp_path / "kim-lien.jpg")
+        page.set_input_files("input[name=photo]", str(photo))
+        fill_the_text(page, "2024-05-01")
+        page.locator("#new-entry [type=submit]").click()
+        page.wait_for_url(re.compile(r"/entries/mine"), timeout=60_000, wait_until="load")
+        assert len(posted) == 1 and posted[0] > photo.stat().st_size  # the photo went in the form's POST
+        assert "Sen hồng ở Kim Liên" in page.inner_text("main")
+    finally:
+        context.close()

@@ -433,7 +433,12 @@
   form.addEventListener("submit", function (event) {
     if (sending) { event.preventDefault(); return; }
     var field = visibleField();
-    if (!field || field.state === "empty") return;  // nothing chosen: the form's own checks answer
+    if (!field || field.state === "empty") {
+      // Nothing to send first (no file yet, or one kept from an earlier try): the form posts
+      // itself, once: a second press would cancel the first request and send another.
+      if (form.checkValidity()) { sending = true; if (button) button.disabled = true; }
+      return;
+    }
     if (field.state === "refused") {
       event.preventDefault();
       show(field, field.problem, true);
@@ -454,4 +459,6 @@
   });
 
   form.querySelectorAll("input[type=file]").forEach(setUp);
+  // Back to this page from the browser's history: the button works again.
+  window.addEventListener("pageshow", function (event) { if (event.persisted) stopSending(); });
 })();
