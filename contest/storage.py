@@ -162,9 +162,10 @@ class LocalStorage:
         return LocalObjectWriter(self.path(key))
 
     def keys(self, prefix: str = "") -> Iterator[str]:
-        if not self.root.exists():
+        base = self.root / prefix.rpartition("/")[0]  # every key with this prefix is under it
+        if not base.exists():
             return
-        for path in sorted(self.root.rglob("*")):
+        for path in sorted(base.rglob("*")):
             if path.is_file() and not path.name.startswith(".upload-"):
                 key = path.relative_to(self.root).as_posix()
                 if key.startswith(prefix):

@@ -20,7 +20,7 @@ from contest.entries.flags import record_flags
 from contest.entries.models import AssetKind, Entry, EntryStatus, MediaAsset
 from contest.processing import services
 from contest.processing.models import JobState, ProcessingJob
-from contest.storage import Storage, delete_with_copy, new_key, private_copy_key
+from contest.storage import PUBLIC_PREFIX, Storage, delete_with_copy, new_key, private_copy_key
 from worker.jobs.faults import file_fault
 from worker.renditions import Rendition
 
@@ -68,6 +68,8 @@ class MediaAttempt:
             return self.abandon("entry withdrawn before processing")
         if self.original is None:
             return self.give_up("the entry has no original file")
+        if self.number > 1:
+            self.drop_leftovers()
         try:
             self.process()
         except BaseException as exc:
@@ -89,12 +91,30 @@ class MediaAttempt:
     def process(self) -> None:
         raise NotImplementedError
 
+    def leftover_prefixes(self) -> list[str]:
+        return job_prefixes(self.job.id)
+
+    def drop_leftovers(self) -> None:
+        """Delete what an earlier attempt of this job stored and no row names: it was killed
+        (or lost its claim) before its commit. Its own clean-up never ran."""
+        named = {
+            private_copy_key(key) if key.startswith(PUBLIC_PREFIX) else key
+            for key in self.session.scalars(
+                select(MediaAsset.storage_key).where(MediaAsset.entry_id == self.entry.id)
+            )
+        }
+        self.session.commit()  # ends the read: no transaction open while storage works
+        left = [k for p in self.leftover_prefixes() for k in self.storage.keys(p) if k not in named]
+        self.delete_objects(left)
+        if left:
+            log.info("job %s: %d objects of an earlier attempt deleted", self.job.id, len(left))
+
     def beat(self) -> None:
         services.heartbeat(self.session, self.job)
         self.session.commit()
 
     def upload(self, rendition: Rendition) -> MediaAsset:
-        key = upload_rendition(self.storage, rendition)
+        key = upload_rendition(self.storage, rendition, self.job.id)
         self.uploaded.append(key)
         asset = rendition.asset(key)
         asset.entry_id = self.entry.id
@@ -173,21 +193,29 @@ class MediaAttempt:
                 log.warning("could not delete %s", key, exc_info=True)
 
 
-def upload_rendition(storage: Storage, rendition: Rendition) -> str:
+def upload_rendition(storage: Storage, rendition: Rendition, job_id: int | None = None) -> str:
     """Store ``rendition``; the key its row names.
 
     A public rendition's row names its public key, and the object is kept at its private copy
     until the entry is approved (contest.media.publication). The jury's copy of an original
-    lives under a private key of its own: publication never copies it anywhere.
+    lives under a private key of its own: publication never copies it anywhere. A media job's
+    renditions go under its own prefixes (``job_prefixes``), where a rerun finds what an
+    attempt killed before its commit left.
     """
+    scope = f"/j{job_id}" if job_id is not None else ""
     if rendition.kind is AssetKind.jury_original:
-        key = stored = new_key(JURY_PREFIX, f"/{rendition.path.name}")
+        key = stored = new_key(JURY_PREFIX + scope, f"/{rendition.path.name}")
     else:
-        key = new_key("public/r", f"/{rendition.path.name}")
+        key = new_key("public/r" + scope, f"/{rendition.path.name}")
         stored = private_copy_key(key)
     with rendition.path.open("rb") as stream:
         storage.save(stored, stream, content_type=rendition.mime_type)
     return key
+
+
+def job_prefixes(job_id: int) -> list[str]:
+    """Where the attempts of job ``job_id`` store objects before the commit that names them."""
+    return [private_copy_key(f"public/r/j{job_id}/"), f"{JURY_PREFIX}/j{job_id}/"]
 
 
 def _peak_rss_mb() -> float:

@@ -33,7 +33,7 @@ class CheckAttempt(MediaAttempt):
         if self.entry.status is not EntryStatus.checking:
             return self.abandon(f"entry {self.entry.status.value}: nothing to check")
         originals = [(a.id, a.storage_key, a.original_filename) for a in self.entry.originals()]
-        self.prefix = f"originals/{self.entry.contest.slug}"
+        self.prefix = f"originals/{self.entry.contest.slug}/j{self.job.id}"
         self.session.commit()  # ends the read: no transaction open while files move (nothing expires)
         with tempfile.TemporaryDirectory(prefix="check-") as tmp:
             try:
@@ -45,6 +45,9 @@ class CheckAttempt(MediaAttempt):
             checked = check_files(self.category, files)  # MediaRejected: the file's fault (MediaAttempt.run)
             keys = [self.store(item) for item in checked]
         self.accept([asset_id for asset_id, _, _ in originals], checked, keys)
+
+    def leftover_prefixes(self) -> list[str]:
+        return [f"originals/{self.entry.contest.slug}/j{self.job.id}/"]
 
     def store(self, item: CheckedFile) -> str:
         """Copy a checked file to an original's key, as the form stores one."""
