@@ -239,19 +239,64 @@ def test_the_form_sends_the_text_once_the_file_is_stored(site, context, tmp_path
     assert watched.problems() == []
 
 
-def test_a_date_outside_the_window_keeps_the_stored_file(site, context, tmp_path):
+def test_a_date_outside_the_window_is_told_at_once_and_the_stored_file_stays(site, context, tmp_path):
     url, _codes = site
     watched = open_form(context, url, "video")
     page = watched.page
+    posts: list[str] = []
+    page.on(
+        "request", lambda r: posts.append(r.url) if r.method == "POST" and "/entries/new" in r.url else None
+    )
     page.set_input_files("input[name=video]", str(padded_video(tmp_path / "dawn.mp4", 24 * MIB)))
     upload_id = stored_id(page, "video")
     fill_the_text(page, "2001-01-01")
     page.locator("#new-entry [type=submit]").click()
+    assert (
+        page.locator("#taken_on-window")
+        .inner_text()
+        .startswith("Works in this category must be made between")
+    )
+    assert page.evaluate("document.activeElement.name") == "taken_on"
+    assert posts == []  # refused in the page: nothing sent
+    assert page.locator("input[name=upload_video]").input_value() == upload_id
+    page.fill("input[name=taken_on]", "2024-05-01")
+    page.locator("#new-entry [type=submit]").click()
+    page.wait_for_url(re.compile(r"/entries/mine"), timeout=60_000, wait_until="load")
+    assert len(posts) == 1
+    assert no_overflow(page)
+    assert watched.problems() == []
+
+
+def test_a_server_error_keeps_the_stored_file_and_the_fixed_form_posts_once(site, context, tmp_path):
+    """A title of spaces passes the browser's checks, not the server's: the page comes back with
+    the stored video kept and the title focused; pressed twice, the fixed form posts once."""
+    url, _codes = site
+    watched = open_form(context, url, "video")
+    page = watched.page
+    page.set_input_files("input[name=video]", str(padded_video(tmp_path / "noon.mp4", 24 * MIB)))
+    upload_id = stored_id(page, "video")
+    fill_the_text(page, "2024-05-01")
+    page.fill("input[name=title]", "   ")
+    page.locator("#new-entry [type=submit]").click()
     page.wait_for_load_state("load")
     page.locator("[data-error-summary]").wait_for()
-    assert page.evaluate("document.activeElement.name") == "taken_on"
+    assert page.evaluate("document.activeElement.name") == "title"
     assert page.locator("input[name=upload_video]").input_value() == upload_id
+    assert "Your file is kept: you need not send it again." in page.inner_text("main")
     assert no_overflow(page)
+    posts: list[str] = []
+    page.on(
+        "request", lambda r: posts.append(r.url) if r.method == "POST" and "/entries/new" in r.url else None
+    )
+    page.fill("input[name=title]", "Sen hồng ở Kim Liên")
+    for name in ("accept_own_work", "accept_promo_use", "accept_not_awarded"):
+        page.check(f"input[name={name}]")
+    with page.expect_navigation(url=re.compile(r"/entries/mine"), timeout=60_000):
+        page.evaluate(
+            "() => { const form = document.getElementById('new-entry');"
+            " form.requestSubmit(); setTimeout(() => form.requestSubmit(), 30); }"
+        )
+    assert len(posts) == 1
 
 
 def test_without_javascript_a_small_photo_goes_with_the_form(site, chromium, tmp_path):

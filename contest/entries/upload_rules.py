@@ -1,11 +1,14 @@
 """A category's file rules and their messages for the browser's checks before an upload.
 
-static/js/entry-upload.js reads them from a <script type="application/json"> block, so that
-a file is refused in the page's language before a byte is sent. The messages are the server's
-own (contest.entries.failures, contest.entries.validation): one wording for both checks.
+static/js/entry-upload.js reads them from the form's data-upload-rules attribute, so that a
+file is refused in the page's language before a byte is sent, and a date outside the works'
+window when the button is pressed, while the file travels. The messages are the server's own
+(contest.entries.failures, contest.entries.validation, contest.entries.forms): one wording.
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from flask import request
 from flask_babel import get_locale
@@ -13,7 +16,9 @@ from flask_babel import gettext as _
 
 from contest.contests.models import Category
 from contest.entries.failures import MESSAGES
+from contest.entries.forms import works_window_error
 from contest.entries.validation import series_count_problem
+from contest.timeutil import vn_today
 
 # The server's failure codes the browser can tell before sending.
 BROWSER_CODES = (
@@ -48,7 +53,25 @@ def category_rules(category: Category) -> dict:
         "maxItems": category.max_items,
     }
     rules["series"] = _series_messages(category) if category.kind.value == "photo_series" else {}
+    rules.update(_date_rules(category))
     return rules
+
+
+def _date_rules(category: Category) -> dict:
+    """The works' window (ISO dates, compared as text in the browser) and the server's message
+    for a date after today, before the window and after it."""
+    today, start, end = vn_today(), category.works_from, category.works_until
+    day = timedelta(days=1)
+    return {
+        "today": today.isoformat(),
+        "worksFrom": start.isoformat() if start else None,
+        "worksUntil": end.isoformat() if end else None,
+        "dateMessages": {
+            "future": works_window_error(today + day, category),
+            "early": works_window_error(start - day, category) if start else None,
+            "late": works_window_error(end + day, category) if end and end < today else None,
+        },
+    }
 
 
 def _series_messages(category: Category) -> dict[str, str]:

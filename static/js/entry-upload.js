@@ -430,8 +430,56 @@
     HTMLFormElement.prototype.submit.call(form);
   }
 
+  // --- The date against the category's window, when the button is pressed: the file goes on
+  // travelling while the entrant fixes it (the server checks it again with the same words).
+  var dateInput = form.querySelector('input[name="taken_on"]');
+  var dateLine = null;
+
+  function dateProblem(value, rules) {
+    var said = rules.dateMessages || {};
+    if (!value || !rules.today) return "";
+    if (value > rules.today) return said.future || "";
+    if (rules.worksFrom && value < rules.worksFrom) return said.early || "";
+    if (rules.worksUntil && value > rules.worksUntil) return said.late || "";
+    return "";
+  }
+
+  function checkDate() {
+    var chosen = chosenRules();
+    var problem = dateInput && chosen && chosen.rules ? dateProblem(dateInput.value, chosen.rules) : "";
+    if (!dateInput) return true;
+    dateInput.setCustomValidity(problem);
+    if (!dateLine && problem) {
+      dateLine = document.createElement("p");
+      dateLine.className = "error";
+      dateLine.id = "taken_on-window";
+      dateLine.setAttribute("role", "alert");
+      dateInput.insertAdjacentElement("afterend", dateLine);
+    }
+    if (dateLine) {
+      dateLine.textContent = problem;
+      dateLine.hidden = !problem;
+    }
+    var described = (dateInput.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+    if (problem && described.indexOf("taken_on-window") < 0) described.push("taken_on-window");
+    if (described.length) dateInput.setAttribute("aria-describedby", described.join(" "));
+    if (problem) dateInput.setAttribute("aria-invalid", "true"); else dateInput.removeAttribute("aria-invalid");
+    return !problem;
+  }
+
+  if (dateInput) {
+    ["input", "change"].forEach(function (type) {
+      dateInput.addEventListener(type, function () { if (dateLine) checkDate(); });
+    });
+  }
+
   form.addEventListener("submit", function (event) {
     if (sending) { event.preventDefault(); return; }
+    if (!checkDate()) {
+      event.preventDefault();
+      dateInput.focus();
+      return;
+    }
     var field = visibleField();
     if (!field || field.state === "empty") {
       // Nothing to send first (no file yet, or one kept from an earlier try): the form posts
