@@ -27,8 +27,9 @@ LIFETIME = 3600  # the storages' default url_expires_s
 
 @pytest.fixture
 def clock(monkeypatch):
-    """The signing clock, set by the test (the real time when it starts)."""
-    now = types.SimpleNamespace(value=time.time())
+    """The signing clock, set by the test: it starts just after the start of the real time's
+    slot (a start near the slot's end made the test's steps cross into the next slot)."""
+    now = types.SimpleNamespace(value=signed_urls.slot_start(LIFETIME, time.time()) + 1)
     monkeypatch.setattr(signed_urls, "time", types.SimpleNamespace(time=lambda: now.value))
     return now
 
